@@ -1,0 +1,3 @@
+export * from './envelope.js';
+export * from './message.js';
+export * from './orders.messages.js';

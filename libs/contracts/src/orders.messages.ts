@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { defineMessage, type MessageOf } from './message.js';
+
+// Messages produced by the orders service. Commands are imperative, events past tense.
+// Amounts are integers in cents.
+
+export const OrderItemSchema = z.object({
+  sku: z.string().min(1).max(64),
+  quantity: z.number().int().positive().max(1_000_000),
+  unitPrice: z.number().int().positive().max(100_000_000),
+});
+export type OrderItem = z.infer<typeof OrderItemSchema>;
+
+const orderItems = z.array(OrderItemSchema).min(1).max(100);
+
+/** Task on the `order-processing` queue: accepted by `POST /orders`, turned into an order by the worker. */
+export const PlaceOrder = defineMessage(
+  'order.place',
+  1,
+  z.object({
+    orderId: z.uuid(),
+    userId: z.string().min(1).max(64),
+    items: orderItems,
+    total: z.number().int().positive(),
+    placedAt: z.iso.datetime({ offset: true }),
+  }),
+);
+export type PlaceOrder = MessageOf<typeof PlaceOrder>;
+
+/** Event on the Kafka topic `order-events`, keyed by order id. Self-contained: consumers need no call back. */
+export const OrderCreated = defineMessage(
+  'order.created',
+  1,
+  z.object({
+    orderId: z.uuid(),
+    userId: z.string().min(1),
+    items: orderItems,
+    total: z.number().int().positive(),
+  }),
+);
+export type OrderCreated = MessageOf<typeof OrderCreated>;
+
+export const OrderConfirmed = defineMessage(
+  'order.confirmed',
+  1,
+  z.object({ orderId: z.uuid(), userId: z.string().min(1), total: z.number().int().positive() }),
+);
+export type OrderConfirmed = MessageOf<typeof OrderConfirmed>;
+
+export const CancellationReason = z.enum(['out_of_stock', 'payment_failed', 'timeout']);
+export type CancellationReason = z.infer<typeof CancellationReason>;
+
+export const OrderCancelled = defineMessage(
+  'order.cancelled',
+  1,
+  z.object({
+    orderId: z.uuid(),
+    userId: z.string().min(1),
+    total: z.number().int().positive(),
+    reason: CancellationReason,
+  }),
+);
+export type OrderCancelled = MessageOf<typeof OrderCancelled>;
+
+export type OrderEvent = OrderCreated | OrderConfirmed | OrderCancelled;
+export const orderEvents = [OrderCreated, OrderConfirmed, OrderCancelled] as const;
+
+/** Event on the fanout exchange `user-events`. */
+export const UserRegistered = defineMessage(
+  'user.registered',
+  1,
+  z.object({ userId: z.string().min(1).max(64), email: z.email(), name: z.string().min(1).max(200) }),
+);
+export type UserRegistered = MessageOf<typeof UserRegistered>;
+
+export type UserEvent = UserRegistered;
+export const userEvents = [UserRegistered] as const;

@@ -1,0 +1,204 @@
+import amqp, {
+  type Channel,
+  type ChannelModel,
+  type ConfirmChannel,
+  type ConsumeMessage,
+  type Message,
+  type RecoveringChannelModel,
+} from 'amqplib';
+import type { Envelope } from '@am/contracts';
+import { BrokerUnavailableError, PublishRejectedError, UnroutableMessageError } from '../errors.js';
+import { consoleLogger, type MessagingLogger } from '../logger.js';
+
+export interface AmqpClientOptions {
+  /** amqp://user:password@host:port/vhost */
+  url: string;
+  /** Shown in the RabbitMQ management UI as the connection name. */
+  connectionName: string;
+  logger?: MessagingLogger;
+  /** How long a publish waits for its confirm before it fails. */
+  confirmTimeoutMs?: number;
+}
+
+export interface PublishOptions {
+  headers?: Record<string, unknown>;
+  /** Per-message TTL in milliseconds (used by the delayed retry queues). */
+  expirationMs?: number;
+}
+
+/** A consumer the client restarts after every reconnection. */
+export interface ChannelUser {
+  start(model: ChannelModel): Promise<void>;
+}
+
+/**
+ * One RabbitMQ connection per process with automatic recovery, a confirm channel for publishing, and the
+ * consumers that must be restarted on every new connection.
+ *
+ * Every publish is persistent and `mandatory` and resolves only when the broker confirms it: a negative
+ * confirm, a returned (unroutable) message, a missing connection or a blocked connection (memory or disk
+ * alarm) all reject, so a caller never believes a message is safe when it is not.
+ */
+export class AmqpClient {
+  private model?: RecoveringChannelModel;
+  private channel?: ConfirmChannel;
+  /** The connection underneath the recovering model, replaced on every reconnection. */
+  private current?: ChannelModel;
+  private readonly returned = new Map<string, Message>();
+  private readonly users: ChannelUser[] = [];
+  private blockedReason: string | null = null;
+  private readonly logger: MessagingLogger;
+  private closing = false;
+
+  constructor(private readonly options: AmqpClientOptions) {
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  get isConnected(): boolean {
+    return this.channel !== undefined;
+  }
+
+  get isBlocked(): boolean {
+    return this.blockedReason !== null;
+  }
+
+  /** Connects (retrying a few times at start-up) and keeps reconnecting for as long as the process lives. */
+  async connect(): Promise<void> {
+    const url = new URL(this.options.url);
+    const model = await amqp.connect(this.options.url, {
+      clientProperties: { connection_name: this.options.connectionName },
+      recovery: {
+        initialDelay: 200,
+        maxDelay: 5_000,
+        initialMaxRetries: 10,
+        // Listeners go on before the first attempt, so a blocked or lost connection is never missed.
+        waitForConnect: false,
+        setup: (m: ChannelModel) => this.setup(m),
+      },
+    });
+    this.model = model;
+    model.on('disconnect', (error: Error) => {
+      this.channel = undefined;
+      this.current = undefined;
+      if (!this.closing) this.logger.warn({ err: error.message, host: url.host }, 'amqp: connection lost, recovering');
+    });
+    model.on('blocked', (reason: string) => {
+      this.blockedReason = reason;
+      this.logger.warn({ reason }, 'amqp: connection blocked by the broker');
+    });
+    model.on('unblocked', () => {
+      this.blockedReason = null;
+      this.logger.info({}, 'amqp: connection unblocked');
+    });
+    model.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'amqp: connection error'));
+    await model.waitForConnect();
+  }
+
+  private async setup(model: ChannelModel): Promise<void> {
+    const channel = await model.createConfirmChannel();
+    channel.on('return', (message: Message) => {
+      const id = message.properties.messageId as string | undefined;
+      if (id) this.returned.set(id, message);
+    });
+    channel.on('error', (error: Error) => this.logger.warn({ err: error.message }, 'amqp: publish channel error'));
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+    });
+    this.blockedReason = null;
+    this.current = model;
+    for (const user of this.users) await user.start(model);
+    this.channel = channel;
+    this.logger.info({ consumers: this.users.length }, 'amqp: connected');
+  }
+
+  /** Registers a consumer: started now if connected, and again after every reconnection. */
+  async addChannelUser(user: ChannelUser): Promise<void> {
+    this.users.push(user);
+    if (this.current && this.channel) await user.start(this.current);
+  }
+
+  /** Opens a plain channel on the current connection (for tests and tools). */
+  async createChannel(): Promise<Channel> {
+    if (!this.current) throw new BrokerUnavailableError('amqp: not connected');
+    return this.current.createChannel();
+  }
+
+  /**
+   * Publishes an envelope and waits for the broker's confirm. The envelope's ids also go into the AMQP
+   * properties, so tools that know nothing of the envelope still see them.
+   */
+  publish(exchange: string, routingKey: string, envelope: Envelope, options: PublishOptions = {}): Promise<void> {
+    return this.publishRaw(exchange, routingKey, Buffer.from(JSON.stringify(envelope)), {
+      messageId: envelope.messageId,
+      type: envelope.type,
+      correlationId: envelope.correlationId,
+      headers: options.headers,
+      expirationMs: options.expirationMs,
+    });
+  }
+
+  /** Publishes bytes as they are (dead-lettering and replay keep the original body). */
+  publishRaw(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    props: {
+      messageId: string;
+      type?: string;
+      correlationId?: string;
+      headers?: Record<string, unknown> | undefined;
+      expirationMs?: number | undefined;
+    },
+  ): Promise<void> {
+    const channel = this.channel;
+    if (!channel) return Promise.reject(new BrokerUnavailableError('amqp: not connected to RabbitMQ'));
+    if (this.blockedReason !== null) {
+      return Promise.reject(new BrokerUnavailableError(`amqp: connection blocked (${this.blockedReason})`));
+    }
+    const timeoutMs = this.options.confirmTimeoutMs ?? 10_000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new BrokerUnavailableError(`amqp: no confirm within ${timeoutMs} ms`));
+      }, timeoutMs);
+      try {
+        channel.publish(
+          exchange,
+          routingKey,
+          body,
+          {
+            persistent: true,
+            mandatory: true,
+            contentType: 'application/json',
+            messageId: props.messageId,
+            type: props.type,
+            correlationId: props.correlationId,
+            timestamp: Math.floor(Date.now() / 1000),
+            headers: props.headers ?? {},
+            expiration: props.expirationMs === undefined ? undefined : String(props.expirationMs),
+          },
+          (error: unknown) => {
+            clearTimeout(timer);
+            const returned = this.returned.get(props.messageId);
+            this.returned.delete(props.messageId);
+            if (error) reject(new PublishRejectedError(`amqp: broker refused message ${props.messageId}`));
+            else if (returned) {
+              const fields = returned.fields as unknown as { replyText?: string };
+              reject(new UnroutableMessageError(exchange, routingKey, fields.replyText ?? 'NO_ROUTE'));
+            } else resolve();
+          },
+        );
+      } catch (error) {
+        clearTimeout(timer);
+        reject(new BrokerUnavailableError(`amqp: publish failed: ${(error as Error).message}`));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.channel = undefined;
+    await this.model?.close().catch(() => undefined);
+  }
+}
+
+export type { ConsumeMessage };

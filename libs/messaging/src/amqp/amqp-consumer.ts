@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { InvalidMessageError } from '../errors.js';
+import { consoleLogger, type MessagingLogger } from '../logger.js';
+import type { MessagingMetrics } from '../metrics.js';
+import { DEFAULT_EXCHANGE, deadLetterQueue, retryQueue } from '../topology.js';
+import type { AmqpClient, ChannelUser } from './amqp-client.js';
+import type { AmqpSubscription } from './amqp-subscription.js';
+
+/** Does the work for one delivery. Throwing `InvalidMessageError` dead-letters at once; any other error retries. */
+export type AmqpDeliveryHandler = (message: ConsumeMessage) => Promise<void>;
+
+/** Headers the retry and dead-letter path writes. `x-retry-count` is ours, not the broker's `x-death`. */
+export const RetryHeaders = {
+  retryCount: 'x-retry-count',
+  error: 'x-error',
+  originalQueue: 'x-original-queue',
+  firstFailureAt: 'x-first-failure-at',
+  lastFailureAt: 'x-last-failure-at',
+} as const;
+
+const MAX_REASON_LENGTH = 1_000;
+
+/**
+ * Consumes one queue with manual acknowledgement and bounded prefetch, and applies the subscription's
+ * delivery policy:
+ * - success: ack after the work (at-least-once) or before it (at-most-once);
+ * - failure: republish to the next delayed retry queue with `x-retry-count` + 1, then ack;
+ *   after the last retry, or at once for an invalid message, republish to `<queue>-dlq` with the reason;
+ * - a failure to republish puts the message back on its queue (nack with requeue): nothing is lost, and a
+ *   consumer that cannot reach the broker never pushes a healthy message towards the dead letter queue.
+ */
+export class AmqpConsumer implements ChannelUser {
+  private readonly logger: MessagingLogger;
+  private channel?: Channel;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly client: AmqpClient,
+    readonly subscription: AmqpSubscription,
+    private readonly handle: AmqpDeliveryHandler,
+    private readonly options: { logger?: MessagingLogger; metrics?: MessagingMetrics } = {},
+  ) {
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  async start(model: ChannelModel): Promise<void> {
+    const channel = await model.createChannel();
+    channel.on('error', (error: Error) =>
+      this.logger.warn({ queue: this.subscription.queue, err: error.message }, 'amqp: consumer channel error'),
+    );
+    await channel.prefetch(this.subscription.prefetch);
+    await channel.consume(
+      this.subscription.queue,
+      (message) => {
+        if (!message) return;
+        const work = this.deliver(channel, message);
+        this.inFlight.add(work);
+        void work.finally(() => this.inFlight.delete(work));
+      },
+      { noAck: this.subscription.autoAck === true },
+    );
+    this.channel = channel;
+  }
+
+  /** Stops taking new messages and waits for those in flight. */
+  async stop(): Promise<void> {
+    await this.channel?.close().catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async deliver(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const { queue } = this.subscription;
+    const started = performance.now();
+    if (this.subscription.delivery === 'at-most-once') {
+      // Pattern: at-most-once. The ack goes first; if the work below crashes, the message is gone.
+      if (!this.subscription.autoAck) safely(() => channel.ack(message));
+      try {
+        await this.handle(message);
+        this.options.metrics?.consumed(queue, performance.now() - started);
+      } catch (error) {
+        this.options.metrics?.failed(queue);
+        this.logger.error({ queue, err: (error as Error).message }, 'amqp: at-most-once message failed and is dropped');
+      }
+      return;
+    }
+    try {
+      await this.handle(message);
+      safely(() => channel.ack(message));
+      this.options.metrics?.consumed(queue, performance.now() - started);
+    } catch (error) {
+      this.options.metrics?.failed(queue);
+      await this.fail(channel, message, error as Error);
+    }
+  }
+
+  private async fail(channel: Channel, message: ConsumeMessage, error: Error): Promise<void> {
+    const { queue, retryDelaysMs } = this.subscription;
+    const headers = { ...(message.properties.headers ?? {}) } as Record<string, unknown>;
+    const retries = Number(headers[RetryHeaders.retryCount] ?? 0) || 0;
+    const now = new Date().toISOString();
+    const permanent = error instanceof InvalidMessageError;
+    const reason = `${error.name}: ${error.message}`.slice(0, MAX_REASON_LENGTH);
+    headers[RetryHeaders.error] = reason;
+    headers[RetryHeaders.originalQueue] = queue;
+    headers[RetryHeaders.firstFailureAt] ??= now;
+    headers[RetryHeaders.lastFailureAt] = now;
+    const props = {
+      messageId: (message.properties.messageId as string | undefined) ?? randomUUID(),
+      type: message.properties.type as string | undefined,
+      correlationId: message.properties.correlationId as string | undefined,
+    };
+    const delay = retryDelaysMs[retries];
+    try {
+      if (!permanent && delay !== undefined) {
+        headers[RetryHeaders.retryCount] = retries + 1;
+        await this.client.publishRaw(DEFAULT_EXCHANGE, retryQueue(queue, retries + 1), message.content, {
+          ...props,
+          headers,
+          expirationMs: delay,
+        });
+        this.options.metrics?.retried(queue);
+        this.logger.warn({ queue, messageId: props.messageId, retry: retries + 1, reason }, 'amqp: message will be retried');
+      } else {
+        headers[RetryHeaders.retryCount] = retries;
+        await this.client.publishRaw(DEFAULT_EXCHANGE, deadLetterQueue(queue), message.content, { ...props, headers });
+        this.options.metrics?.deadLettered(queue);
+        this.logger.error({ queue, messageId: props.messageId, retries, reason }, 'amqp: message dead-lettered');
+      }
+      safely(() => channel.ack(message));
+    } catch (publishError) {
+      // The message could not be moved: give it back to its queue. Not lost, and not counted as a retry.
+      this.logger.warn({ queue, err: (publishError as Error).message }, 'amqp: could not move failed message; requeued');
+      safely(() => channel.nack(message, false, true));
+    }
+  }
+}
+
+/** Acks and nacks throw when the channel closed meanwhile; the broker then redelivers, which is what we want. */
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // channel closed: the message goes back to the queue by itself
+  }
+}

@@ -1,0 +1,59 @@
+import { UnsafeConfigurationError } from '../errors.js';
+import { MAX_RETRIES } from '../topology.js';
+
+/**
+ * When a consumer acknowledges, relative to its work (the article's "Delivery guarantees"):
+ * - `at-least-once`: work first, then ack. A crash before the ack redelivers the message; the inbox makes the
+ *   second delivery a no-op. The default, and the only choice for anything that matters.
+ * - `at-most-once`: ack first, then work. A crash during the work loses the message. For metrics and other
+ *   data where a loss is cheaper than a duplicate.
+ */
+export type DeliveryMode = 'at-least-once' | 'at-most-once';
+
+/** Delivery policy of one consumed queue, declared beside its handlers (STYLE 8). */
+export interface AmqpSubscription {
+  queue: string;
+  /** Unacknowledged messages in flight at once: the load-leveling knob. */
+  prefetch: number;
+  delivery: DeliveryMode;
+  /** Delay before each retry; its length is the number of retries before the dead letter queue. */
+  retryDelaysMs: readonly number[];
+  /** Set to true only to show what goes wrong: the broker forgets messages as soon as it sends them. */
+  autoAck?: boolean;
+}
+
+export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
+
+/** Fills in defaults and refuses settings that would break the subscription's delivery guarantee. */
+export function defineSubscription(
+  spec: Pick<AmqpSubscription, 'queue'> & Partial<AmqpSubscription>,
+): AmqpSubscription {
+  const subscription: AmqpSubscription = {
+    prefetch: 10,
+    delivery: 'at-least-once',
+    retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
+    ...spec,
+  };
+  validateSubscription(subscription);
+  return subscription;
+}
+
+export function validateSubscription(s: AmqpSubscription): void {
+  if (s.autoAck && s.delivery === 'at-least-once') {
+    throw new UnsafeConfigurationError(
+      `subscription ${s.queue}: auto-ack cannot give at-least-once delivery (the broker drops a message as soon ` +
+        `as it is sent, so a crash loses it). Remove autoAck, or declare delivery 'at-most-once'.`,
+    );
+  }
+  if (!Number.isInteger(s.prefetch) || s.prefetch < 1 || s.prefetch > 1_000) {
+    throw new UnsafeConfigurationError(
+      `subscription ${s.queue}: prefetch must be an integer from 1 to 1000 (got ${s.prefetch}); ` +
+        `0 means unbounded and lets one consumer take the whole queue into memory`,
+    );
+  }
+  if (s.retryDelaysMs.length > MAX_RETRIES) {
+    throw new UnsafeConfigurationError(
+      `subscription ${s.queue}: ${s.retryDelaysMs.length} retries, but the topology has ${MAX_RETRIES} retry queues`,
+    );
+  }
+}

@@ -1,0 +1,35 @@
+import type { DataSource } from 'typeorm';
+import type { Envelope, MessageCatalog } from '@am/contracts';
+import { addToOutbox, claimMessage } from '@am/persistence';
+import { InvalidMessageError } from './errors.js';
+import { MessageContext } from './message-context.js';
+
+export type EnvelopeHandler = (message: Envelope, context: MessageContext) => Promise<unknown>;
+
+export interface HandleMessageOptions {
+  dataSource: DataSource;
+  /** Inbox key: the name of the consuming endpoint (queue or topic/group). */
+  consumer: string;
+  catalog: MessageCatalog;
+  findHandler: (type: string) => EnvelopeHandler | undefined;
+}
+
+/**
+ * The library's default for every delivery: validate, then in one transaction claim the message id in the
+ * inbox, run the handler, and add the handler's outgoing messages to the outbox. A duplicate delivery finds
+ * its inbox row and does nothing. Returns false for a duplicate.
+ */
+export async function handleMessage(options: HandleMessageOptions, body: Buffer): Promise<boolean> {
+  const parsed = options.catalog.parse(body);
+  if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
+  const message = parsed.message as Envelope;
+  const handler = options.findHandler(message.type);
+  if (!handler) throw new InvalidMessageError(`no handler for ${message.type} at ${options.consumer}`);
+  return options.dataSource.transaction(async (manager) => {
+    if (!(await claimMessage(manager, options.consumer, message.messageId))) return false;
+    const context = new MessageContext(manager, message, options.consumer);
+    await handler(message, context);
+    await addToOutbox(manager, context.outgoing);
+    return true;
+  });
+}

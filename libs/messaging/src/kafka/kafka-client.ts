@@ -1,0 +1,157 @@
+import { Kafka, logLevel, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import type { Envelope } from '@am/contracts';
+import { UnsafeConfigurationError } from '../errors.js';
+import { consoleLogger, type MessagingLogger } from '../logger.js';
+import { topicName } from '../topology.js';
+
+export interface KafkaClientOptions {
+  /** host:port,host:port */
+  brokers: string[];
+  clientId: string;
+  /** Prepended to every topic and group name, so that tests and experiments stay apart from a dev stack. */
+  prefix?: string;
+  logger?: MessagingLogger;
+  /** Only for demonstrating what breaks; a producer without idempotence refuses to start. */
+  idempotent?: boolean;
+}
+
+/** The record headers every envelope carries on Kafka (DESIGN.md). */
+export const KafkaHeaders = {
+  eventType: 'event-type',
+  correlationId: 'correlation-id',
+  messageId: 'message-id',
+  traceparent: 'traceparent',
+  error: 'x-error',
+  originalTopic: 'x-original-topic',
+  originalPartition: 'x-original-partition',
+  originalOffset: 'x-original-offset',
+  attempts: 'x-attempts',
+} as const;
+
+export interface KafkaRecord {
+  topic: string;
+  key: string;
+  value: Buffer | string;
+  headers: Record<string, string>;
+}
+
+export function recordFor(topic: string, key: string, envelope: Envelope, extra: Record<string, string> = {}): KafkaRecord {
+  return {
+    topic,
+    key,
+    value: JSON.stringify(envelope),
+    headers: {
+      [KafkaHeaders.eventType]: envelope.type,
+      [KafkaHeaders.correlationId]: envelope.correlationId,
+      [KafkaHeaders.messageId]: envelope.messageId,
+      ...extra,
+    },
+  };
+}
+
+/** Reads kafkajs headers (Buffers, arrays or undefined) as plain strings. */
+export function readHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) out[name] = first.toString();
+  }
+  return out;
+}
+
+/**
+ * The project's door to Kafka: one kafkajs instance, an idempotent producer (acks=all, retries, no
+ * duplicates from its own retries), consumers in groups, and an admin client. kafkajs is in maintenance
+ * mode, so nothing outside libs/messaging touches it directly.
+ */
+export class KafkaClient {
+  readonly kafka: Kafka;
+  readonly prefix: string;
+  private producer?: Producer;
+  private producerConnected = false;
+  private readonly logger: MessagingLogger;
+
+  constructor(private readonly options: KafkaClientOptions) {
+    if (options.idempotent === false) {
+      throw new UnsafeConfigurationError(
+        'kafka: the producer must be idempotent (acks=all without duplicates on retry); idempotent=false is refused',
+      );
+    }
+    this.prefix = options.prefix ?? '';
+    this.logger = options.logger ?? consoleLogger;
+    const logger = this.logger;
+    this.kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          const { message, ...rest } = log;
+          if (level <= logLevel.ERROR) logger.error({ kafka: rest }, `kafkajs: ${message}`);
+          else logger.warn({ kafka: rest }, `kafkajs: ${message}`);
+        },
+    });
+  }
+
+  /** The prefixed name of a topic or consumer group. */
+  name(topicOrGroup: string): string {
+    return topicName(this.prefix, topicOrGroup);
+  }
+
+  get isProducerConnected(): boolean {
+    return this.producerConnected;
+  }
+
+  async connectProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    producer.on(producer.events.CONNECT, () => (this.producerConnected = true));
+    producer.on(producer.events.DISCONNECT, () => (this.producerConnected = false));
+    await producer.connect();
+    this.producer = producer;
+    this.producerConnected = true;
+    return producer;
+  }
+
+  /** Sends records (topic names unprefixed) with acks=all and waits for the broker's acknowledgement. */
+  async send(records: readonly KafkaRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const producer = await this.connectProducer();
+    const byTopic = new Map<string, KafkaRecord[]>();
+    for (const record of records) {
+      const list = byTopic.get(record.topic) ?? [];
+      list.push(record);
+      byTopic.set(record.topic, list);
+    }
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic: this.name(topic),
+        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      })),
+    });
+  }
+
+  consumer(groupId: string): Consumer {
+    return this.kafka.consumer({
+      groupId: this.name(groupId),
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 10_000,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  admin(): Admin {
+    return this.kafka.admin();
+  }
+
+  async close(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = undefined;
+    this.producerConnected = false;
+  }
+}

@@ -1,0 +1,106 @@
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import { InvalidMessageError } from '../errors.js';
+import { consoleLogger, type MessagingLogger } from '../logger.js';
+import type { MessagingMetrics } from '../metrics.js';
+import { KafkaHeaders, readHeaders, type KafkaClient } from './kafka-client.js';
+import type { KafkaSubscription } from './kafka-subscription.js';
+
+export type KafkaRecordHandler = (message: KafkaMessage, partition: number) => Promise<void>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A consumer group member. Each record is handled, retried in place a bounded number of times, and then
+ * sent to the dead letter topic with the error in its headers, so one poison record never blocks its
+ * partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).
+ */
+export class KafkaGroupConsumer {
+  private consumer?: Consumer;
+  private readonly logger: MessagingLogger;
+  private running = false;
+
+  constructor(
+    private readonly client: KafkaClient,
+    readonly subscription: KafkaSubscription,
+    private readonly handle: KafkaRecordHandler,
+    private readonly options: { logger?: MessagingLogger; metrics?: MessagingMetrics } = {},
+  ) {
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    const consumer = this.client.consumer(this.subscription.groupId);
+    consumer.on(consumer.events.CRASH, (event) =>
+      this.logger.warn({ topic: this.subscription.topic, err: String(event.payload.error) }, 'kafka: consumer crashed, restarting'),
+    );
+    await consumer.connect();
+    await consumer.subscribe({
+      topic: this.client.name(this.subscription.topic),
+      fromBeginning: this.subscription.fromBeginning,
+    });
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async ({ message, partition }) => this.process(message, partition),
+    });
+    this.consumer = consumer;
+    this.running = true;
+  }
+
+  private async process(message: KafkaMessage, partition: number): Promise<void> {
+    const { topic, retryDelaysMs } = this.subscription;
+    const started = performance.now();
+    let attempt = 0;
+    for (;;) {
+      try {
+        await this.handle(message, partition);
+        this.options.metrics?.consumed(topic, performance.now() - started);
+        return;
+      } catch (error) {
+        const err = error as Error;
+        this.options.metrics?.failed(topic);
+        const delay = retryDelaysMs[attempt];
+        if (err instanceof InvalidMessageError || delay === undefined) {
+          await this.deadLetter(message, partition, err, attempt + 1);
+          return;
+        }
+        this.options.metrics?.retried(topic);
+        attempt += 1;
+        await sleep(delay);
+      }
+    }
+  }
+
+  private async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
+    const { topic, deadLetterTopic } = this.subscription;
+    const headers = readHeaders(message.headers);
+    await this.client.send([
+      {
+        topic: deadLetterTopic,
+        key: message.key?.toString() ?? '',
+        value: message.value ?? Buffer.alloc(0),
+        headers: {
+          ...headers,
+          [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
+          [KafkaHeaders.originalTopic]: this.client.name(topic),
+          [KafkaHeaders.originalPartition]: String(partition),
+          [KafkaHeaders.originalOffset]: message.offset,
+          [KafkaHeaders.attempts]: String(attempts),
+        },
+      },
+    ]);
+    this.options.metrics?.deadLettered(topic);
+    this.logger.error(
+      { topic, partition, offset: message.offset, messageId: headers[KafkaHeaders.messageId], reason: error.message },
+      'kafka: record dead-lettered',
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}

@@ -1,0 +1,34 @@
+import type { KafkaClient } from './kafka-client.js';
+import { topics } from '../topology.js';
+
+/** Creates the topics of the topology (with the client's prefix) that do not exist yet. */
+export async function provisionKafka(client: KafkaClient): Promise<string[]> {
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(client.name(t.name)));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({ topic: client.name(t.name), numPartitions: t.partitions, replicationFactor: 1 })),
+      });
+    }
+    return missing.map((t) => client.name(t.name));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Deletes every topic that starts with the client's prefix (tests clean up their own topics). */
+export async function deletePrefixedTopics(client: KafkaClient): Promise<void> {
+  if (!client.prefix) throw new Error('refusing to delete topics without a prefix');
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(client.prefix));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  } finally {
+    await admin.disconnect();
+  }
+}

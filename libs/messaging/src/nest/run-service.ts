@@ -1,0 +1,146 @@
+import 'reflect-metadata';
+import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource, type MixedList } from 'typeorm';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { MessageCatalog } from '@am/contracts';
+import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } from '@am/observability';
+import { createServiceDataSource, migrate, outboxBacklog } from '@am/persistence';
+import { AmqpClient } from '../amqp/amqp-client.js';
+import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
+import { KafkaClient } from '../kafka/kafka-client.js';
+import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { AmqpTransport } from './amqp.transport.js';
+import { KafkaTransport } from './kafka.transport.js';
+import { readServiceConfig, type ServiceConfig } from './service-config.js';
+import type { ServiceName } from '../topology.js';
+
+/** Injection token of the service configuration. */
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
+
+export interface ServiceDefinition {
+  service: ServiceName;
+  /** The service's feature modules (controllers with HTTP routes and `@EventPattern` handlers). */
+  imports: Type[];
+  migrations: MixedList<Function>;
+  entities?: MixedList<Function>;
+  amqp?: { subscription: AmqpSubscription; catalog: MessageCatalog }[];
+  kafka?: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
+}
+
+/** A started service: its Nest app and the pieces tests may want to look at. */
+export interface RunningService {
+  config: ServiceConfig;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots one service: database (migrations under a lock), RabbitMQ, Kafka, the outbox relay, the Nest HTTP
+ * app with `/health` and `/metrics`, and the project's transport strategies for its subscriptions. Every
+ * service's `main.ts` is one call to this.
+ */
+export async function runService(definition: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const config = readServiceConfig(definition.service, env);
+  const logger = createLogger(config.service);
+  const metrics = new ServiceMetrics(config.service);
+  const messagingMetrics = metrics.messaging();
+
+  const dataSource = createServiceDataSource({
+    url: config.databaseUrl,
+    migrations: definition.migrations,
+    entities: definition.entities ?? [],
+    applicationName: config.service,
+  });
+  await dataSource.initialize();
+  const ran = await migrate(dataSource);
+  if (ran.length > 0) logger.info({ migrations: ran }, 'database migrated');
+
+  const amqp = new AmqpClient({ url: config.rabbitmqUrl, connectionName: config.service, logger });
+  await amqp.connect();
+  const kafka = new KafkaClient({ brokers: config.kafkaBrokers, clientId: config.service, prefix: config.kafkaPrefix, logger });
+  await kafka.connectProducer();
+
+  const relay = new OutboxRelay({ dataSource, databaseUrl: config.databaseUrl, amqp, kafka, logger, metrics: messagingMetrics });
+  await relay.start();
+
+  const withRetry = <S extends { retryDelaysMs: readonly number[] }>(s: S): S =>
+    config.retryDelaysMs ? { ...s, retryDelaysMs: config.retryDelaysMs } : s;
+  const kafkaTransport = new KafkaTransport({
+    client: kafka,
+    dataSource,
+    logger,
+    metrics: messagingMetrics,
+    subscriptions: (definition.kafka ?? []).map((k) => ({ ...k, subscription: withRetry(k.subscription) })),
+  });
+
+  const checks = [
+    { name: 'postgres', check: async () => (await dataSource.query('SELECT 1')).length === 1 },
+    { name: 'rabbitmq', check: () => amqp.isConnected },
+    { name: 'kafka', check: () => kafka.isProducerConnected && kafkaTransport.isRunning },
+  ];
+  metrics.trackOutbox(async () => (await outboxBacklog(dataSource.manager)).unsent);
+
+  @Global()
+  @Module({
+    providers: [
+      { provide: SERVICE_CONFIG, useValue: config },
+      { provide: AmqpClient, useValue: amqp },
+      { provide: KafkaClient, useValue: kafka },
+      { provide: ServiceMetrics, useValue: metrics },
+      { provide: DataSource, useValue: dataSource },
+    ],
+    exports: [SERVICE_CONFIG, AmqpClient, KafkaClient, ServiceMetrics, DataSource],
+  })
+  class RuntimeModule {}
+
+  const root: DynamicModule = {
+    module: class ServiceRootModule {},
+    imports: [RuntimeModule, ObservabilityModule.forRoot(metrics, checks), ...definition.imports],
+  };
+  const app = await NestFactory.create<NestExpressApplication>(root, { logger: new NestPinoLogger(logger), bodyParser: false });
+  app.useBodyParser('json', { limit: '64kb' });
+  app.connectMicroservice({
+    strategy: new AmqpTransport({
+      client: amqp,
+      dataSource,
+      logger,
+      metrics: messagingMetrics,
+      subscriptions: (definition.amqp ?? []).map((a) => ({ ...a, subscription: withRetry(a.subscription) })),
+    }),
+  });
+  app.connectMicroservice({ strategy: kafkaTransport });
+  await app.startAllMicroservices();
+  await app.listen(config.port, config.host);
+  const url = `http://127.0.0.1:${config.port}`;
+  logger.info({ url }, `${config.service} listening`);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      await app.close();
+      await relay.stop();
+      await amqp.close();
+      await kafka.close();
+      await dataSource.destroy();
+    })());
+  return { config, url, close };
+}
+
+/** Runs a service as the process's main program: stops cleanly on SIGTERM/SIGINT, exits non-zero on a failed start. */
+export function main(definition: ServiceDefinition): void {
+  runService(definition)
+    .then((running) => {
+      const stop = () => {
+        void running.close().finally(() => process.exit(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    })
+    .catch((error: unknown) => {
+      console.error(JSON.stringify({ level: 'fatal', service: definition.service, msg: 'failed to start', err: String((error as Error)?.stack ?? error) }));
+      process.exit(1);
+    });
+}
+

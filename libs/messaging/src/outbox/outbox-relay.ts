@@ -1,0 +1,140 @@
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { Envelope } from '@am/contracts';
+import { lockUnsent, markSent, type OutboxRow } from '@am/persistence';
+import type { AmqpClient } from '../amqp/amqp-client.js';
+import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
+import { consoleLogger, type MessagingLogger } from '../logger.js';
+import type { MessagingMetrics } from '../metrics.js';
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  /** The database URL, for the LISTEN connection. */
+  databaseUrl: string;
+  amqp?: AmqpClient;
+  kafka?: KafkaClient;
+  batchSize?: number;
+  /** Fallback poll interval when no notification arrives. */
+  pollIntervalMs?: number;
+  logger?: MessagingLogger;
+  metrics?: MessagingMetrics;
+}
+
+/**
+ * Pattern: transactional outbox, the relay half. Takes unsent rows (`FOR UPDATE SKIP LOCKED`, so several
+ * relays can run), publishes them with confirms (RabbitMQ) or acks=all from the idempotent producer (Kafka),
+ * and marks them sent in the same transaction. A crash between publish and mark sends a row again later:
+ * consumers absorb that duplicate with their inbox. Wakes on LISTEN/NOTIFY, polls as a fallback.
+ */
+export class OutboxRelay {
+  private listener?: pg.Client;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private readonly logger: MessagingLogger;
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.logger = options.logger ?? consoleLogger;
+  }
+
+  async start(): Promise<void> {
+    this.running = true;
+    await this.listen().catch((error: Error) =>
+      this.logger.warn({ err: error.message }, 'outbox: LISTEN failed; polling only'),
+    );
+    this.loop = this.run();
+  }
+
+  private async listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.wake?.());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error.message }, 'outbox: LISTEN connection lost; polling until it is back');
+      this.listener = undefined;
+      setTimeout(() => {
+        if (this.running) void this.listen().catch(() => undefined);
+      }, 1_000);
+    });
+    await client.connect();
+    await client.query('LISTEN outbox');
+    this.listener = client;
+  }
+
+  private async run(): Promise<void> {
+    const batchSize = this.options.batchSize ?? 200;
+    const pollMs = this.options.pollIntervalMs ?? 1_000;
+    while (this.running) {
+      let sent = 0;
+      try {
+        sent = await this.relayBatch(batchSize);
+      } catch (error) {
+        this.logger.warn({ err: (error as Error).message }, 'outbox: relay batch failed; will retry');
+        await this.sleep(pollMs);
+        continue;
+      }
+      if (sent < batchSize) await this.sleep(pollMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  /** Publishes one batch; returns how many rows it sent. Exposed for tests. */
+  async relayBatch(limit: number): Promise<number> {
+    return this.options.dataSource.transaction(async (manager) => {
+      const rows = await lockUnsent(manager, limit);
+      if (rows.length === 0) return 0;
+      await this.publish(rows);
+      await markSent(
+        manager,
+        rows.map((r) => r.id),
+      );
+      return rows.length;
+    });
+  }
+
+  private async publish(rows: OutboxRow[]): Promise<void> {
+    const kafkaRows = rows.filter((r) => r.destination.broker === 'kafka');
+    const amqpRows = rows.filter((r) => r.destination.broker === 'amqp');
+    const pending: Promise<void>[] = [];
+    if (kafkaRows.length > 0) {
+      const kafka = this.options.kafka;
+      if (!kafka) throw new Error('outbox: a row is for Kafka but this relay has no Kafka client');
+      pending.push(
+        kafka.send(
+          kafkaRows.map((r) => {
+            const d = r.destination as { topic: string; key: string };
+            return recordFor(d.topic, d.key, r.payload as Envelope, r.headers);
+          }),
+        ),
+      );
+    }
+    for (const row of amqpRows) {
+      const amqp = this.options.amqp;
+      if (!amqp) throw new Error('outbox: a row is for RabbitMQ but this relay has no RabbitMQ client');
+      const d = row.destination as { exchange: string; routingKey: string };
+      pending.push(amqp.publish(d.exchange, d.routingKey, row.payload as Envelope, { headers: row.headers }));
+    }
+    const results = await Promise.allSettled(pending);
+    const failure = results.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    for (const row of rows) {
+      this.options.metrics?.published(row.destination.broker === 'kafka' ? row.destination.topic : row.destination.exchange || row.destination.routingKey);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+  }
+}

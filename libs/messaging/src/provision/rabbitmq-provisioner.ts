@@ -1,0 +1,153 @@
+import {
+  DEFAULT_EXCHANGE,
+  MAX_RETRIES,
+  SERVICES,
+  deadLetterQueue,
+  exchanges,
+  queues,
+  retryQueue,
+  type ServiceName,
+} from '../topology.js';
+
+/** Where the RabbitMQ management API is and who may change it. */
+export interface RabbitAdmin {
+  /** http://127.0.0.1:15672 */
+  managementUrl: string;
+  user: string;
+  password: string;
+}
+
+export interface RabbitProvisionOptions {
+  vhost: string;
+  /** Password of each service user; users are named after the services. */
+  passwords: Record<ServiceName, string>;
+  /** Extra queue arguments applied through policy, per queue (for example a max length). */
+  queuePolicies?: Record<string, Record<string, unknown>>;
+}
+
+function escapeRegex(name: string): string {
+  return name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+}
+
+function anyOf(names: string[]): string {
+  return names.length === 0 ? '^$' : `^(${names.map(escapeRegex).join('|')})$`;
+}
+
+/**
+ * Least-privilege permissions of one service user. Nobody but the provisioner configures (declares) anything.
+ * A service writes to the exchanges it publishes to, and to the default exchange when it sends to a queue by
+ * name (its own retry and dead letter queues included); it reads the queues it consumes.
+ */
+export function permissionsFor(service: ServiceName): { configure: string; write: string; read: string } {
+  const consumed = queues.filter((q) => q.consumer === service).map((q) => q.name);
+  const sends = queues.some((q) => q.senders.includes(service)) || consumed.length > 0;
+  const writes = exchanges.filter((e) => e.publishers.includes(service)).map((e) => e.name);
+  if (sends) writes.push('amq.default');
+  const reads = [...consumed];
+  if (service === 'audit') reads.push(...queues.map((q) => deadLetterQueue(q.name)));
+  return { configure: '^$', write: anyOf(writes), read: anyOf(reads) };
+}
+
+/**
+ * The policies that give every consumed queue its dead-lettering and every retry queue its way back.
+ * Features live in policies, not in queue arguments, so the article's own snippets (which declare
+ * `{ durable: true }` only) can declare the same queues without a conflict.
+ */
+export function policiesFor(
+  extra: Record<string, Record<string, unknown>> = {},
+): { name: string; pattern: string; definition: Record<string, unknown> }[] {
+  return queues.flatMap((q) => [
+    {
+      name: `dlx:${q.name}`,
+      pattern: `^${escapeRegex(q.name)}$`,
+      definition: {
+        'dead-letter-exchange': DEFAULT_EXCHANGE,
+        'dead-letter-routing-key': deadLetterQueue(q.name),
+        ...extra[q.name],
+      },
+    },
+    ...Array.from({ length: MAX_RETRIES }, (_, i) => ({
+      name: `retry:${retryQueue(q.name, i + 1)}`,
+      pattern: `^${escapeRegex(retryQueue(q.name, i + 1))}$`,
+      definition: { 'dead-letter-exchange': DEFAULT_EXCHANGE, 'dead-letter-routing-key': q.name },
+    })),
+  ]);
+}
+
+/** A small client of the RabbitMQ management HTTP API. */
+export class RabbitManagement {
+  constructor(private readonly admin: RabbitAdmin) {}
+
+  async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(new URL(`/api${path}`, this.admin.managementUrl), {
+      method,
+      headers: {
+        authorization: `Basic ${Buffer.from(`${this.admin.user}:${this.admin.password}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok && !(method === 'DELETE' && response.status === 404)) {
+      throw new Error(`RabbitMQ management ${method} ${path}: ${response.status} ${await response.text()}`);
+    }
+    const text = await response.text();
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  }
+
+  /** Number of messages in a queue (ready plus unacknowledged), as the management API last sampled it. */
+  async queueDepth(vhost: string, queue: string): Promise<number> {
+    const info = (await this.request('GET', `/queues/${enc(vhost)}/${enc(queue)}`)) as { messages?: number };
+    return info.messages ?? 0;
+  }
+
+  async deleteVhost(vhost: string): Promise<void> {
+    await this.request('DELETE', `/vhosts/${enc(vhost)}`);
+  }
+}
+
+const enc = encodeURIComponent;
+
+/** Creates (or brings up to date) the vhost, the service users, their permissions, the policies and the topology. */
+export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisionOptions): Promise<void> {
+  const api = new RabbitManagement(admin);
+  const v = enc(options.vhost);
+  await api.request('PUT', `/vhosts/${v}`, {});
+  await api.request('PUT', `/permissions/${v}/${enc(admin.user)}`, { configure: '.*', write: '.*', read: '.*' });
+  for (const service of SERVICES) {
+    await api.request('PUT', `/users/${enc(service)}`, { password: options.passwords[service], tags: '' });
+    await api.request('PUT', `/permissions/${v}/${enc(service)}`, permissionsFor(service));
+  }
+  for (const policy of policiesFor(options.queuePolicies)) {
+    await api.request('PUT', `/policies/${v}/${enc(policy.name)}`, {
+      pattern: policy.pattern,
+      definition: policy.definition,
+      'apply-to': 'queues',
+      priority: 10,
+    });
+  }
+  for (const exchange of exchanges) {
+    await api.request('PUT', `/exchanges/${v}/${enc(exchange.name)}`, {
+      type: exchange.type,
+      durable: true,
+      auto_delete: false,
+      arguments: {},
+    });
+  }
+  for (const queue of queues) {
+    const names = [
+      queue.name,
+      deadLetterQueue(queue.name),
+      ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(queue.name, i + 1)),
+    ];
+    for (const name of names) {
+      await api.request('PUT', `/queues/${v}/${enc(name)}`, { durable: true, auto_delete: false, arguments: {} });
+    }
+    for (const binding of queue.bindings) {
+      await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(queue.name)}`, {
+        routing_key: binding.routingKey,
+        arguments: {},
+      });
+    }
+  }
+}

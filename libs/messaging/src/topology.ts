@@ -1,0 +1,134 @@
+/**
+ * The messaging topology of DESIGN.md as data: one place that names every exchange, queue, binding and topic,
+ * which service consumes what and which service may publish where. The provisioner turns it into broker
+ * objects, policies and least-privilege permissions; services only use it (they declare nothing themselves).
+ */
+
+export const SERVICES = ['orders', 'inventory', 'payments', 'email', 'analytics', 'audit'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** The default exchange routes by queue name; publishing to it is how a task lands on a named queue. */
+export const DEFAULT_EXCHANGE = '';
+
+export const Exchanges = {
+  userEvents: 'user-events',
+  sagaCommands: 'saga-commands',
+  sagaReplies: 'saga-replies',
+} as const;
+
+export const Queues = {
+  orderProcessing: 'order-processing',
+  inventoryReserve: 'inventory.reserve',
+  inventoryRelease: 'inventory.release',
+  paymentProcess: 'payment.process',
+  sagaReplies: 'order-saga-replies',
+  emailNotifications: 'email-notifications',
+  analyticsTracking: 'analytics-tracking',
+  auditLog: 'audit-log',
+  paymentsAccounts: 'payments-accounts',
+} as const;
+
+export const Topics = {
+  orderEvents: 'order-events',
+  orderEventsDeadLetters: 'order-events.dlt',
+  accountEvents: 'account-events',
+  orderMetrics: 'order-metrics',
+} as const;
+
+/** How many delayed retries a message gets before it goes to the dead letter queue. */
+export const MAX_RETRIES = 3;
+
+export interface ExchangeSpec {
+  name: string;
+  type: 'fanout' | 'direct' | 'topic';
+  publishers: ServiceName[];
+}
+
+export interface QueueSpec {
+  name: string;
+  consumer: ServiceName;
+  bindings: { exchange: string; routingKey: string }[];
+  /** Services that send to this queue through the default exchange. */
+  senders: ServiceName[];
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+}
+
+export const exchanges: ExchangeSpec[] = [
+  { name: Exchanges.userEvents, type: 'fanout', publishers: ['orders'] },
+  { name: Exchanges.sagaCommands, type: 'direct', publishers: ['orders'] },
+  { name: Exchanges.sagaReplies, type: 'direct', publishers: ['inventory', 'payments'] },
+];
+
+export const queues: QueueSpec[] = [
+  { name: Queues.orderProcessing, consumer: 'orders', bindings: [], senders: ['orders'] },
+  {
+    name: Queues.inventoryReserve,
+    consumer: 'inventory',
+    bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.inventoryReserve }],
+    senders: [],
+  },
+  {
+    name: Queues.inventoryRelease,
+    consumer: 'inventory',
+    bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.inventoryRelease }],
+    senders: [],
+  },
+  {
+    name: Queues.paymentProcess,
+    consumer: 'payments',
+    bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.paymentProcess }],
+    senders: [],
+  },
+  {
+    name: Queues.sagaReplies,
+    consumer: 'orders',
+    bindings: [{ exchange: Exchanges.sagaReplies, routingKey: 'orders' }],
+    senders: [],
+  },
+  ...[
+    [Queues.emailNotifications, 'email'],
+    [Queues.analyticsTracking, 'analytics'],
+    [Queues.auditLog, 'audit'],
+    [Queues.paymentsAccounts, 'payments'],
+  ].map(([name, consumer]) => ({
+    name: name as string,
+    consumer: consumer as ServiceName,
+    bindings: [{ exchange: Exchanges.userEvents, routingKey: '' }],
+    senders: [] as ServiceName[],
+  })),
+];
+
+export const topics: TopicSpec[] = [
+  { name: Topics.orderEvents, partitions: 3 },
+  { name: Topics.orderEventsDeadLetters, partitions: 1 },
+  { name: Topics.accountEvents, partitions: 3 },
+  { name: Topics.orderMetrics, partitions: 1 },
+];
+
+/** The queue that holds messages of `queue` that failed for good. */
+export function deadLetterQueue(queue: string): string {
+  return `${queue}-dlq`;
+}
+
+/** The delay queue a message waits in before its `attempt`-th retry (1-based). */
+export function retryQueue(queue: string, attempt: number): string {
+  return `${queue}-retry-${attempt}`;
+}
+
+/** Every queue the provisioner creates: each consumed queue with its retry queues and dead letter queue. */
+export function allQueueNames(): string[] {
+  return queues.flatMap((q) => [
+    q.name,
+    deadLetterQueue(q.name),
+    ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q.name, i + 1)),
+  ]);
+}
+
+/** The Kafka topic name with the deployment's prefix (tests use their own prefix to stay isolated). */
+export function topicName(prefix: string, topic: string): string {
+  return `${prefix}${topic}`;
+}

@@ -1,0 +1,3 @@
+export * from './metrics.js';
+export * from './logger.js';
+export * from './health.js';

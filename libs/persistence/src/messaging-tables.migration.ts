@@ -1,0 +1,52 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The tables every service needs for reliable messaging:
+ * - `outbox`: messages that a transaction wants sent; the relay publishes and marks them
+ *   (pattern: transactional outbox). A trigger notifies the relay on insert (LISTEN/NOTIFY).
+ * - `processed_messages`: the inbox; one row per (consumer, message id) written in the same
+ *   transaction as the effect, so a redelivered message has exactly one effect (pattern: idempotent consumer).
+ */
+export class MessagingTables1764400000000 implements MigrationInterface {
+  name = 'MessagingTables1764400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE outbox (
+        id           bigserial PRIMARY KEY,
+        message_id   uuid        NOT NULL UNIQUE,
+        broker       text        NOT NULL CHECK (broker IN ('amqp', 'kafka')),
+        destination  text        NOT NULL,
+        routing_key  text        NOT NULL DEFAULT '',
+        message_type text        NOT NULL,
+        payload      jsonb       NOT NULL,
+        headers      jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        sent_at      timestamptz
+      )`);
+    await q.query(`CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL`);
+    await q.query(`
+      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('outbox', '');
+        RETURN NULL;
+      END $$`);
+    await q.query(`
+      CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
+      FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    await q.query(`
+      CREATE TABLE processed_messages (
+        consumer     text        NOT NULL,
+        message_id   uuid        NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, message_id)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE processed_messages');
+    await q.query('DROP TRIGGER outbox_inserted ON outbox');
+    await q.query('DROP FUNCTION outbox_notify');
+    await q.query('DROP TABLE outbox');
+  }
+}
