@@ -17,3 +17,4 @@ export * from './nest/amqp.transport.js';
 export * from './nest/kafka.transport.js';
 export * from './nest/service-config.js';
 export * from './nest/run-service.js';
+export * from './nest/http.js';

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
 import type { Envelope } from '@am/contracts';
 import { UnsafeConfigurationError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
@@ -107,7 +107,15 @@ export class KafkaClient {
 
   async connectProducer(): Promise<Producer> {
     if (this.producer) return this.producer;
-    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Idempotent producers keep retrying (kafkajs warns that bounded retries weaken the guarantee): while the
+    // broker is away, a send waits rather than fails, and the outbox rows stay unsent until it is back.
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
     producer.on(producer.events.CONNECT, () => (this.producerConnected = true));
     producer.on(producer.events.DISCONNECT, () => (this.producerConnected = false));
     await producer.connect();

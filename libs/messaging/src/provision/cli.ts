@@ -1,0 +1,39 @@
+/**
+ * Provisions the messaging topology: `node libs/messaging/dist/provision/cli.js`.
+ * RabbitMQ: vhost, one user per service with least-privilege permissions, policies, exchanges, queues and
+ * bindings (through the management API, as the admin user). Kafka: the topics. Idempotent.
+ *
+ * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
+ * KAFKA_BROKERS, KAFKA_PREFIX, and <SERVICE>_RABBITMQ_PASSWORD per service.
+ */
+import { KafkaClient } from '../kafka/kafka-client.js';
+import { provisionKafka } from '../kafka/kafka-provisioner.js';
+import { devPassword } from '../nest/service-config.js';
+import { SERVICES, type ServiceName } from '../topology.js';
+import { provisionRabbit } from './rabbitmq-provisioner.js';
+
+const env = process.env;
+const started = performance.now();
+const vhost = env.RABBITMQ_VHOST ?? 'messaging';
+const passwords = Object.fromEntries(
+  SERVICES.map((s) => [s, env[`${s.toUpperCase()}_RABBITMQ_PASSWORD`] ?? devPassword(s)]),
+) as Record<ServiceName, string>;
+
+await provisionRabbit(
+  {
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672',
+    user: env.RABBITMQ_ADMIN_USER ?? 'messaging-admin',
+    password: env.RABBITMQ_ADMIN_PASSWORD ?? 'messaging-admin-dev',
+  },
+  { vhost, passwords },
+);
+console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, queues and policies in place`);
+
+const kafka = new KafkaClient({
+  brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  clientId: 'provisioner',
+  prefix: env.KAFKA_PREFIX ?? '',
+});
+const created = await provisionKafka(kafka);
+console.log(`topology: kafka topics ${created.length > 0 ? `created: ${created.join(', ')}` : 'in place (already)'}`);
+console.log(`topology: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,13 @@
+import type { ServiceDefinition } from '@am/messaging';
+import { AnalyticsModule } from './analytics.module.js';
+import { migrations } from './migrations/index.js';
+import { orderEventsSubscription } from './order-stats/order-events.subscription.js';
+import { analyticsTrackingSubscription } from './user-tracking/analytics-tracking.subscription.js';
+
+export const analyticsService: ServiceDefinition = {
+  service: 'analytics',
+  imports: [AnalyticsModule],
+  migrations,
+  amqp: [analyticsTrackingSubscription],
+  kafka: [orderEventsSubscription],
+};

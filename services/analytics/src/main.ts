@@ -1,0 +1,4 @@
+import { main } from '@am/messaging';
+import { analyticsService } from './analytics.service.js';
+
+main(analyticsService);

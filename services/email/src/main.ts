@@ -1,0 +1,4 @@
+import { main } from '@am/messaging';
+import { emailService } from './email.service.js';
+
+main(emailService);

@@ -1,0 +1,4 @@
+import { main } from '@am/messaging';
+import { inventoryService } from './inventory.service.js';
+
+main(inventoryService);

@@ -1,0 +1,4 @@
+import { main } from '@am/messaging';
+import { ordersService } from './orders.service.js';
+
+main(ordersService);

@@ -1,0 +1,4 @@
+import { MessagingTables1764400000000 } from '@am/persistence';
+import { Orders1764400000100 } from './1764400000100-orders.migration.js';
+
+export const migrations = [MessagingTables1764400000000, Orders1764400000100];

@@ -1,0 +1,11 @@
+import type { ServiceDefinition } from '@am/messaging';
+import { migrations } from './migrations/index.js';
+import { OrdersModule } from './orders.module.js';
+import { orderProcessingSubscription } from './place-order/order-processing.subscription.js';
+
+export const ordersService: ServiceDefinition = {
+  service: 'orders',
+  imports: [OrdersModule],
+  migrations,
+  amqp: [orderProcessingSubscription],
+};

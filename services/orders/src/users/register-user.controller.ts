@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { Body, ConflictException, Controller, Post } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { UserRegistered } from '@am/contracts';
+import { Exchanges, parseRequest, toExchange } from '@am/messaging';
+import { addToOutbox } from '@am/persistence';
+import { RegisterUserRequest } from './register-user.request.js';
+
+/**
+ * `POST /users`: stores the user and, in the same transaction, puts `user.registered` in the outbox for the
+ * `user-events` fanout (pattern: transactional outbox; every subscriber gets its own copy).
+ */
+@Controller('users')
+export class RegisterUserController {
+  constructor(private readonly db: DataSource) {}
+
+  @Post()
+  async register(@Body() body: unknown): Promise<{ userId: string }> {
+    const { email, name } = parseRequest(RegisterUserRequest, body);
+    const userId = randomUUID();
+    const event = UserRegistered.create({ userId, email, name }, { correlationId: userId });
+    await this.db.transaction(async (manager) => {
+      const rows: unknown[] = await manager.query(
+        'INSERT INTO users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING id',
+        [userId, email.toLowerCase(), name],
+      );
+      if (rows.length === 0) throw new ConflictException(`a user with e-mail ${email} exists already`);
+      const destination = toExchange(Exchanges.userEvents);
+      await addToOutbox(manager, [{ destination, messageId: event.messageId, type: event.type, payload: event }]);
+    });
+    return { userId };
+  }
+}

@@ -1,0 +1,4 @@
+import { main } from '@am/messaging';
+import { paymentsService } from './payments.service.js';
+
+main(paymentsService);
