@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { MessageCatalog, parseEnvelope, MAX_MESSAGE_BYTES } from './message.js';
+import { OrderCreated, PlaceOrder, orderEvents } from './orders.messages.js';
+
+const catalog = new MessageCatalog([...orderEvents]);
+const order = {
+  orderId: '8b0a3a6e-0a8a-4c41-9a0e-3f0f3b8f1a01',
+  userId: 'c6b2b7de-5b9e-4b8e-9c1f-2f3a4b5c6d7e',
+  items: [{ sku: 'SKU-1', quantity: 2, unitPrice: 1250 }],
+  total: 2500,
+};
+const valid = () => OrderCreated.create(order, { correlationId: order.orderId });
+const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
+
+describe('message envelope', () => {
+  it('builds an envelope with ids, version and time, and parses it back', () => {
+    const envelope = valid();
+    expect(envelope).toMatchObject({ type: 'order.created', version: 1, correlationId: order.orderId, causationId: null });
+    expect(envelope.messageId).toMatch(/^[0-9a-f-]{36}$/);
+    const parsed = catalog.parse(bytes(envelope));
+    expect(parsed).toEqual({ ok: true, message: envelope });
+  });
+
+  it('refuses invalid JSON with the parser error', () => {
+    const parsed = parseEnvelope('{"messageId":');
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(/^invalid JSON: /);
+  });
+
+  it('names the envelope field that is missing or wrong', () => {
+    const { messageId: _drop, ...noId } = valid();
+    const parsed = catalog.parse(bytes({ ...noId, version: 'one' }));
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toContain('messageId');
+    expect(!parsed.ok && parsed.reason).toContain('version');
+  });
+
+  it('names the data field that fails, with its path', () => {
+    const envelope = valid();
+    const parsed = catalog.parse(bytes({ ...envelope, data: { ...order, items: [{ sku: 'X', quantity: -1, unitPrice: 5 }] } }));
+    expect(parsed.ok).toBe(false);
+    expect(!parsed.ok && parsed.reason).toMatch(/^invalid order\.created: data\.items\.0\.quantity: /);
+  });
+
+  it('refuses a type the consumer does not know, and a version newer than it knows', () => {
+    const unknown = catalog.parse(bytes({ ...valid(), type: 'order.shipped' }));
+    expect(!unknown.ok && unknown.reason).toBe('unknown message type: order.shipped');
+    const newer = catalog.parse(bytes({ ...valid(), version: 2 }));
+    expect(!newer.ok && newer.reason).toMatch(/unsupported version 2 of order\.created/);
+  });
+
+  it('ignores unknown fields (forward compatibility) and does not let __proto__ through', () => {
+    const envelope = valid();
+    const raw = JSON.stringify({ ...envelope, extra: 1, data: { ...order, note: 'new field' } }).replace(
+      '"extra":1',
+      '"extra":1,"__proto__":{"polluted":true}',
+    );
+    const parsed = catalog.parse(raw);
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) {
+      expect(parsed.message.data).toEqual(order);
+      expect(parsed.message).not.toHaveProperty('extra');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
+
+  it('refuses a body larger than the limit before parsing it', () => {
+    const parsed = parseEnvelope(Buffer.alloc(MAX_MESSAGE_BYTES + 1, 0x20));
+    expect(!parsed.ok && parsed.reason).toMatch(/^message too large/);
+  });
+
+  it('validates data when a message is created, so a producer cannot send a bad message', () => {
+    expect(() => PlaceOrder.create({ ...order, items: [], placedAt: new Date().toISOString() }, { correlationId: 'c' })).toThrow();
+  });
+});

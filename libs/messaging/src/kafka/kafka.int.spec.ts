@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { KafkaMessage } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderCreated } from '@am/contracts';
+import { testEnv, waitFor } from '@am/testing';
+import { InvalidMessageError } from '../errors.js';
+import { Topics } from '../topology.js';
+import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka-client.js';
+import { KafkaGroupConsumer } from './kafka-consumer.js';
+import { defineKafkaSubscription } from './kafka-subscription.js';
+
+// Real Kafka; topics and groups carry this run's prefix.
+const env = testEnv();
+const client = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'kafka.int.spec', prefix: env.kafkaPrefix });
+
+const orderCreated = () => {
+  const orderId = randomUUID();
+  return OrderCreated.create(
+    { orderId, userId: randomUUID(), items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }], total: 100 },
+    { correlationId: orderId },
+  );
+};
+
+beforeAll(async () => {
+  await client.connectProducer();
+});
+
+afterAll(async () => {
+  await client.close();
+});
+
+describe('Kafka', () => {
+  it('produces keyed records with the envelope headers and consumes them in a group', async () => {
+    const events = [orderCreated(), orderCreated(), orderCreated()];
+    await client.send(events.map((e) => recordFor(Topics.orderEvents, e.data.orderId, e)));
+    const seen = new Map<string, { message: KafkaMessage; partition: number }>();
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}` }),
+      async (message, partition) => {
+        seen.set(message.key!.toString(), { message, partition });
+      },
+    );
+    await consumer.start();
+    await waitFor('all three records', () => events.every((e) => seen.has(e.data.orderId)), { timeoutMs: 30_000 });
+    await consumer.stop();
+    for (const event of events) {
+      const { message } = seen.get(event.data.orderId)!;
+      expect(JSON.parse(message.value!.toString())).toEqual(event);
+      expect(readHeaders(message.headers)).toMatchObject({
+        [KafkaHeaders.eventType]: 'order.created',
+        [KafkaHeaders.correlationId]: event.correlationId,
+        [KafkaHeaders.messageId]: event.messageId,
+      });
+    }
+  });
+
+  it('keeps every record of one key on one partition, in order', async () => {
+    const orderId = randomUUID();
+    const events = Array.from({ length: 5 }, () =>
+      OrderCreated.create(
+        { orderId, userId: 'u', items: [{ sku: 'S', quantity: 1, unitPrice: 1 }], total: 1 },
+        { correlationId: orderId },
+      ),
+    );
+    for (const e of events) await client.send([recordFor(Topics.orderEvents, orderId, e)]);
+    const seen: { id: string; partition: number }[] = [];
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}` }),
+      async (message, partition) => {
+        if (message.key?.toString() === orderId) seen.push({ id: readHeaders(message.headers)['message-id']!, partition });
+      },
+    );
+    await consumer.start();
+    await waitFor('five records', () => seen.length === 5, { timeoutMs: 30_000 });
+    await consumer.stop();
+    expect(seen.map((s) => s.id)).toEqual(events.map((e) => e.messageId));
+    expect(new Set(seen.map((s) => s.partition)).size).toBe(1);
+  });
+
+  it('sends a record that keeps failing to the dead letter topic and keeps the partition moving', async () => {
+    const poison = orderCreated();
+    const healthy = orderCreated();
+    // Same key: same partition, the healthy record queued right behind the poison one.
+    await client.send([recordFor(Topics.orderEvents, 'same-key', poison), recordFor(Topics.orderEvents, 'same-key', healthy)]);
+    const handled: string[] = [];
+    const group = `group-${randomUUID()}`;
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId: group, retryDelaysMs: [10, 10] }),
+      async (message) => {
+        const id = readHeaders(message.headers)[KafkaHeaders.messageId];
+        if (id === poison.messageId) throw new InvalidMessageError('invalid order.created: data.total: too small');
+        handled.push(id!);
+      },
+    );
+    const dead: KafkaMessage[] = [];
+    const dltReader = client.consumer(`dlt-${randomUUID()}`);
+    await dltReader.connect();
+    await dltReader.subscribe({ topic: client.name(Topics.orderEventsDeadLetters), fromBeginning: true });
+    await dltReader.run({
+      eachMessage: async ({ message }) => {
+        dead.push(message);
+      },
+    });
+    await consumer.start();
+    await waitFor('the healthy record behind the poison one', () => handled.includes(healthy.messageId), { timeoutMs: 30_000 });
+    const letter = await waitFor('the dead letter', () => dead.find((m) => readHeaders(m.headers)[KafkaHeaders.messageId] === poison.messageId), {
+      timeoutMs: 30_000,
+    });
+    await consumer.stop();
+    await dltReader.disconnect();
+    expect(readHeaders(letter.headers)).toMatchObject({
+      [KafkaHeaders.error]: 'InvalidMessageError: invalid order.created: data.total: too small',
+      [KafkaHeaders.originalTopic]: client.name(Topics.orderEvents),
+      [KafkaHeaders.attempts]: '1',
+    });
+    expect(JSON.parse(letter.value!.toString())).toEqual(poison);
+  });
+});

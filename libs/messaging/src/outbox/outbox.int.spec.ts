@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MessageCatalog, PlaceOrder, UserRegistered } from '@am/contracts';
+import { MessagingTables1764400000000, addToOutbox, createServiceDataSource, migrate } from '@am/persistence';
+import { testEnv, waitFor } from '@am/testing';
+import { AmqpClient } from '../amqp/amqp-client.js';
+import { InvalidMessageError } from '../errors.js';
+import { handleMessage } from '../handle-message.js';
+import { toQueue } from '../message-context.js';
+import { Queues } from '../topology.js';
+import { OutboxRelay } from './outbox-relay.js';
+
+// Real PostgreSQL (this run's database of the audit service, messaging tables only) and real RabbitMQ.
+const env = testEnv();
+const databaseUrl = env.databaseUrl('audit');
+const queue = Queues.auditLog;
+let db: DataSource;
+let amqp: AmqpClient;
+
+const registered = () =>
+  UserRegistered.create({ userId: randomUUID(), email: 'ann@example.com', name: 'Ann' }, { correlationId: randomUUID() });
+
+beforeAll(async () => {
+  db = createServiceDataSource({ url: databaseUrl, migrations: [MessagingTables1764400000000] });
+  await db.initialize();
+  await migrate(db);
+  await db.query('CREATE TABLE IF NOT EXISTS effects (message_id uuid, note text)');
+  amqp = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'outbox.int.spec' });
+  await amqp.connect();
+});
+
+afterAll(async () => {
+  await db.query('DROP TABLE IF EXISTS effects');
+  await db.destroy();
+  await amqp.close();
+});
+
+beforeEach(async () => {
+  await db.query('TRUNCATE outbox, processed_messages, effects');
+  const channel = await amqp.createChannel();
+  await channel.purgeQueue(queue);
+  await channel.close();
+});
+
+describe('inbox (idempotent consumer)', () => {
+  const catalog = new MessageCatalog([UserRegistered]);
+  const options = (handler: (note: string) => Promise<void> = async () => undefined) => ({
+    dataSource: db,
+    consumer: 'inbox-test',
+    catalog,
+    findHandler: (type: string) =>
+      type === UserRegistered.type
+        ? async (message: { messageId: string }, ctx: { manager: DataSource['manager'] }) => {
+            await ctx.manager.query('INSERT INTO effects (message_id, note) VALUES ($1, $2)', [message.messageId, 'done']);
+            await handler('done');
+          }
+        : undefined,
+  });
+
+  it('gives a message delivered three times exactly one effect', async () => {
+    const body = Buffer.from(JSON.stringify(registered()));
+    const results = [await handleMessage(options(), body), await handleMessage(options(), body), await handleMessage(options(), body)];
+    expect(results).toEqual([true, false, false]);
+    expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
+  });
+
+  it('also when the duplicates arrive at the same moment', async () => {
+    const body = Buffer.from(JSON.stringify(registered()));
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => handleMessage(options(), body)));
+    expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
+    expect(results.filter((r) => r.status === 'fulfilled' && r.value === true)).toHaveLength(1);
+  });
+
+  it('rolls the inbox row back with a failed effect, so the retry runs the effect', async () => {
+    const body = Buffer.from(JSON.stringify(registered()));
+    await expect(handleMessage(options(async () => Promise.reject(new Error('boom'))), body)).rejects.toThrow('boom');
+    expect(await db.query('SELECT count(*)::int AS n FROM processed_messages')).toEqual([{ n: 0 }]);
+    expect(await handleMessage(options(), body)).toBe(true);
+    expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses an invalid message with a reason naming the field, and changes nothing', async () => {
+    const bad = { ...registered(), data: { userId: 'u1', email: 'not-an-email', name: 'Ann' } };
+    const error = await handleMessage(options(), Buffer.from(JSON.stringify(bad))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidMessageError);
+    expect((error as Error).message).toMatch(/^invalid user\.registered: data\.email: /);
+    expect(await db.query('SELECT count(*)::int AS n FROM processed_messages')).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('outbox relay', () => {
+  async function enqueue(count: number) {
+    const messages = Array.from({ length: count }, () => PlaceOrder.create(
+      { orderId: randomUUID(), userId: 'u', items: [{ sku: 'S', quantity: 1, unitPrice: 1 }], total: 1, placedAt: new Date().toISOString() },
+      { correlationId: randomUUID() },
+    ));
+    await db.transaction((m) =>
+      addToOutbox(m, messages.map((e) => ({ destination: toQueue(queue), messageId: e.messageId, type: e.type, payload: e }))),
+    );
+    return messages;
+  }
+
+  async function queuedIds(): Promise<string[]> {
+    const channel = await amqp.createChannel();
+    const ids: string[] = [];
+    for (;;) {
+      const m = await channel.get(queue, { noAck: true });
+      if (!m) break;
+      ids.push(m.properties.messageId as string);
+    }
+    await channel.close();
+    return ids;
+  }
+
+  it('publishes rows with confirms and marks them sent, woken by NOTIFY rather than the poll', async () => {
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 60_000 });
+    await relay.start();
+    const messages = await enqueue(5);
+    await waitFor('the rows to be marked sent', async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0, {
+      timeoutMs: 5_000,
+    });
+    await relay.stop();
+    expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
+  });
+
+  it('shares the table between three relays without sending any row twice or skipping one', async () => {
+    const messages = await enqueue(600);
+    const relays = [1, 2, 3].map(() => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50 }));
+    await Promise.all(relays.map((r) => r.start()));
+    await waitFor('all rows sent', async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0, {
+      timeoutMs: 20_000,
+    });
+    await Promise.all(relays.map((r) => r.stop()));
+    const ids = await waitFor('600 messages in the queue', async () => {
+      const channel = await amqp.createChannel();
+      const { messageCount } = await channel.checkQueue(queue);
+      await channel.close();
+      return messageCount === 600 ? queuedIds() : undefined;
+    });
+    expect(ids).toHaveLength(600);
+    expect(new Set(ids).size).toBe(600);
+    expect(new Set(ids)).toEqual(new Set(messages.map((m) => m.messageId)));
+  });
+});

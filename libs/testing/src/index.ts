@@ -1,0 +1,4 @@
+export * from './test-env.js';
+export * from './wait-for.js';
+export * from './service-process.js';
+export * from './http.js';

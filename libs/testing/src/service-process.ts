@@ -1,0 +1,113 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import type { ServiceName } from '@am/messaging';
+import { testEnv, type TestEnv } from './test-env.js';
+import { waitFor } from './wait-for.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A service running as a real child process (built code from `dist`), with its output kept for failures. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  private readonly output: string[] = [];
+
+  constructor(
+    readonly service: ServiceName,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** The last lines the process wrote, for assertion messages. */
+  logs(lines = 40): string {
+    return this.output.slice(-lines).join('');
+  }
+
+  async start(timeoutMs = 30_000): Promise<this> {
+    const entry = path.join(repoRoot, 'services', this.service, 'dist', 'main.js');
+    const child = spawn(process.execPath, [entry], {
+      env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.output.push(chunk.toString());
+      if (this.output.length > 500) this.output.splice(0, 100);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    await waitFor(
+      `${this.service} to become healthy on ${this.url}`,
+      async () => {
+        if (exited) throw new Error(`${this.service} exited during start:\n${this.logs()}`);
+        const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1_000) });
+        return response.ok;
+      },
+      { timeoutMs, intervalMs: 200 },
+    ).catch((error: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${error.message}\n--- ${this.service} output ---\n${this.logs()}`);
+    });
+    return this;
+  }
+
+  /** Stops the process: SIGTERM (clean shutdown) by default, SIGKILL to simulate a crash. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** The environment a service needs to join this test run's isolated world. */
+export function serviceEnv(service: ServiceName, env: TestEnv = testEnv(), extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    RABBITMQ_URL: env.rabbitmqUrl(service),
+    KAFKA_BROKERS: env.kafkaBrokers,
+    KAFKA_PREFIX: env.kafkaPrefix,
+    DATABASE_URL: env.databaseUrl(service),
+    RETRY_DELAYS_MS: '100,200,400',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** Starts services of this test run on free ports, in parallel. */
+export async function startServices(
+  services: ServiceName[],
+  extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Record<string, ServiceProcess>> {
+  const env = testEnv();
+  const started = await Promise.all(
+    services.map(async (s) => new ServiceProcess(s, await freePort(), serviceEnv(s, env, extra[s])).start()),
+  );
+  return Object.fromEntries(started.map((p) => [p.service, p]));
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { SERVICES, devPassword, type ServiceName } from '@am/messaging';
+
+/**
+ * The isolated world of one test run: its own RabbitMQ vhost, Kafka topic/group prefix and one database per
+ * service, so tests never touch a development stack running beside them, and runs never touch each other.
+ * The run id travels to test files (and to the services they start) through TEST_RUN_ID.
+ */
+export interface TestEnv {
+  runId: string;
+  vhost: string;
+  kafkaPrefix: string;
+  kafkaBrokers: string;
+  database(service: ServiceName): string;
+  databaseUrl(service: ServiceName): string;
+  rabbitmqUrl(service: ServiceName): string;
+  adminAmqpUrl: string;
+  admin: { managementUrl: string; user: string; password: string };
+  postgresAdminUrl: string;
+}
+
+export function newRunId(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export function testEnv(runId = process.env.TEST_RUN_ID): TestEnv {
+  if (!runId) throw new Error('TEST_RUN_ID is not set: run the tests through vitest (its global setup sets it)');
+  const env = process.env;
+  const host = env.TEST_HOST ?? '127.0.0.1';
+  const admin = {
+    managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? `http://${host}:15672`,
+    user: env.RABBITMQ_ADMIN_USER ?? 'messaging-admin',
+    password: env.RABBITMQ_ADMIN_PASSWORD ?? 'messaging-admin-dev',
+  };
+  const vhost = `test-${runId}`;
+  const database = (service: ServiceName) => `t_${runId}_${service}`;
+  return {
+    runId,
+    vhost,
+    kafkaPrefix: `test-${runId}.`,
+    kafkaBrokers: env.KAFKA_BROKERS ?? `${host}:9092`,
+    database,
+    databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@${host}:5432/${database(s)}`,
+    rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@${host}:5672/${encodeURIComponent(vhost)}`,
+    adminAmqpUrl: `amqp://${admin.user}:${admin.password}@${host}:5672/${encodeURIComponent(vhost)}`,
+    admin,
+    postgresAdminUrl: env.POSTGRES_ADMIN_URL ?? `postgres://postgres@${host}:5432/postgres`,
+  };
+}
+
+export { SERVICES };
