@@ -14,10 +14,36 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { extends: true, test: { name: 'unit', include: ['{libs,services}/*/src/**/*.unit.spec.ts', 'tests/**/*.unit.spec.ts'] } },
-      { extends: true, test: { name: 'int', include: ['{libs,services}/*/src/**/*.int.spec.ts', 'tests/**/*.int.spec.ts'], ...brokerTier } },
-      { extends: true, test: { name: 'e2e', include: ['{libs,services}/*/src/**/*.e2e.spec.ts', 'tests/**/*.e2e.spec.ts'], ...brokerTier, testTimeout: 60_000 } },
-      { extends: true, test: { name: 'fault', include: ['{libs,services}/*/src/**/*.fault.spec.ts', 'tests/**/*.fault.spec.ts'], ...brokerTier, testTimeout: 300_000 } },
+      {
+        extends: true,
+        test: { name: 'unit', include: ['{libs,services}/*/src/**/*.unit.spec.ts', 'tests/**/*.unit.spec.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'int',
+          include: ['{libs,services}/*/src/**/*.int.spec.ts', 'tests/**/*.int.spec.ts'],
+          ...brokerTier,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['{libs,services}/*/src/**/*.e2e.spec.ts', 'tests/**/*.e2e.spec.ts'],
+          ...brokerTier,
+          testTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'fault',
+          include: ['{libs,services}/*/src/**/*.fault.spec.ts', 'tests/**/*.fault.spec.ts'],
+          ...brokerTier,
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

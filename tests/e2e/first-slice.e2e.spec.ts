@@ -36,7 +36,10 @@ describe('the first slice through both brokers', () => {
 
   it('takes POST /orders through order-processing and order-events until analytics counts it', async () => {
     const before = (await http<Summary>('GET', url('analytics', '/analytics/summary'))).body;
-    const user = await http<{ userId: string }>('POST', url('orders', '/users'), { email: `${randomUUID()}@example.com`, name: 'Ann' });
+    const user = await http<{ userId: string }>('POST', url('orders', '/users'), {
+      email: `${randomUUID()}@example.com`,
+      name: 'Ann',
+    });
     expect(user.status).toBe(201);
     const placed = await Promise.all(
       [1, 2, 3].map(() =>
@@ -51,16 +54,24 @@ describe('the first slice through both brokers', () => {
       expect(answer.body).toEqual({ orderId: expect.stringMatching(/^[0-9a-f-]{36}$/), status: 'PENDING' });
     }
     const order = await waitFor('the worker to store the first order', async () => {
-      const got = await http<{ status: string; total: number }>('GET', url('orders', `/orders/${placed[0]!.body.orderId}`));
+      const got = await http<{ status: string; total: number }>(
+        'GET',
+        url('orders', `/orders/${placed[0]!.body.orderId}`),
+      );
       return got.status === 200 ? got.body : undefined;
     });
     expect(order).toMatchObject({ status: 'PENDING', total: 2500, userId: user.body.userId });
-    const after = await waitFor('analytics to count the three orders and the user', async () => {
-      const summary = (await http<Summary>('GET', url('analytics', '/analytics/summary'))).body;
-      return summary.ordersCreated === before.ordersCreated + 3 && summary.usersRegistered === before.usersRegistered + 1
-        ? summary
-        : undefined;
-    }, { timeoutMs: 30_000 });
+    const after = await waitFor(
+      'analytics to count the three orders and the user',
+      async () => {
+        const summary = (await http<Summary>('GET', url('analytics', '/analytics/summary'))).body;
+        return summary.ordersCreated === before.ordersCreated + 3 &&
+          summary.usersRegistered === before.usersRegistered + 1
+          ? summary
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     expect(after.ordersCreated - before.ordersCreated).toBe(3);
     const metrics = await (await fetch(url('orders', '/metrics'))).text();
     expect(metrics).toMatch(/messages_consumed_total\{source="order-processing",service="orders"\} [1-9]/);

@@ -15,7 +15,12 @@ const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 describe('message envelope', () => {
   it('builds an envelope with ids, version and time, and parses it back', () => {
     const envelope = valid();
-    expect(envelope).toMatchObject({ type: 'order.created', version: 1, correlationId: order.orderId, causationId: null });
+    expect(envelope).toMatchObject({
+      type: 'order.created',
+      version: 1,
+      correlationId: order.orderId,
+      causationId: null,
+    });
     expect(envelope.messageId).toMatch(/^[0-9a-f-]{36}$/);
     const parsed = catalog.parse(bytes(envelope));
     expect(parsed).toEqual({ ok: true, message: envelope });
@@ -37,7 +42,9 @@ describe('message envelope', () => {
 
   it('names the data field that fails, with its path', () => {
     const envelope = valid();
-    const parsed = catalog.parse(bytes({ ...envelope, data: { ...order, items: [{ sku: 'X', quantity: -1, unitPrice: 5 }] } }));
+    const parsed = catalog.parse(
+      bytes({ ...envelope, data: { ...order, items: [{ sku: 'X', quantity: -1, unitPrice: 5 }] } }),
+    );
     expect(parsed.ok).toBe(false);
     expect(!parsed.ok && parsed.reason).toMatch(/^invalid order\.created: data\.items\.0\.quantity: /);
   });
@@ -70,6 +77,8 @@ describe('message envelope', () => {
   });
 
   it('validates data when a message is created, so a producer cannot send a bad message', () => {
-    expect(() => PlaceOrder.create({ ...order, items: [], placedAt: new Date().toISOString() }, { correlationId: 'c' })).toThrow();
+    expect(() =>
+      PlaceOrder.create({ ...order, items: [], placedAt: new Date().toISOString() }, { correlationId: 'c' }),
+    ).toThrow();
   });
 });

@@ -22,7 +22,7 @@ export interface HandleMessageOptions {
 export async function handleMessage(options: HandleMessageOptions, body: Buffer): Promise<boolean> {
   const parsed = options.catalog.parse(body);
   if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
-  const message = parsed.message as Envelope;
+  const message: Envelope = parsed.message;
   const handler = options.findHandler(message.type);
   if (!handler) throw new InvalidMessageError(`no handler for ${message.type} at ${options.consumer}`);
   return options.dataSource.transaction(async (manager) => {

@@ -6,8 +6,16 @@ import { DEFAULT_EXCHANGE } from './topology.js';
 /** Where a message should go, with its broker. Build with `toQueue`, `toExchange` or `toTopic`. */
 export type Destination = OutboxMessage['destination'];
 
-export const toQueue = (queue: string): Destination => ({ broker: 'amqp', exchange: DEFAULT_EXCHANGE, routingKey: queue });
-export const toExchange = (exchange: string, routingKey = ''): Destination => ({ broker: 'amqp', exchange, routingKey });
+export const toQueue = (queue: string): Destination => ({
+  broker: 'amqp',
+  exchange: DEFAULT_EXCHANGE,
+  routingKey: queue,
+});
+export const toExchange = (exchange: string, routingKey = ''): Destination => ({
+  broker: 'amqp',
+  exchange,
+  routingKey,
+});
 export const toTopic = (topic: string, key: string): Destination => ({ broker: 'kafka', topic, key });
 
 /**

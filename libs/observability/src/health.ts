@@ -26,7 +26,10 @@ export class HealthController {
         return [c.name, ok ? 'up' : 'down'] as const;
       }),
     );
-    const body = { status: results.every(([, s]) => s === 'up') ? 'ok' : 'unavailable', checks: Object.fromEntries(results) };
+    const body = {
+      status: results.every(([, s]) => s === 'up') ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(results),
+    };
     if (body.status !== 'ok') throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;
   }

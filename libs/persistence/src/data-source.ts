@@ -51,9 +51,6 @@ export async function migrate(dataSource: DataSource): Promise<string[]> {
 }
 
 /** Runs `work` in one transaction with the given manager, or in a new transaction when there is none. */
-export function inTransaction<T>(
-  dataSource: DataSource,
-  work: (manager: EntityManager) => Promise<T>,
-): Promise<T> {
+export function inTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return dataSource.transaction(work);
 }

@@ -2,8 +2,7 @@ import type { EntityManager } from 'typeorm';
 
 /** Where an outbox row goes: a RabbitMQ exchange and routing key, or a Kafka topic and key. */
 export type OutboxDestination =
-  | { broker: 'amqp'; exchange: string; routingKey: string }
-  | { broker: 'kafka'; topic: string; key: string };
+  { broker: 'amqp'; exchange: string; routingKey: string } | { broker: 'kafka'; topic: string; key: string };
 
 /** A message waiting in the outbox. `payload` is the complete envelope. */
 export interface OutboxMessage {
@@ -88,10 +87,10 @@ export async function markSent(manager: EntityManager, ids: readonly string[]): 
 
 /** Number of rows not yet sent and the age of the oldest, for the outbox-lag metric and health. */
 export async function outboxBacklog(manager: EntityManager): Promise<{ unsent: number; oldestSeconds: number }> {
-  const [row] = (await manager.query(
+  const [row] = await manager.query<{ unsent: number; oldest: number }[]>(
     `SELECT count(*)::int AS unsent,
             coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS oldest
        FROM outbox WHERE sent_at IS NULL`,
-  )) as { unsent: number; oldest: number }[];
+  );
   return { unsent: row?.unsent ?? 0, oldestSeconds: row?.oldest ?? 0 };
 }

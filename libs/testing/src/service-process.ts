@@ -16,7 +16,9 @@ export function freePort(): Promise<number> {
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -88,7 +90,11 @@ export class ServiceProcess {
 }
 
 /** The environment a service needs to join this test run's isolated world. */
-export function serviceEnv(service: ServiceName, env: TestEnv = testEnv(), extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  service: ServiceName,
+  env: TestEnv = testEnv(),
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     RABBITMQ_URL: env.rabbitmqUrl(service),
     KAFKA_BROKERS: env.kafkaBrokers,

@@ -120,7 +120,10 @@ export class AmqpConsumer implements ChannelUser {
           expirationMs: delay,
         });
         this.options.metrics?.retried(queue);
-        this.logger.warn({ queue, messageId: props.messageId, retry: retries + 1, reason }, 'amqp: message will be retried');
+        this.logger.warn(
+          { queue, messageId: props.messageId, retry: retries + 1, reason },
+          'amqp: message will be retried',
+        );
       } else {
         headers[RetryHeaders.retryCount] = retries;
         await this.client.publishRaw(DEFAULT_EXCHANGE, deadLetterQueue(queue), message.content, { ...props, headers });
@@ -130,7 +133,10 @@ export class AmqpConsumer implements ChannelUser {
       safely(() => channel.ack(message));
     } catch (publishError) {
       // The message could not be moved: give it back to its queue. Not lost, and not counted as a retry.
-      this.logger.warn({ queue, err: (publishError as Error).message }, 'amqp: could not move failed message; requeued');
+      this.logger.warn(
+        { queue, err: (publishError as Error).message },
+        'amqp: could not move failed message; requeued',
+      );
       safely(() => channel.nack(message, false, true));
     }
   }

@@ -32,7 +32,7 @@ async function drain(name: string): Promise<ConsumeMessage[]> {
   for (;;) {
     const message = await inspect.get(name, { noAck: true });
     if (!message) return out;
-    out.push(message as ConsumeMessage);
+    out.push(message as unknown as ConsumeMessage);
   }
 }
 
@@ -47,7 +47,13 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  for (const name of [queue, deadLetterQueue(queue), retryQueue(queue, 1), retryQueue(queue, 2), retryQueue(queue, 3)]) {
+  for (const name of [
+    queue,
+    deadLetterQueue(queue),
+    retryQueue(queue, 1),
+    retryQueue(queue, 2),
+    retryQueue(queue, 3),
+  ]) {
     await inspect.purgeQueue(name);
   }
 });
@@ -163,7 +169,10 @@ describe('RabbitMQ consuming', () => {
       inFlight -= 1;
     });
     await Promise.all(Array.from({ length: 30 }, () => client.publish(DEFAULT_EXCHANGE, queue, task())));
-    await waitFor('the queue to drain', async () => (await inspect.checkQueue(queue)).messageCount === 0 && inFlight === 0);
+    await waitFor(
+      'the queue to drain',
+      async () => (await inspect.checkQueue(queue)).messageCount === 0 && inFlight === 0,
+    );
     await consumer.stop();
     expect(peak).toBe(5);
   });

@@ -15,6 +15,17 @@ export interface KafkaClientOptions {
   idempotent?: boolean;
 }
 
+// kafkajs 2.2.4 computes a negative client-side throttle delay when it is not throttled, which Node 24 reports
+// as a TimeoutNegativeWarning (the timer fires after 1 ms, as intended). Drop that one warning, keep all others.
+const nodeWarningPrinters = process.listeners('warning');
+if (!nodeWarningPrinters.some((l) => l.name === 'dropKafkajsTimeoutWarning')) {
+  process.removeAllListeners('warning');
+  process.on('warning', function dropKafkajsTimeoutWarning(warning: Error) {
+    if (warning.name === 'TimeoutNegativeWarning') return;
+    for (const print of nodeWarningPrinters) print(warning);
+  });
+}
+
 /** The record headers every envelope carries on Kafka (DESIGN.md). */
 export const KafkaHeaders = {
   eventType: 'event-type',
@@ -35,7 +46,12 @@ export interface KafkaRecord {
   headers: Record<string, string>;
 }
 
-export function recordFor(topic: string, key: string, envelope: Envelope, extra: Record<string, string> = {}): KafkaRecord {
+export function recordFor(
+  topic: string,
+  key: string,
+  envelope: Envelope,
+  extra: Record<string, string> = {},
+): KafkaRecord {
   return {
     topic,
     key,

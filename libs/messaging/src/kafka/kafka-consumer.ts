@@ -35,7 +35,10 @@ export class KafkaGroupConsumer {
   async start(): Promise<void> {
     const consumer = this.client.consumer(this.subscription.groupId);
     consumer.on(consumer.events.CRASH, (event) =>
-      this.logger.warn({ topic: this.subscription.topic, err: String(event.payload.error) }, 'kafka: consumer crashed, restarting'),
+      this.logger.warn(
+        { topic: this.subscription.topic, err: String(event.payload.error) },
+        'kafka: consumer crashed, restarting',
+      ),
     );
     await consumer.connect();
     await consumer.subscribe({

@@ -69,7 +69,8 @@ describe('Kafka', () => {
       client,
       defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}` }),
       async (message, partition) => {
-        if (message.key?.toString() === orderId) seen.push({ id: readHeaders(message.headers)['message-id']!, partition });
+        if (message.key?.toString() === orderId)
+          seen.push({ id: readHeaders(message.headers)['message-id']!, partition });
       },
     );
     await consumer.start();
@@ -83,7 +84,10 @@ describe('Kafka', () => {
     const poison = orderCreated();
     const healthy = orderCreated();
     // Same key: same partition, the healthy record queued right behind the poison one.
-    await client.send([recordFor(Topics.orderEvents, 'same-key', poison), recordFor(Topics.orderEvents, 'same-key', healthy)]);
+    await client.send([
+      recordFor(Topics.orderEvents, 'same-key', poison),
+      recordFor(Topics.orderEvents, 'same-key', healthy),
+    ]);
     const handled: string[] = [];
     const group = `group-${randomUUID()}`;
     const consumer = new KafkaGroupConsumer(
@@ -105,10 +109,16 @@ describe('Kafka', () => {
       },
     });
     await consumer.start();
-    await waitFor('the healthy record behind the poison one', () => handled.includes(healthy.messageId), { timeoutMs: 30_000 });
-    const letter = await waitFor('the dead letter', () => dead.find((m) => readHeaders(m.headers)[KafkaHeaders.messageId] === poison.messageId), {
+    await waitFor('the healthy record behind the poison one', () => handled.includes(healthy.messageId), {
       timeoutMs: 30_000,
     });
+    const letter = await waitFor(
+      'the dead letter',
+      () => dead.find((m) => readHeaders(m.headers)[KafkaHeaders.messageId] === poison.messageId),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     await consumer.stop();
     await dltReader.disconnect();
     expect(readHeaders(letter.headers)).toMatchObject({

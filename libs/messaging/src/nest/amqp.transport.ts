@@ -21,8 +21,10 @@ export interface AmqpTransportOptions {
 export function nestHandlerLookup(server: Server, type: string): EnvelopeHandler | undefined {
   const handler = server.getHandlerByPattern(type);
   if (!handler) return undefined;
-  return async (message, context) =>
-    lastValueFrom(server.transformToObservable(await handler(message, context)), { defaultValue: undefined });
+  return async (message, context): Promise<unknown> => {
+    const result: unknown = await handler(message, context);
+    return lastValueFrom(server.transformToObservable(result), { defaultValue: undefined });
+  };
 }
 
 /**

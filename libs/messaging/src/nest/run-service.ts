@@ -41,7 +41,10 @@ export interface RunningService {
  * app with `/health` and `/metrics`, and the project's transport strategies for its subscriptions. Every
  * service's `main.ts` is one call to this.
  */
-export async function runService(definition: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function runService(
+  definition: ServiceDefinition,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService> {
   const config = readServiceConfig(definition.service, env);
   const logger = createLogger(config.service);
   const metrics = new ServiceMetrics(config.service);
@@ -59,10 +62,22 @@ export async function runService(definition: ServiceDefinition, env: NodeJS.Proc
 
   const amqp = new AmqpClient({ url: config.rabbitmqUrl, connectionName: config.service, logger });
   await amqp.connect();
-  const kafka = new KafkaClient({ brokers: config.kafkaBrokers, clientId: config.service, prefix: config.kafkaPrefix, logger });
+  const kafka = new KafkaClient({
+    brokers: config.kafkaBrokers,
+    clientId: config.service,
+    prefix: config.kafkaPrefix,
+    logger,
+  });
   await kafka.connectProducer();
 
-  const relay = new OutboxRelay({ dataSource, databaseUrl: config.databaseUrl, amqp, kafka, logger, metrics: messagingMetrics });
+  const relay = new OutboxRelay({
+    dataSource,
+    databaseUrl: config.databaseUrl,
+    amqp,
+    kafka,
+    logger,
+    metrics: messagingMetrics,
+  });
   await relay.start();
 
   const withRetry = <S extends { retryDelaysMs: readonly number[] }>(s: S): S =>
@@ -76,7 +91,7 @@ export async function runService(definition: ServiceDefinition, env: NodeJS.Proc
   });
 
   const checks = [
-    { name: 'postgres', check: async () => (await dataSource.query('SELECT 1')).length === 1 },
+    { name: 'postgres', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
     { name: 'rabbitmq', check: () => amqp.isConnected },
     { name: 'kafka', check: () => kafka.isProducerConnected && kafkaTransport.isRunning },
   ];
@@ -99,7 +114,10 @@ export async function runService(definition: ServiceDefinition, env: NodeJS.Proc
     module: class ServiceRootModule {},
     imports: [RuntimeModule, ObservabilityModule.forRoot(metrics, checks), ...definition.imports],
   };
-  const app = await NestFactory.create<NestExpressApplication>(root, { logger: new NestPinoLogger(logger), bodyParser: false });
+  const app = await NestFactory.create<NestExpressApplication>(root, {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
   app.useBodyParser('json', { limit: '64kb' });
   app.connectMicroservice({
     strategy: new AmqpTransport({
@@ -139,8 +157,14 @@ export function main(definition: ServiceDefinition): void {
       process.once('SIGINT', stop);
     })
     .catch((error: unknown) => {
-      console.error(JSON.stringify({ level: 'fatal', service: definition.service, msg: 'failed to start', err: String((error as Error)?.stack ?? error) }));
+      console.error(
+        JSON.stringify({
+          level: 'fatal',
+          service: definition.service,
+          msg: 'failed to start',
+          err: String((error as Error)?.stack ?? error),
+        }),
+      );
       process.exit(1);
     });
 }
-

@@ -15,7 +15,16 @@ export interface ServiceConfig {
 }
 
 /** The names of the environment variables each service reads, so compose and the native stack agree. */
-export const CONFIG_ENV = ['HOST', 'PORT', 'RABBITMQ_URL', 'KAFKA_BROKERS', 'KAFKA_PREFIX', 'DATABASE_URL', 'RETRY_DELAYS_MS', 'LOG_LEVEL'] as const;
+export const CONFIG_ENV = [
+  'HOST',
+  'PORT',
+  'RABBITMQ_URL',
+  'KAFKA_BROKERS',
+  'KAFKA_PREFIX',
+  'DATABASE_URL',
+  'RETRY_DELAYS_MS',
+  'LOG_LEVEL',
+] as const;
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
   orders: 3001,
@@ -31,9 +40,11 @@ export const devPassword = (service: ServiceName) => `${service}-dev`;
 
 export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const port = Number(env.PORT ?? DEFAULT_PORTS[service]);
-  if (!Number.isInteger(port) || port <= 0 || port > 65_535) throw new Error(`PORT must be a TCP port, got ${env.PORT}`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65_535)
+    throw new Error(`PORT must be a TCP port, got ${env.PORT}`);
   const retry = env.RETRY_DELAYS_MS?.split(',').map(Number);
-  if (retry?.some((n) => !Number.isFinite(n) || n < 0)) throw new Error(`RETRY_DELAYS_MS must be numbers, got ${env.RETRY_DELAYS_MS}`);
+  if (retry?.some((n) => !Number.isFinite(n) || n < 0))
+    throw new Error(`RETRY_DELAYS_MS must be numbers, got ${env.RETRY_DELAYS_MS}`);
   return {
     service,
     host: env.HOST ?? '0.0.0.0',

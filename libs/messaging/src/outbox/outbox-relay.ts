@@ -125,9 +125,13 @@ export class OutboxRelay {
     }
     const results = await Promise.allSettled(pending);
     const failure = results.find((r) => r.status === 'rejected');
-    if (failure) throw (failure as PromiseRejectedResult).reason;
+    if (failure?.status === 'rejected') throw failure.reason;
     for (const row of rows) {
-      this.options.metrics?.published(row.destination.broker === 'kafka' ? row.destination.topic : row.destination.exchange || row.destination.routingKey);
+      this.options.metrics?.published(
+        row.destination.broker === 'kafka'
+          ? row.destination.topic
+          : row.destination.exchange || row.destination.routingKey,
+      );
     }
   }
 

@@ -19,7 +19,10 @@ let db: DataSource;
 let amqp: AmqpClient;
 
 const registered = () =>
-  UserRegistered.create({ userId: randomUUID(), email: 'ann@example.com', name: 'Ann' }, { correlationId: randomUUID() });
+  UserRegistered.create(
+    { userId: randomUUID(), email: 'ann@example.com', name: 'Ann' },
+    { correlationId: randomUUID() },
+  );
 
 beforeAll(async () => {
   db = createServiceDataSource({ url: databaseUrl, migrations: [MessagingTables1764400000000] });
@@ -52,7 +55,10 @@ describe('inbox (idempotent consumer)', () => {
     findHandler: (type: string) =>
       type === UserRegistered.type
         ? async (message: { messageId: string }, ctx: { manager: DataSource['manager'] }) => {
-            await ctx.manager.query('INSERT INTO effects (message_id, note) VALUES ($1, $2)', [message.messageId, 'done']);
+            await ctx.manager.query('INSERT INTO effects (message_id, note) VALUES ($1, $2)', [
+              message.messageId,
+              'done',
+            ]);
             await handler('done');
           }
         : undefined,
@@ -60,7 +66,11 @@ describe('inbox (idempotent consumer)', () => {
 
   it('gives a message delivered three times exactly one effect', async () => {
     const body = Buffer.from(JSON.stringify(registered()));
-    const results = [await handleMessage(options(), body), await handleMessage(options(), body), await handleMessage(options(), body)];
+    const results = [
+      await handleMessage(options(), body),
+      await handleMessage(options(), body),
+      await handleMessage(options(), body),
+    ];
     expect(results).toEqual([true, false, false]);
     expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
   });
@@ -74,7 +84,12 @@ describe('inbox (idempotent consumer)', () => {
 
   it('rolls the inbox row back with a failed effect, so the retry runs the effect', async () => {
     const body = Buffer.from(JSON.stringify(registered()));
-    await expect(handleMessage(options(async () => Promise.reject(new Error('boom'))), body)).rejects.toThrow('boom');
+    await expect(
+      handleMessage(
+        options(async () => Promise.reject(new Error('boom'))),
+        body,
+      ),
+    ).rejects.toThrow('boom');
     expect(await db.query('SELECT count(*)::int AS n FROM processed_messages')).toEqual([{ n: 0 }]);
     expect(await handleMessage(options(), body)).toBe(true);
     expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
@@ -91,12 +106,23 @@ describe('inbox (idempotent consumer)', () => {
 
 describe('outbox relay', () => {
   async function enqueue(count: number) {
-    const messages = Array.from({ length: count }, () => PlaceOrder.create(
-      { orderId: randomUUID(), userId: 'u', items: [{ sku: 'S', quantity: 1, unitPrice: 1 }], total: 1, placedAt: new Date().toISOString() },
-      { correlationId: randomUUID() },
-    ));
+    const messages = Array.from({ length: count }, () =>
+      PlaceOrder.create(
+        {
+          orderId: randomUUID(),
+          userId: 'u',
+          items: [{ sku: 'S', quantity: 1, unitPrice: 1 }],
+          total: 1,
+          placedAt: new Date().toISOString(),
+        },
+        { correlationId: randomUUID() },
+      ),
+    );
     await db.transaction((m) =>
-      addToOutbox(m, messages.map((e) => ({ destination: toQueue(queue), messageId: e.messageId, type: e.type, payload: e }))),
+      addToOutbox(
+        m,
+        messages.map((e) => ({ destination: toQueue(queue), messageId: e.messageId, type: e.type, payload: e })),
+      ),
     );
     return messages;
   }
@@ -117,20 +143,30 @@ describe('outbox relay', () => {
     const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 60_000 });
     await relay.start();
     const messages = await enqueue(5);
-    await waitFor('the rows to be marked sent', async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0, {
-      timeoutMs: 5_000,
-    });
+    await waitFor(
+      'the rows to be marked sent',
+      async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0,
+      {
+        timeoutMs: 5_000,
+      },
+    );
     await relay.stop();
     expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
   });
 
   it('shares the table between three relays without sending any row twice or skipping one', async () => {
     const messages = await enqueue(600);
-    const relays = [1, 2, 3].map(() => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50 }));
+    const relays = [1, 2, 3].map(
+      () => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50 }),
+    );
     await Promise.all(relays.map((r) => r.start()));
-    await waitFor('all rows sent', async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0, {
-      timeoutMs: 20_000,
-    });
+    await waitFor(
+      'all rows sent',
+      async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0,
+      {
+        timeoutMs: 20_000,
+      },
+    );
     await Promise.all(relays.map((r) => r.stop()));
     const ids = await waitFor('600 messages in the queue', async () => {
       const channel = await amqp.createChannel();

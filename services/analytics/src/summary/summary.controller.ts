@@ -10,6 +10,14 @@ export interface AnalyticsSummary {
   revenue: number;
 }
 
+interface SummaryRow {
+  users: number;
+  created: number;
+  confirmed: number;
+  cancelled: number;
+  revenue: string;
+}
+
 /** `GET /analytics/summary`: the query side of the read model. */
 @Controller('analytics')
 export class SummaryController {
@@ -17,13 +25,13 @@ export class SummaryController {
 
   @Get('summary')
   async summary(): Promise<AnalyticsSummary> {
-    const [row] = (await this.db.query(`
+    const [row] = await this.db.query<SummaryRow[]>(`
       SELECT (SELECT count(*) FROM registered_users)::int                        AS users,
              count(*)::int                                                       AS created,
              count(*) FILTER (WHERE status = 'CONFIRMED')::int                   AS confirmed,
              count(*) FILTER (WHERE status = 'CANCELLED')::int                   AS cancelled,
              coalesce(sum(total) FILTER (WHERE status = 'CONFIRMED'), 0)::bigint AS revenue
-        FROM order_stats`)) as { users: number; created: number; confirmed: number; cancelled: number; revenue: string }[];
+        FROM order_stats`);
     return {
       usersRegistered: row?.users ?? 0,
       ordersCreated: row?.created ?? 0,

@@ -17,9 +17,10 @@ export class GetOrderController {
 
   @Get(':id')
   async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    const [order] = (await this.db.query('SELECT id, user_id, status, reason, total, items FROM orders WHERE id = $1', [
-      id,
-    ])) as OrderRow[];
+    const [order] = await this.db.query<OrderRow[]>(
+      'SELECT id, user_id, status, reason, total, items FROM orders WHERE id = $1',
+      [id],
+    );
     if (!order) throw new NotFoundException(`order ${id} not found`);
     return {
       orderId: order.id,

@@ -25,7 +25,13 @@ export class PlaceOrderController {
     if (users.length === 0) throw new NotFoundException(`unknown user ${request.userId}`);
     const orderId = randomUUID();
     const task = PlaceOrder.create(
-      { orderId, userId: request.userId, items: request.items, total: orderTotal(request.items), placedAt: new Date().toISOString() },
+      {
+        orderId,
+        userId: request.userId,
+        items: request.items,
+        total: orderTotal(request.items),
+        placedAt: new Date().toISOString(),
+      },
       { correlationId: orderId },
     );
     await this.amqp.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task).catch(publishFailure);

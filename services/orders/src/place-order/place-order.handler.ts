@@ -19,6 +19,9 @@ export class PlaceOrderHandler {
       [orderId, userId, total, JSON.stringify(items)],
     );
     if (inserted.length === 0) return;
-    ctx.send(toTopic(Topics.orderEvents, orderId), OrderCreated.create({ orderId, userId, items, total }, causedBy(task)));
+    ctx.send(
+      toTopic(Topics.orderEvents, orderId),
+      OrderCreated.create({ orderId, userId, items, total }, causedBy(task)),
+    );
   }
 }
