@@ -21,15 +21,20 @@ async function call(method, url, body) {
 }
 
 async function queueDepth(queue) {
-  const response = await fetch(`${management}/api/queues/messaging/${encodeURIComponent(queue)}`, { headers: { authorization: adminAuth } });
-  return response.ok ? (await response.json()).messages ?? 0 : '?';
+  const response = await fetch(`${management}/api/queues/messaging/${encodeURIComponent(queue)}`, {
+    headers: { authorization: adminAuth },
+  });
+  return response.ok ? ((await response.json()).messages ?? 0) : '?';
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const show = (label, value) => console.log(`  ${label.padEnd(34)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+const show = (label, value) =>
+  console.log(`  ${label.padEnd(34)} ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 
 const before = (await call('GET', `${base.analytics}/analytics/summary`)).body;
-console.log('1. Register a user (orders stores it; user.registered goes out through the outbox to the user-events fanout)');
+console.log(
+  '1. Register a user (orders stores it; user.registered goes out through the outbox to the user-events fanout)',
+);
 const user = await call('POST', `${base.orders}/users`, { email: `demo-${Date.now()}@example.com`, name: 'Alice' });
 show('POST /users', `${user.status} ${JSON.stringify(user.body)}`);
 
@@ -49,7 +54,10 @@ console.log('\n3. The orders worker consumes order-processing, stores each order
 await sleep(500);
 for (const id of orders) {
   const order = (await call('GET', `${base.orders}/orders/${id}`)).body;
-  show(`GET /orders/${id.slice(0, 8)}…`, `${order?.status ?? 'not yet stored'}${order?.reason ? ` (${order.reason})` : ''}, total ${order?.total}`);
+  show(
+    `GET /orders/${id.slice(0, 8)}…`,
+    `${order?.status ?? 'not yet stored'}${order?.reason ? ` (${order.reason})` : ''}, total ${order?.total}`,
+  );
 }
 
 console.log('\n4. Analytics reads order-events in consumer group "analytics" and the user-events fanout');
@@ -62,5 +70,7 @@ for (let i = 0; i < 50; i++) {
 show('GET /analytics/summary (before)', before);
 show('GET /analytics/summary (now)', after);
 const flowed = after.ordersCreated - before.ordersCreated;
-console.log(`\n${flowed >= 5 ? 'OK' : 'INCOMPLETE'}: ${flowed} of 5 orders flowed from HTTP through RabbitMQ and Kafka into analytics.`);
+console.log(
+  `\n${flowed >= 5 ? 'OK' : 'INCOMPLETE'}: ${flowed} of 5 orders flowed from HTTP through RabbitMQ and Kafka into analytics.`,
+);
 if (flowed < 5) process.exit(1);
