@@ -75,3 +75,38 @@ export type UserRegistered = MessageOf<typeof UserRegistered>;
 
 export type UserEvent = UserRegistered;
 export const userEvents = [UserRegistered] as const;
+
+// Saga commands, sent by the order saga orchestrator to the `saga-commands` exchange.
+// Each carries everything its handler needs (self-contained), and the saga id that its reply must quote.
+
+export const ReserveInventory = defineMessage(
+  'inventory.reserve',
+  1,
+  z.object({ sagaId: z.uuid(), orderId: z.uuid(), items: orderItems }),
+);
+export type ReserveInventory = MessageOf<typeof ReserveInventory>;
+
+/** Compensation of `inventory.reserve`. Idempotent; also refuses a reservation for the order that arrives later. */
+export const ReleaseInventory = defineMessage(
+  'inventory.release',
+  1,
+  z.object({ sagaId: z.uuid(), orderId: z.uuid() }),
+);
+export type ReleaseInventory = MessageOf<typeof ReleaseInventory>;
+
+export const ProcessPayment = defineMessage(
+  'payment.process',
+  1,
+  z.object({ sagaId: z.uuid(), orderId: z.uuid(), userId: z.string().min(1), amount: z.number().int().positive() }),
+);
+export type ProcessPayment = MessageOf<typeof ProcessPayment>;
+
+/** Compensation of `payment.process`. Idempotent; refunds a payment, or voids one that has not happened yet. */
+export const RefundPayment = defineMessage(
+  'payment.refund',
+  1,
+  z.object({ sagaId: z.uuid(), orderId: z.uuid(), userId: z.string().min(1) }),
+);
+export type RefundPayment = MessageOf<typeof RefundPayment>;
+
+export type SagaCommand = ReserveInventory | ReleaseInventory | ProcessPayment | RefundPayment;

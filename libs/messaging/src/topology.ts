@@ -16,11 +16,15 @@ export const Exchanges = {
   sagaReplies: 'saga-replies',
 } as const;
 
+/** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
+export const SAGA_REPLY_KEY = 'order-saga';
+
 export const Queues = {
   orderProcessing: 'order-processing',
   inventoryReserve: 'inventory.reserve',
   inventoryRelease: 'inventory.release',
   paymentProcess: 'payment.process',
+  paymentRefund: 'payment.refund',
   sagaReplies: 'order-saga-replies',
   emailNotifications: 'email-notifications',
   analyticsTracking: 'analytics-tracking',
@@ -84,9 +88,15 @@ export const queues: QueueSpec[] = [
     senders: [],
   },
   {
+    name: Queues.paymentRefund,
+    consumer: 'payments',
+    bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.paymentRefund }],
+    senders: [],
+  },
+  {
     name: Queues.sagaReplies,
     consumer: 'orders',
-    bindings: [{ exchange: Exchanges.sagaReplies, routingKey: 'orders' }],
+    bindings: [{ exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY }],
     senders: [],
   },
   ...[

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { defineMessage, type MessageOf } from './message.js';
+
+// Replies of the inventory service to the order saga, on the `saga-replies` exchange.
+
+export const InventoryReserved = defineMessage(
+  'inventory.reserved',
+  1,
+  z.object({ sagaId: z.uuid(), orderId: z.uuid() }),
+);
+export type InventoryReserved = MessageOf<typeof InventoryReserved>;
+
+export const InventoryReservationFailed = defineMessage(
+  'inventory.reservation-failed',
+  1,
+  z.object({
+    sagaId: z.uuid(),
+    orderId: z.uuid(),
+    reason: z.enum(['out_of_stock', 'released']),
+    /** The SKUs that were short, for the customer and for analytics. */
+    shortSkus: z.array(z.string()).default([]),
+  }),
+);
+export type InventoryReservationFailed = MessageOf<typeof InventoryReservationFailed>;
+
+export type InventoryReply = InventoryReserved | InventoryReservationFailed;
+export const inventoryReplies = [InventoryReserved, InventoryReservationFailed] as const;
