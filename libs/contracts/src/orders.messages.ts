@@ -23,6 +23,8 @@ export const PlaceOrder = defineMessage(
     items: orderItems,
     total: z.number().int().positive(),
     placedAt: z.iso.datetime({ offset: true }),
+    /** Fingerprint of the HTTP request, so a reused Idempotency-Key with another body can be told apart. */
+    requestHash: z.string().max(128).optional(),
   }),
 );
 export type PlaceOrder = MessageOf<typeof PlaceOrder>;

@@ -1,8 +1,14 @@
 import { Module } from '@nestjs/common';
 import { GetOrderController } from './get-order/get-order.controller.js';
+import { OrderSagaRunner } from './order-saga/order-saga.runner.js';
+import { SagaReplyHandler } from './order-saga/saga-reply.handler.js';
+import { SagaTimeoutsWorker } from './order-saga/saga-timeouts.worker.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { RegisterUserController } from './users/register-user.controller.js';
 
-@Module({ controllers: [PlaceOrderController, GetOrderController, RegisterUserController, PlaceOrderHandler] })
+@Module({
+  controllers: [PlaceOrderController, GetOrderController, RegisterUserController, PlaceOrderHandler, SagaReplyHandler],
+  providers: [OrderSagaRunner, SagaTimeoutsWorker],
+})
 export class OrdersModule {}

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@am/messaging';
 import { migrations } from './migrations/index.js';
+import { sagaRepliesSubscription } from './order-saga/saga-replies.subscription.js';
 import { OrdersModule } from './orders.module.js';
 import { orderProcessingSubscription } from './place-order/order-processing.subscription.js';
 
@@ -7,5 +8,5 @@ export const ordersService: ServiceDefinition = {
   service: 'orders',
   imports: [OrdersModule],
   migrations,
-  amqp: [orderProcessingSubscription],
+  amqp: [orderProcessingSubscription, sagaRepliesSubscription],
 };

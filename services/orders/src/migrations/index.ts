@@ -1,4 +1,5 @@
 import { MessagingTables1764400000000 } from '@am/persistence';
 import { Orders1764400000100 } from './1764400000100-orders.migration.js';
+import { OrderSaga1764400000101 } from './1764400000101-order-saga.migration.js';
 
-export const migrations = [MessagingTables1764400000000, Orders1764400000100];
+export const migrations = [MessagingTables1764400000000, Orders1764400000100, OrderSaga1764400000101];

@@ -1,14 +1,30 @@
-import { randomUUID } from 'node:crypto';
-import { Body, Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  Body,
+  Controller,
+  Headers,
+  HttpCode,
+  NotFoundException,
+  Post,
+  UnprocessableEntityException,
+} from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, parseRequest, publishFailure } from '@am/messaging';
-import { PlaceOrderRequest, orderTotal } from './place-order.request.js';
+import { IdempotencyKey, PlaceOrderRequest, orderIdFor, orderTotal } from './place-order.request.js';
+
+interface ExistingOrder {
+  status: string;
+  request_hash: string | null;
+}
 
 /**
  * `POST /orders`: validates, puts an `order.place` task on the `order-processing` queue and answers 202.
  * The queue is the durable store here (pattern: load leveling): the answer comes once the broker has
  * confirmed the message, however far behind the workers are.
+ *
+ * With an `Idempotency-Key`, the order id is derived from the user and the key, so a repeated request names
+ * the same order; the worker stores an order id once, so a repeat creates nothing new.
  */
 @Controller('orders')
 export class PlaceOrderController {
@@ -19,19 +35,25 @@ export class PlaceOrderController {
 
   @Post()
   @HttpCode(202)
-  async place(@Body() body: unknown): Promise<{ orderId: string; status: 'PENDING' }> {
+  async place(
+    @Body() body: unknown,
+    @Headers('idempotency-key') rawKey?: string,
+  ): Promise<{ orderId: string; status: string }> {
     const request = parseRequest(PlaceOrderRequest, body);
-    const users: unknown[] = await this.db.query('SELECT 1 FROM users WHERE id = $1', [request.userId]);
+    const key = rawKey === undefined ? undefined : parseRequest(IdempotencyKey, rawKey);
+    const users = await this.db.query<unknown[]>('SELECT 1 FROM users WHERE id = $1', [request.userId]);
     if (users.length === 0) throw new NotFoundException(`unknown user ${request.userId}`);
-    const orderId = randomUUID();
+    const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+    const orderId = key ? orderIdFor(request.userId, key) : randomUUID();
+    if (key) {
+      const [existing] = await this.db.query<ExistingOrder[]>('SELECT status, request_hash FROM orders WHERE id = $1', [orderId]);
+      if (existing && existing.request_hash !== requestHash) {
+        throw new UnprocessableEntityException('this Idempotency-Key was used with a different request');
+      }
+      if (existing) return { orderId, status: existing.status };
+    }
     const task = PlaceOrder.create(
-      {
-        orderId,
-        userId: request.userId,
-        items: request.items,
-        total: orderTotal(request.items),
-        placedAt: new Date().toISOString(),
-      },
+      { orderId, userId: request.userId, items: request.items, total: orderTotal(request.items), placedAt: new Date().toISOString(), requestHash },
       { correlationId: orderId },
     );
     await this.amqp.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task).catch(publishFailure);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { OrderItemSchema } from '@am/contracts';
 
@@ -8,5 +9,20 @@ export const PlaceOrderRequest = z.strictObject({
 });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
+/** The `Idempotency-Key` header: an opaque client-chosen string. */
+export const IdempotencyKey = z.string().trim().min(1).max(200);
+
 export const orderTotal = (items: PlaceOrderRequest['items']) =>
   items.reduce((sum, item) => sum + item.quantity * item.unitPrice, 0);
+
+/**
+ * The order id a (user, Idempotency-Key) pair always names: a name-based UUID (version 5 layout) from SHA-1,
+ * so a repeated request maps to the same order without a lookup table.
+ */
+export function orderIdFor(userId: string, key: string): string {
+  const hash = createHash('sha1').update(`order:${userId}:${key}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
