@@ -2,3 +2,4 @@ export * from './test-env.js';
 export * from './wait-for.js';
 export * from './service-process.js';
 export * from './http.js';
+export * from './fixtures/child.js';

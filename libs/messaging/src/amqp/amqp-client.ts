@@ -7,7 +7,12 @@ import amqp, {
   type RecoveringChannelModel,
 } from 'amqplib';
 import type { Envelope } from '@am/contracts';
-import { BrokerUnavailableError, PublishRejectedError, UnroutableMessageError } from '../errors.js';
+import {
+  BrokerUnavailableError,
+  PublishRejectedError,
+  UnroutableMessageError,
+  UnsafeConfigurationError,
+} from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 
 export interface AmqpClientOptions {
@@ -18,6 +23,11 @@ export interface AmqpClientOptions {
   logger?: MessagingLogger;
   /** How long a publish waits for its confirm before it fails. */
   confirmTimeoutMs?: number;
+  /**
+   * Messages are always persistent: every queue of the topology is durable, and a transient message in a durable
+   * queue is lost on a broker restart. `false` is refused at start-up.
+   */
+  persistent?: boolean;
 }
 
 export interface PublishOptions {
@@ -51,6 +61,11 @@ export class AmqpClient {
   private closing = false;
 
   constructor(private readonly options: AmqpClientOptions) {
+    if (options.persistent === false) {
+      throw new UnsafeConfigurationError(
+        'amqp: non-persistent messages to durable queues are lost when the broker restarts; persistent=false is refused',
+      );
+    }
     this.logger = options.logger ?? consoleLogger;
   }
 
