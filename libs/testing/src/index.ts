@@ -3,3 +3,5 @@ export * from './wait-for.js';
 export * from './service-process.js';
 export * from './http.js';
 export * from './fixtures/child.js';
+export * from './invariants.js';
+export * from './fleet.js';

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { http } from './http.js';
+import { waitFor } from './wait-for.js';
+import type { Ledger } from './invariants.js';
+
+/** URLs of the services a scenario talks to. */
+export interface Urls {
+  orders: string;
+  inventory: string;
+  payments: string;
+}
+
+/** Runs `task` for 0..count-1 with at most `concurrency` in flight. */
+export async function pool<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Retries an HTTP call while the service is down or answers 503 (a process being restarted by a fault test). */
+export async function persistently<T>(call: () => Promise<{ status: number; body: T }>, timeoutMs = 60_000) {
+  return waitFor(
+    'a service to answer',
+    async () => {
+      const answer = await call().catch(() => undefined);
+      return answer && answer.status !== 503 && answer.status < 500 ? answer : undefined;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/** Registers users with funded accounts and SKUs with stock, and records both in a ledger for the checker. */
+export async function seed(urls: Urls, users: number, deposit: number, skus: number, stock: number) {
+  const ledger: Ledger = { deposits: new Map(), stock: new Map() };
+  const userIds: string[] = [];
+  for (let i = 0; i < users; i++) {
+    const user = await http<{ userId: string }>('POST', `${urls.orders}/users`, {
+      email: `${randomUUID()}@example.com`,
+      name: `User ${i}`,
+    });
+    const userId = user.body.userId;
+    await waitFor(
+      'the account to open',
+      async () => (await http('GET', `${urls.payments}/accounts/${userId}`)).status === 200,
+    );
+    await http('POST', `${urls.payments}/accounts/${userId}/deposits`, { amount: deposit });
+    ledger.deposits.set(userId, deposit);
+    userIds.push(userId);
+  }
+  const skuIds: string[] = [];
+  for (let i = 0; i < skus; i++) {
+    const sku = `SKU-${randomUUID().slice(0, 8)}`;
+    await http('PUT', `${urls.inventory}/stock/${sku}`, { quantity: stock });
+    ledger.stock.set(sku, stock);
+    skuIds.push(sku);
+  }
+  return { ledger, userIds, skuIds };
+}
+
+/** Waits until no order is PENDING any more, reading the orders database count through `pending`. */
+export async function settle(pending: () => Promise<number>, timeoutMs: number): Promise<void> {
+  await waitFor('every order to reach a terminal state', async () => (await pending()) === 0, {
+    timeoutMs,
+    intervalMs: 500,
+  });
+}

@@ -1,0 +1,134 @@
+import amqp from 'amqplib';
+import pg from 'pg';
+import { allQueueNames, type ServiceName } from '@am/messaging';
+import { testEnv, type TestEnv } from './test-env.js';
+
+/** What the run did, so the checker knows what the world must look like now. */
+export interface Ledger {
+  /** Money deposited per user (cents). */
+  deposits: Map<string, number>;
+  /** Initial stock per SKU. */
+  stock: Map<string, number>;
+  /** Queues where dead letters are expected (and so allowed). */
+  intendedDeadLetters?: string[];
+}
+
+export interface InvariantReport {
+  orders: Record<string, number>;
+  problems: string[];
+}
+
+async function query<T>(env: TestEnv, service: ServiceName, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: env.databaseUrl(service) });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The checker every fault test ends with. It reads the services' databases and the broker directly and lists
+ * every broken invariant:
+ * - every order is in exactly one terminal state, and its saga agrees;
+ * - no outbox row is left unsent in any service;
+ * - every queue is empty, except dead letter queues where dead letters were intended;
+ * - each balance equals deposits minus confirmed totals;
+ * - each SKU's available stock equals initial minus confirmed quantities, and nothing is left reserved for
+ *   orders that did not go through.
+ */
+export async function checkInvariants(ledger: Ledger, env: TestEnv = testEnv()): Promise<InvariantReport> {
+  const problems: string[] = [];
+  const statusRows = await query<{ status: string; n: number }>(
+    env,
+    'orders',
+    'SELECT status, count(*)::int AS n FROM orders GROUP BY status',
+  );
+  const orders = Object.fromEntries(statusRows.map((r) => [r.status, r.n]));
+  if (orders.PENDING) problems.push(`${orders.PENDING} orders still PENDING`);
+  const disagree = await query<{ n: number }>(
+    env,
+    'orders',
+    `SELECT count(*)::int AS n FROM orders o JOIN order_sagas s ON s.order_id = o.id WHERE s.status <> o.status`,
+  );
+  if (disagree[0]!.n > 0) problems.push(`${disagree[0]!.n} orders whose saga status differs from the order status`);
+
+  for (const service of ['orders', 'inventory', 'payments'] as const) {
+    const [row] = await query<{ n: number }>(
+      env,
+      service,
+      'SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL',
+    );
+    if (row!.n > 0) problems.push(`${service}: ${row!.n} outbox rows unsent`);
+  }
+
+  const connection = await amqp.connect(env.adminAmqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    for (const queue of allQueueNames()) {
+      const { messageCount } = await channel.checkQueue(queue);
+      const allowed = queue.endsWith('-dlq') && (ledger.intendedDeadLetters ?? []).includes(queue);
+      if (messageCount > 0 && !allowed && !isFanoutOnly(queue))
+        problems.push(`queue ${queue} holds ${messageCount} messages`);
+    }
+  } finally {
+    await connection.close();
+  }
+
+  const confirmed = await query<{ user_id: string; total: string; items: { sku: string; quantity: number }[] }>(
+    env,
+    'orders',
+    `SELECT user_id, total, items FROM orders WHERE status = 'CONFIRMED'`,
+  );
+  for (const [userId, deposited] of ledger.deposits) {
+    const spent = confirmed.filter((o) => o.user_id === userId).reduce((sum, o) => sum + Number(o.total), 0);
+    const [account] = await query<{ balance: string }>(
+      env,
+      'payments',
+      'SELECT balance FROM account_balances WHERE account_id = $1',
+      [userId],
+    );
+    const balance = Number(account?.balance ?? NaN);
+    if (balance !== deposited - spent)
+      problems.push(`user ${userId}: balance ${balance}, expected ${deposited} - ${spent} = ${deposited - spent}`);
+  }
+  for (const [sku, initial] of ledger.stock) {
+    const sold = confirmed
+      .flatMap((o) => o.items)
+      .filter((i) => i.sku === sku)
+      .reduce((sum, i) => sum + i.quantity, 0);
+    const [row] = await query<{ available: number; reserved: number }>(
+      env,
+      'inventory',
+      'SELECT available, reserved FROM stock WHERE sku = $1',
+      [sku],
+    );
+    if (row?.available !== initial - sold)
+      problems.push(`sku ${sku}: available ${row?.available}, expected ${initial} - ${sold} = ${initial - sold}`);
+    if (row?.reserved !== sold) problems.push(`sku ${sku}: reserved ${row?.reserved}, expected the ${sold} confirmed`);
+  }
+  return { orders, problems };
+}
+
+/** Fanout subscriber queues of services a fault test may not run (email, analytics, audit) fill up by design. */
+function isFanoutOnly(queue: string): boolean {
+  return ['email-notifications', 'analytics-tracking', 'audit-log'].includes(queue);
+}
+
+/**
+ * Checks the invariants until they hold or `timeoutMs` passes (compensations and outbox rows may still be in
+ * flight right after the last order settled), and returns the last report either way.
+ */
+export async function awaitInvariants(
+  ledger: Ledger,
+  timeoutMs = 30_000,
+  env: TestEnv = testEnv(),
+): Promise<InvariantReport> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const report = await checkInvariants(ledger, env);
+    if (report.problems.length === 0 || Date.now() > deadline) return report;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  awaitInvariants,
+  http,
+  persistently,
+  pool,
+  seed,
+  settle,
+  startServices,
+  testEnv,
+  type ServiceProcess,
+} from '@am/testing';
+
+// Fault 1: consumers are SIGKILLed again and again while 1,000 orders go through the saga.
+const ORDERS = 1_000;
+let services: Record<string, ServiceProcess>;
+const env = testEnv();
+
+beforeAll(async () => {
+  services = await startServices(['orders', 'inventory', 'payments'], {
+    orders: { SAGA_STEP_TIMEOUT_MS: '20000' },
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
+});
+
+async function pendingOrders(): Promise<number> {
+  const client = new pg.Client({ connectionString: env.databaseUrl('orders') });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`,
+    );
+    return rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('SIGKILL consumers mid-batch during a run of 1,000 orders', () => {
+  it('loses nothing and applies no effect twice', async () => {
+    const urls = { orders: services.orders!.url, inventory: services.inventory!.url, payments: services.payments!.url };
+    // Enough money for most orders but not all, and less stock than demand: every outcome happens.
+    const { ledger, userIds, skuIds } = await seed(urls, 5, 150_000, 4, 200);
+    const placed = await pool(ORDERS, 25, async (i) => {
+      const body = {
+        userId: userIds[i % userIds.length],
+        items: [{ sku: skuIds[i % skuIds.length], quantity: 1 + (i % 2), unitPrice: 1_000 }],
+      };
+      return (await persistently(() => http<{ orderId: string }>('POST', `${urls.orders}/orders`, body))).body.orderId;
+    });
+    expect(new Set(placed).size).toBe(ORDERS);
+
+    // Kill a consumer every 1.5 s for 15 s, restarting it right away: they die with messages in flight.
+    const victims = ['orders', 'inventory', 'payments'] as const;
+    let kills = 0;
+    for (let round = 0; round < 10; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const victim = services[victims[round % victims.length]!]!;
+      await victim.stop('SIGKILL');
+      kills += 1;
+      await victim.start();
+    }
+    await settle(pendingOrders, 120_000);
+    const report = await awaitInvariants(ledger);
+    console.log(`fault 1: ${kills} kills, orders by status ${JSON.stringify(report.orders)}`);
+    expect(report.problems).toEqual([]);
+    expect((report.orders.CONFIRMED ?? 0) + (report.orders.CANCELLED ?? 0)).toBe(ORDERS);
+  });
+});
