@@ -130,7 +130,12 @@ describe('order saga', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(await stock(sku)).toMatchObject({ available: 9 });
     expect(await balance(userId)).toBe(9_000);
-    const reused = await http('POST', url('orders', '/orders'), { userId, items: [{ sku, quantity: 2, unitPrice: 1_000 }] }, key);
+    const reused = await http(
+      'POST',
+      url('orders', '/orders'),
+      { userId, items: [{ sku, quantity: 2, unitPrice: 1_000 }] },
+      key,
+    );
     expect(reused.status).toBe(422);
   });
 
@@ -150,7 +155,10 @@ describe('order saga', () => {
       expect(answer.status, JSON.stringify(body)).toBe(status);
       expect(JSON.stringify(answer.body)).toMatch(message);
     }
-    const huge = await http('POST', url('orders', '/orders'), { userId, items: [{ sku: 'x'.repeat(200_000), quantity: 1, unitPrice: 1 }] });
+    const huge = await http('POST', url('orders', '/orders'), {
+      userId,
+      items: [{ sku: 'x'.repeat(200_000), quantity: 1, unitPrice: 1 }],
+    });
     expect(huge.status).toBe(413);
     expect(await stock(sku)).toEqual({ sku, available: 1, reserved: 0 });
   });

@@ -43,6 +43,8 @@ export function defineMessage<TType extends string, TSchema extends z.ZodType>(
 /** The outcome of reading a message off the wire: a valid envelope, or the reason it is not one. */
 export type ParseResult<M> = { ok: true; message: M } | { ok: false; reason: string };
 
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** Largest message body a consumer accepts; anything bigger is refused before it is parsed. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -62,11 +64,17 @@ export function parseEnvelope(body: Buffer | string): ParseResult<z.infer<typeof
     return { ok: false, reason: `message too large: ${size} bytes (limit ${MAX_MESSAGE_BYTES})` };
   }
   let json: unknown;
+  let forbidden: string | undefined;
   try {
-    json = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    // Keys that reach object prototypes are refused outright, whatever else the message holds.
+    json = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'), (key, value: unknown) => {
+      if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
+      return value;
+    });
   } catch (error) {
     return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
   }
+  if (forbidden) return { ok: false, reason: `forbidden key in message: ${forbidden}` };
   const envelope = EnvelopeSchema.safeParse(json);
   if (!envelope.success) {
     return { ok: false, reason: `invalid envelope: ${describeIssues('', envelope.error)}` };

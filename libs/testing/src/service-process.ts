@@ -42,6 +42,11 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
+  /** True while the process is alive. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** The last lines the process wrote, for assertion messages. */
   logs(lines = 40): string {
     return this.output.slice(-lines).join('');

@@ -21,6 +21,16 @@ export interface OutboxRelayOptions {
 }
 
 /**
+ * Fault injection for the fault tests: with `FAILPOINT=outbox-after-publish:0.05` the process kills itself
+ * (SIGKILL, no cleanup) with that probability right after a batch was published and before it is marked sent:
+ * exactly the crash the outbox must survive. Unset in normal runs.
+ */
+function crashPoint(name: string): void {
+  const [point, probability] = (process.env.FAILPOINT ?? '').split(':');
+  if (point === name && Math.random() < Number(probability ?? 0)) process.kill(process.pid, 'SIGKILL');
+}
+
+/**
  * Pattern: transactional outbox, the relay half. Takes unsent rows (`FOR UPDATE SKIP LOCKED`, so several
  * relays can run), publishes them with confirms (RabbitMQ) or acks=all from the idempotent producer (Kafka),
  * and marks them sent in the same transaction. A crash between publish and mark sends a row again later:
@@ -93,6 +103,7 @@ export class OutboxRelay {
       const rows = await lockUnsent(manager, limit);
       if (rows.length === 0) return 0;
       await this.publish(rows);
+      crashPoint('outbox-after-publish');
       await markSent(
         manager,
         rows.map((r) => r.id),

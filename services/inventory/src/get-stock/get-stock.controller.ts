@@ -12,10 +12,9 @@ export class GetStockController {
   @Get(':sku')
   async get(@Param('sku') sku: string): Promise<StockLevelView> {
     const valid = parseRequest(SkuParam, sku);
-    const [row] = await this.db.query<StockLevelView[]>(
-      'SELECT sku, available, reserved FROM stock WHERE sku = $1',
-      [valid],
-    );
+    const [row] = await this.db.query<StockLevelView[]>('SELECT sku, available, reserved FROM stock WHERE sku = $1', [
+      valid,
+    ]);
     if (!row) throw new NotFoundException(`unknown sku ${valid}`);
     return row;
   }

@@ -79,9 +79,8 @@ export class ReservationStore {
         WHERE i.order_id = $1 AND s.sku = i.sku`,
       [orderId],
     );
-    await this.manager.query(
-      `UPDATE reservations SET status = 'RELEASED', updated_at = now() WHERE order_id = $1`,
-      [orderId],
-    );
+    await this.manager.query(`UPDATE reservations SET status = 'RELEASED', updated_at = now() WHERE order_id = $1`, [
+      orderId,
+    ]);
   }
 }

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MessageCatalog, ReleaseInventory, ReserveInventory, type Envelope } from '@am/contracts';
-import { Exchanges, Queues, SAGA_REPLY_KEY, handleMessage, type MessageContext } from '@am/messaging';
+import { ReleaseInventory, ReserveInventory, type Envelope } from '@am/contracts';
+import { Exchanges, SAGA_REPLY_KEY, handleMessage, type MessageContext } from '@am/messaging';
 import { createServiceDataSource, migrate } from '@am/persistence';
 import { testEnv } from '@am/testing';
 import { migrations } from '../migrations/index.js';
+import { inventoryReleaseSubscription } from '../release-stock/inventory-release.subscription.js';
 import { ReleaseStockHandler } from '../release-stock/release-stock.handler.js';
+import { inventoryReserveSubscription } from '../reserve-stock/inventory-reserve.subscription.js';
 import { ReserveStockHandler } from '../reserve-stock/reserve-stock.handler.js';
 
-// Real PostgreSQL (this run's inventory database), through the library's `handleMessage`: inbox, handler and
-// outbox in one transaction, exactly as the RabbitMQ transport runs them. No broker is needed for this.
+// Real PostgreSQL (this run's inventory database), through the library's `handleMessage` with the service's
+// own subscriptions: inbox, handler and outbox in one transaction, exactly as the RabbitMQ transport runs
+// them. No broker is needed for this.
 let db: DataSource;
 const reserveHandler = new ReserveStockHandler();
 const releaseHandler = new ReleaseStockHandler();
@@ -40,12 +43,13 @@ const releaseCommand = (orderId: string, sagaId = randomUUID()) =>
 
 /** Delivers a command the way the transport does; false means the inbox found it was handled before. */
 function deliver(command: ReserveInventory | ReleaseInventory): Promise<boolean> {
-  const reserve = command.type === ReserveInventory.type;
+  const { subscription, catalog } =
+    command.type === ReserveInventory.type ? inventoryReserveSubscription : inventoryReleaseSubscription;
   return handleMessage(
     {
       dataSource: db,
-      consumer: reserve ? Queues.inventoryReserve : Queues.inventoryRelease,
-      catalog: new MessageCatalog(reserve ? [ReserveInventory] : [ReleaseInventory]),
+      consumer: subscription.queue,
+      catalog,
       findHandler: (type) =>
         type === ReserveInventory.type
           ? (m: Envelope, ctx: MessageContext) => reserveHandler.handle(m as ReserveInventory, ctx)
@@ -102,11 +106,12 @@ describe('reserve stock against real PostgreSQL', () => {
     expect(await stockOf('A')).toEqual({ available: 2, reserved: 3 });
     expect(await stockOf('B')).toEqual({ available: 0, reserved: 2 });
     expect(await statusOf(orderId)).toBe('RESERVED');
-    expect(await db.query('SELECT sku, quantity FROM reservation_items WHERE order_id = $1 ORDER BY sku', [orderId]))
-      .toEqual([
-        { sku: 'A', quantity: 3 },
-        { sku: 'B', quantity: 2 },
-      ]);
+    expect(
+      await db.query('SELECT sku, quantity FROM reservation_items WHERE order_id = $1 ORDER BY sku', [orderId]),
+    ).toEqual([
+      { sku: 'A', quantity: 3 },
+      { sku: 'B', quantity: 2 },
+    ]);
     expect(await replies(orderId)).toEqual([
       {
         exchange: Exchanges.sagaReplies,
@@ -148,11 +153,12 @@ describe('reserve stock against real PostgreSQL', () => {
     const results = await Promise.all(orders.map((id) => deliver(reserveCommand(id, [{ sku: 'LAST', quantity: 1 }]))));
     expect(results.every(Boolean)).toBe(true);
     expect(await stockOf('LAST')).toEqual({ available: 0, reserved: 100 });
-    expect(await db.query('SELECT status, count(*)::int AS n FROM reservations GROUP BY status ORDER BY status'))
-      .toEqual([
-        { status: 'REJECTED', n: 100 },
-        { status: 'RESERVED', n: 100 },
-      ]);
+    expect(
+      await db.query('SELECT status, count(*)::int AS n FROM reservations GROUP BY status ORDER BY status'),
+    ).toEqual([
+      { status: 'REJECTED', n: 100 },
+      { status: 'RESERVED', n: 100 },
+    ]);
     const types = (await replies()).map((r) => r.payload.type);
     expect(types.filter((t) => t === 'inventory.reserved')).toHaveLength(100);
     expect(types.filter((t) => t === 'inventory.reservation-failed')).toHaveLength(100);

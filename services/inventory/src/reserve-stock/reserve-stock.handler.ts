@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { InventoryReservationFailed, InventoryReserved, ReserveInventory, causedBy } from '@am/contracts';
 import { Exchanges, MessageContext, SAGA_REPLY_KEY, toExchange } from '@am/messaging';
 import { ReservationStore } from '../reservations/reservation.store.js';
-import { decideReserve, linesPerSku, type ReserveDecision } from './reserve-stock.decide.js';
+import { decideReserve, type ReserveDecision } from './reserve-stock.decide.js';
 
 /**
  * Step `reserve-inventory` of the order saga: reserves every item of the order or none, and replies to the
@@ -18,7 +18,7 @@ export class ReserveStockHandler {
     const store = new ReservationStore(ctx.manager);
     await store.lockOrder(orderId);
     const existing = await store.status(orderId);
-    const stock = existing ? [] : await store.lockStock(linesPerSku(items).map((l) => l.sku));
+    const stock = existing ? [] : await store.lockStock(items.map((i) => i.sku));
     const decision = decideReserve(existing, stock, items);
     if (decision.kind === 'reserve') await store.reserve(orderId, sagaId, decision.lines);
     if (decision.kind === 'reject') await store.record(orderId, sagaId, 'REJECTED');

@@ -17,12 +17,13 @@ export class SetStockController {
     const valid = parseRequest(SkuParam, sku);
     const { quantity } = parseRequest(SetStockRequest, body);
     // One atomic upsert: it takes the row lock, so it waits for reservations in flight instead of racing them.
-    const [row] = await this.db.query<StockLevelView[]>(
+    // An upsert with RETURNING always yields exactly one row.
+    const [row] = await this.db.query<[StockLevelView]>(
       `INSERT INTO stock (sku, available, reserved) VALUES ($1, $2, 0)
        ON CONFLICT (sku) DO UPDATE SET available = EXCLUDED.available, updated_at = now()
        RETURNING sku, available, reserved`,
       [valid, quantity],
     );
-    return row ?? { sku: valid, available: quantity, reserved: 0 };
+    return row;
   }
 }

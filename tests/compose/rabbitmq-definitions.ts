@@ -1,0 +1,145 @@
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  SERVICES,
+  allQueueNames,
+  devPassword,
+  exchanges,
+  permissionsFor,
+  policiesFor,
+  queues,
+  type ServiceName,
+} from '@am/messaging';
+
+/**
+ * The RabbitMQ definitions file that compose loads at broker boot (`compose/rabbitmq/definitions.json`), built
+ * from the same topology module the TypeScript provisioner uses, so the two cannot drift apart: the unit test
+ * compares the committed file with this.
+ */
+
+export const VHOST = 'messaging';
+/** The admin user of the native stack (infra/up) and the provisioner's default. */
+export const ADMIN_USER = 'messaging-admin';
+export const ADMIN_DEV_PASSWORD = 'messaging-admin-dev';
+
+/**
+ * RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt ++ sha256(salt ++ utf8(password))) with a 4-byte
+ * salt. Definitions files carry hashes, never passwords.
+ */
+export function rabbitPasswordHash(password: string, salt: Buffer = randomBytes(4)): string {
+  if (salt.length !== 4) throw new Error('the salt of a RabbitMQ password hash has 4 bytes');
+  const digest = createHash('sha256')
+    .update(Buffer.concat([salt, Buffer.from(password, 'utf8')]))
+    .digest();
+  return Buffer.concat([salt, digest]).toString('base64');
+}
+
+/** Whether `hash` (as in a definitions file) is the sha256 hash of `password`. */
+export function rabbitPasswordMatches(hash: string, password: string): boolean {
+  const raw = Buffer.from(hash, 'base64');
+  return raw.length === 36 && rabbitPasswordHash(password, raw.subarray(0, 4)) === hash;
+}
+
+export interface DefinitionsUser {
+  name: string;
+  password_hash: string;
+  hashing_algorithm: 'rabbit_password_hashing_sha256';
+  tags: string[];
+  limits: Record<string, never>;
+}
+
+export interface Definitions {
+  users: DefinitionsUser[];
+  vhosts: { name: string; description: string; tags: string[]; metadata: Record<string, unknown> }[];
+  permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
+  topic_permissions: never[];
+  parameters: never[];
+  global_parameters: never[];
+  policies: {
+    vhost: string;
+    name: string;
+    pattern: string;
+    'apply-to': 'queues';
+    definition: Record<string, unknown>;
+    priority: number;
+  }[];
+  queues: { name: string; vhost: string; durable: true; auto_delete: false; arguments: Record<string, never> }[];
+  exchanges: {
+    name: string;
+    vhost: string;
+    type: string;
+    durable: true;
+    auto_delete: false;
+    internal: false;
+    arguments: Record<string, never>;
+  }[];
+  bindings: {
+    source: string;
+    vhost: string;
+    destination: string;
+    destination_type: 'queue';
+    routing_key: string;
+    arguments: Record<string, never>;
+  }[];
+}
+
+/** The users of the definitions file: the admin and one per service. Passwords are hashed with `hash`. */
+export function definitionUsers(hash: (user: string, password: string) => string): DefinitionsUser[] {
+  const user = (name: string, password: string, tags: string[]): DefinitionsUser => ({
+    name,
+    password_hash: hash(name, password),
+    hashing_algorithm: 'rabbit_password_hashing_sha256',
+    tags,
+    limits: {},
+  });
+  return [
+    user(ADMIN_USER, ADMIN_DEV_PASSWORD, ['administrator']),
+    ...SERVICES.map((s: ServiceName) => user(s, devPassword(s), [])),
+  ];
+}
+
+/**
+ * Everything the provisioner (libs/messaging/src/provision/rabbitmq-provisioner.ts) creates, in definitions form:
+ * the vhost, the admin's full and the services' least-privilege permissions, the policies (same priority and
+ * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the bindings.
+ */
+export function buildDefinitions(hash: (user: string, password: string) => string): Definitions {
+  return {
+    users: definitionUsers(hash),
+    vhosts: [{ name: VHOST, description: 'async-messaging reference system', tags: [], metadata: {} }],
+    permissions: [
+      { user: ADMIN_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' },
+      ...SERVICES.map((s) => ({ user: s, vhost: VHOST, ...permissionsFor(s) })),
+    ],
+    topic_permissions: [],
+    parameters: [],
+    global_parameters: [],
+    policies: policiesFor().map((p) => ({
+      vhost: VHOST,
+      name: p.name,
+      pattern: p.pattern,
+      'apply-to': 'queues',
+      definition: p.definition,
+      priority: 10,
+    })),
+    queues: allQueueNames().map((name) => ({ name, vhost: VHOST, durable: true, auto_delete: false, arguments: {} })),
+    exchanges: exchanges.map((e) => ({
+      name: e.name,
+      vhost: VHOST,
+      type: e.type,
+      durable: true,
+      auto_delete: false,
+      internal: false,
+      arguments: {},
+    })),
+    bindings: queues.flatMap((q) =>
+      q.bindings.map((b) => ({
+        source: b.exchange,
+        vhost: VHOST,
+        destination: q.name,
+        destination_type: 'queue' as const,
+        routing_key: b.routingKey,
+        arguments: {},
+      })),
+    ),
+  };
+}

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlaceOrder } from '@am/contracts';
+import { AmqpClient, DEFAULT_EXCHANGE, Queues, RetryHeaders, deadLetterQueue } from '@am/messaging';
+import {
+  awaitInvariants,
+  http,
+  persistently,
+  pool,
+  seed,
+  settle,
+  startServices,
+  testEnv,
+  waitFor,
+  type ServiceProcess,
+} from '@am/testing';
+
+// Faults 2, 4 and 5: the relay killed between publish and mark-sent, duplicated deliveries, poison messages.
+const env = testEnv();
+let services: Record<string, ServiceProcess>;
+let publisher: AmqpClient;
+let supervisor: NodeJS.Timeout | undefined;
+let restarts = 0;
+
+async function ordersDb<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: env.databaseUrl('orders') });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+const pendingOrders = async () =>
+  (await ordersDb<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`))[0]!.n;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  // Every relay kills its own process after 5% of its batches, between publishing and marking sent.
+  const failpoint = { FAILPOINT: 'outbox-after-publish:0.05', SAGA_STEP_TIMEOUT_MS: '20000' };
+  services = await startServices(['orders', 'inventory', 'payments'], {
+    orders: failpoint,
+    inventory: failpoint,
+    payments: failpoint,
+  });
+  // A supervisor, as systemd or Kubernetes would be: a dead service is started again.
+  let restarting = false;
+  supervisor = setInterval(() => {
+    if (restarting) return;
+    const dead = Object.values(services).find((s) => !s.running);
+    if (!dead) return;
+    restarting = true;
+    restarts += 1;
+    void dead.start().finally(() => (restarting = false));
+  }, 200);
+  publisher = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'duplicates-and-poison.fault.spec' });
+  await publisher.connect();
+});
+
+afterAll(async () => {
+  clearInterval(supervisor);
+  await publisher?.close();
+  await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
+});
+
+const urls = () => ({
+  orders: services.orders!.url,
+  inventory: services.inventory!.url,
+  payments: services.payments!.url,
+});
+
+describe('duplicates: relays killed between publish and mark-sent, and 10% of deliveries repeated', () => {
+  it('gives every message exactly one effect', async () => {
+    const { ledger, userIds, skuIds } = await seed(urls(), 4, 100_000, 3, 150);
+    // Tasks published straight to order-processing; 10% are delivered three more times with the same message id.
+    const tasks = Array.from({ length: 400 }, (_, i) => {
+      const orderId = randomUUID();
+      const items = [{ sku: skuIds[i % skuIds.length]!, quantity: 1, unitPrice: 1_000 + (i % 3) * 500 }];
+      return PlaceOrder.create(
+        {
+          orderId,
+          userId: userIds[i % userIds.length]!,
+          items,
+          total: items[0]!.unitPrice,
+          placedAt: new Date().toISOString(),
+        },
+        { correlationId: orderId },
+      );
+    });
+    const duplicated = tasks.filter((_, i) => i % 10 === 0);
+    await pool(tasks.length, 20, async (i) => {
+      const task = tasks[i]!;
+      await persistently(async () => {
+        await publisher.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task);
+        return { status: 200, body: undefined };
+      });
+      if (i % 10 === 0) {
+        for (const delay of [0, 50, 500]) {
+          setTimeout(() => void publisher.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task), delay);
+        }
+      }
+    });
+    await sleep(1_000);
+    await settle(pendingOrders, 180_000);
+    const report = await awaitInvariants(ledger, 60_000);
+    console.log(
+      `faults 2 and 4: ${restarts} relay crashes, ${duplicated.length * 3} duplicate deliveries, orders ${JSON.stringify(report.orders)}`,
+    );
+    expect(report.problems).toEqual([]);
+    expect((await ordersDb<{ n: number }>('SELECT count(*)::int AS n FROM orders'))[0]!.n).toBe(tasks.length);
+    expect(restarts).toBeGreaterThan(0);
+  });
+});
+
+describe('poison messages', () => {
+  it('are dead-lettered on the first attempt, with the reason, while other traffic flows', async () => {
+    const { userIds, skuIds } = await seed(urls(), 1, 10_000, 1, 10);
+    const valid = PlaceOrder.create(
+      {
+        orderId: randomUUID(),
+        userId: userIds[0]!,
+        items: [{ sku: skuIds[0]!, quantity: 1, unitPrice: 100 }],
+        total: 100,
+        placedAt: new Date().toISOString(),
+      },
+      { correlationId: 'poison-test' },
+    );
+    const poison: Record<string, Buffer> = {
+      'invalid JSON': Buffer.from('{"messageId": "abc", "type": '),
+      'wrong types': Buffer.from(
+        JSON.stringify({ ...valid, messageId: randomUUID(), data: { ...valid.data, total: 'ten' } }),
+      ),
+      '10 MB body': Buffer.from(
+        JSON.stringify({ ...valid, messageId: randomUUID(), data: { blob: 'x'.repeat(10 * 1024 * 1024) } }),
+      ),
+      '__proto__ key': Buffer.from(
+        JSON.stringify({ ...valid, messageId: randomUUID() }).replace('"sku"', '"__proto__":{"isAdmin":true},"sku"'),
+      ),
+    };
+    const ids = new Map<string, string>();
+    for (const [name, body] of Object.entries(poison)) {
+      const messageId = randomUUID();
+      ids.set(messageId, name);
+      await publisher.publishRaw(DEFAULT_EXCHANGE, Queues.orderProcessing, body, { messageId });
+    }
+    // Healthy traffic right behind the poison.
+    const healthy = await http<{ orderId: string }>('POST', `${services.orders!.url}/orders`, {
+      userId: userIds[0],
+      items: [{ sku: skuIds[0], quantity: 1, unitPrice: 100 }],
+    });
+    expect(healthy.status).toBe(202);
+
+    const connection = await amqp.connect(env.adminAmqpUrl);
+    const channel = await connection.createChannel();
+    const letters = new Map<string, amqp.GetMessage>();
+    await waitFor(
+      'four dead letters',
+      async () => {
+        const message = await channel.get(deadLetterQueue(Queues.orderProcessing), { noAck: true });
+        if (message) letters.set(String(message.properties.messageId), message);
+        return [...ids.keys()].every((id) => letters.has(id));
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
+    await connection.close();
+    const reasons = Object.fromEntries(
+      [...ids].map(([id, name]) => [name, String(letters.get(id)!.properties.headers?.[RetryHeaders.error])]),
+    );
+    expect(reasons).toEqual({
+      'invalid JSON': expect.stringMatching(/^InvalidMessageError: invalid JSON/),
+      'wrong types': expect.stringMatching(/^InvalidMessageError: invalid order\.place: data\.total/),
+      '10 MB body': expect.stringMatching(/^InvalidMessageError: message too large/),
+      '__proto__ key': 'InvalidMessageError: forbidden key in message: __proto__',
+    });
+    for (const id of ids.keys()) expect(letters.get(id)!.properties.headers?.[RetryHeaders.retryCount]).toBe(0);
+    expect(letters.get([...ids.keys()][2]!)!.content.length).toBeGreaterThan(10 * 1024 * 1024);
+
+    const order = await waitFor(
+      'the healthy order to settle',
+      async () => {
+        const got = await http<{ status: string }>('GET', `${services.orders!.url}/orders/${healthy.body.orderId}`);
+        return got.status === 200 && got.body.status !== 'PENDING' ? got.body : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(order.status).toBe('CONFIRMED');
+    expect((await http('GET', `${services.orders!.url}/health`)).status).toBe(200);
+  });
+});
