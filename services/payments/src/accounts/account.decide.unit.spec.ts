@@ -41,7 +41,13 @@ const articleHistory = [opened, deposited(1000), withdrawn(200), withdrawn(50)];
 
 describe('account state (evolve)', () => {
   it('answers the article: 0 + 1000 - 200 - 50 = 750', () => {
-    expect(foldAccount(articleHistory)).toEqual({ exists: true, id: accountId, name: 'Alice', balance: 750, isOpen: true });
+    expect(foldAccount(articleHistory)).toEqual({
+      exists: true,
+      id: accountId,
+      name: 'Alice',
+      balance: 750,
+      isOpen: true,
+    });
   });
 
   it('starts with no account, and a closed account keeps its balance', () => {
@@ -68,7 +74,9 @@ describe('account decider', () => {
 
   describe('Deposit', () => {
     it('records a deposit on an open account', () => {
-      given([opened]).when(deposit(1000)).then([deposited(1000)]);
+      given([opened])
+        .when(deposit(1000))
+        .then([deposited(1000)]);
     });
 
     it('keeps the order id of a refund', () => {
@@ -86,7 +94,8 @@ describe('account decider', () => {
     });
 
     it('refuses a zero, negative or fractional amount', () => {
-      for (const amount of [0, -5, 1.5, Number.NaN]) given([opened]).when(deposit(amount)).thenRefused('invalid_amount');
+      for (const amount of [0, -5, 1.5, Number.NaN])
+        given([opened]).when(deposit(amount)).thenRefused('invalid_amount');
     });
 
     it('refuses a deposit that would take the balance past the largest safe integer', () => {
@@ -104,7 +113,9 @@ describe('account decider', () => {
     });
 
     it('lets the balance reach exactly zero', () => {
-      given(articleHistory).when(withdraw(750)).then([withdrawn(750)]);
+      given(articleHistory)
+        .when(withdraw(750))
+        .then([withdrawn(750)]);
     });
 
     it('refuses one cent more than the balance', () => {
@@ -122,7 +133,9 @@ describe('account decider', () => {
     });
 
     it('refuses a withdrawal from a closed account, even one with money on it', () => {
-      given([...articleHistory, closed]).when(withdraw(1)).thenRefused('account_closed');
+      given([...articleHistory, closed])
+        .when(withdraw(1))
+        .thenRefused('account_closed');
     });
 
     it('refuses a zero, negative or fractional amount', () => {

@@ -9,9 +9,6 @@ export type AccountEvent =
   | { type: 'MoneyWithdrawn'; data: { accountId: string; amount: number; orderId?: string } }
   | { type: 'AccountClosed'; data: { accountId: string; reason: string } };
 
-/** The names of the account events, in the order the union lists them. */
-export type AccountEventType = AccountEvent['type'];
-
 /** What someone asks of an account. Imperative; a command may be refused, an event never is. */
 export type AccountCommand =
   | { type: 'OpenAccount'; data: { accountId: string; name: string } }
@@ -21,16 +18,11 @@ export type AccountCommand =
 
 /** The current state of one account: what the events say, folded left to right. */
 export type AccountState =
-  | { exists: false }
-  | { exists: true; id: string; name: string; balance: number; isOpen: boolean };
+  { exists: false } | { exists: true; id: string; name: string; balance: number; isOpen: boolean };
 
 /** Why a command was refused. The first three are also the `payment.failed` reasons of the saga. */
 export type AccountErrorCode =
-  | 'no_account'
-  | 'account_closed'
-  | 'insufficient_funds'
-  | 'invalid_amount'
-  | 'already_opened';
+  'no_account' | 'account_closed' | 'insufficient_funds' | 'invalid_amount' | 'already_opened';
 
 /** A refused command: a value, not an exception, so that callers must decide what each refusal means. */
 export interface AccountError {

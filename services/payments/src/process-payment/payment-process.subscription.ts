@@ -1,0 +1,8 @@
+import { MessageCatalog, ProcessPayment } from '@am/contracts';
+import { Queues, defineSubscription } from '@am/messaging';
+
+/** The saga's `payment.process` commands, from the `saga-commands` exchange. */
+export const paymentProcessSubscription = {
+  subscription: defineSubscription({ queue: Queues.paymentProcess, prefetch: 10 }),
+  catalog: new MessageCatalog([ProcessPayment]),
+};
