@@ -42,23 +42,36 @@ export async function seed(urls: Urls, users: number, deposit: number, skus: num
   const ledger: Ledger = { deposits: new Map(), stock: new Map() };
   const userIds: string[] = [];
   for (let i = 0; i < users; i++) {
-    const user = await http<{ userId: string }>('POST', `${urls.orders}/users`, {
-      email: `${randomUUID()}@example.com`,
-      name: `User ${i}`,
-    });
-    const userId = user.body.userId;
-    await waitFor(
-      'the account to open',
-      async () => (await http('GET', `${urls.payments}/accounts/${userId}`)).status === 200,
+    const email = `${randomUUID()}@example.com`;
+    const user = await persistently(() =>
+      http<{ userId: string }>('POST', `${urls.orders}/users`, { email, name: `User ${i}` }),
     );
-    await http('POST', `${urls.payments}/accounts/${userId}/deposits`, { amount: deposit });
+    const userId = user.body.userId;
+    // Deposits are not idempotent: deposit only while the balance shows none, so a retry after a lost answer
+    // (a service restarted by a fault test) never deposits twice.
+    await waitFor(
+      'the account to open and hold the deposit',
+      async () => {
+        const account = await http<{ balance: number }>('GET', `${urls.payments}/accounts/${userId}`).catch(
+          () => undefined,
+        );
+        if (account?.status !== 200) return false;
+        if (account.body.balance === deposit) return true;
+        if (account.body.balance === 0)
+          await http('POST', `${urls.payments}/accounts/${userId}/deposits`, { amount: deposit }).catch(
+            () => undefined,
+          );
+        return false;
+      },
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     ledger.deposits.set(userId, deposit);
     userIds.push(userId);
   }
   const skuIds: string[] = [];
   for (let i = 0; i < skus; i++) {
     const sku = `SKU-${randomUUID().slice(0, 8)}`;
-    await http('PUT', `${urls.inventory}/stock/${sku}`, { quantity: stock });
+    await persistently(() => http('PUT', `${urls.inventory}/stock/${sku}`, { quantity: stock }));
     ledger.stock.set(sku, stock);
     skuIds.push(sku);
   }

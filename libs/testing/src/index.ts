@@ -5,3 +5,4 @@ export * from './http.js';
 export * from './fixtures/child.js';
 export * from './invariants.js';
 export * from './fleet.js';
+export * from './brokers.js';
