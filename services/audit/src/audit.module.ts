@@ -1,5 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AuditTrailController } from './audit-trail/audit-trail.controller.js';
+import { DeadLettersController } from './inspect-dead-letters/dead-letters.controller.js';
+import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
+import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
+import { DeadLetterQueuesConsumer } from './store-dead-letter/dead-letter-queues.consumer.js';
+import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.handler.js';
 
-/** The audit use cases arrive with their issues; the service already boots, serves /health and /metrics. */
-@Module({})
+/** The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay). */
+@Module({
+  controllers: [AuditTrailController, RecordAuditLogHandler, DeadLettersController, ReplayDeadLetterController],
+  providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer],
+})
 export class AuditModule {}

@@ -1,9 +1,17 @@
-import { MessagingTables1764400000000 } from '@am/persistence';
 import type { ServiceDefinition } from '@am/messaging';
 import { AuditModule } from './audit.module.js';
+import { migrations } from './migrations/index.js';
+import { auditLogSubscription } from './record-audit-log/audit-log.subscription.js';
+import { orderEventsSubscription } from './record-audit-log/order-events.subscription.js';
 
+/**
+ * The audit service. Its envelope subscriptions (validated, inbox, transaction) are declared here; the dead
+ * letter queues are consumed raw by `DeadLetterQueuesConsumer`, because a dead letter need not be an envelope.
+ */
 export const auditService: ServiceDefinition = {
   service: 'audit',
   imports: [AuditModule],
-  migrations: [MessagingTables1764400000000],
+  migrations,
+  amqp: [auditLogSubscription],
+  kafka: [orderEventsSubscription],
 };

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { isDeadLetterId } from './dead-letter-id.pipe.js';
+import { INLINE_CONTENT_LIMIT, describeContent, toDeadLetterView, type DeadLetterRow } from './dead-letter.view.js';
+
+const row = (content: Buffer | null, size = content?.length ?? 0): DeadLetterRow => ({
+  id: '7',
+  queue: 'order-processing-dlq',
+  message_id: 'm-1',
+  message_type: 'order.place',
+  correlation_id: 'c-1',
+  reason: 'InvalidMessageError: invalid JSON',
+  retry_count: 0,
+  first_failed_at: new Date('2026-01-01T00:00:00Z'),
+  last_failed_at: new Date('2026-01-01T00:00:00Z'),
+  received_at: new Date('2026-01-01T00:00:01Z'),
+  replayed_at: null,
+  replay_count: 0,
+  content_bytes: size,
+  content,
+});
+
+describe('showing a dead letter', () => {
+  it('shows a small UTF-8 body as text, and where a replay would send it', () => {
+    const view = toDeadLetterView(row(Buffer.from('{not json')));
+    expect(view).toMatchObject({ id: 7, originalQueue: 'order-processing', content: '{not json', contentBytes: 9 });
+    expect(view.contentNote).toBeUndefined();
+  });
+
+  it('does not decode a body that is not UTF-8, and says where its bytes are', () => {
+    expect(describeContent('7', 2, Buffer.from([0xc3, 0x28]))).toEqual({
+      content: null,
+      contentNote: '2 bytes, not valid UTF-8; the exact bytes are at GET /dead-letters/7/content',
+    });
+  });
+
+  it('leaves out a body larger than the inline limit', () => {
+    const size = 10 * 1024 * 1024;
+    expect(describeContent('7', size, null)).toEqual({
+      content: null,
+      contentNote: `${size} bytes, too large to show inline (limit ${INLINE_CONTENT_LIMIT}); the exact bytes are at GET /dead-letters/7/content`,
+    });
+  });
+
+  it('shows an empty body as empty text', () => {
+    expect(describeContent('7', 0, Buffer.alloc(0))).toEqual({ content: '' });
+  });
+});
+
+describe('dead letter ids', () => {
+  it('accepts positive integers that fit a bigint and nothing else', () => {
+    expect(['1', '42', '999999999999999999'].map(isDeadLetterId)).toEqual([true, true, true]);
+    expect(['0', '-1', '01', '1.5', 'abc', '', '9999999999999999999', '1e3'].map(isDeadLetterId)).toEqual(
+      Array(8).fill(false),
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { Controller, Get, NotFoundException, Param, Query, StreamableFile } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { parseRequest } from '@am/messaging';
+import { DeadLetterIdPipe } from './dead-letter-id.pipe.js';
+import { DEAD_LETTER_COLUMNS, toDeadLetterView, type DeadLetterRow, type DeadLetterView } from './dead-letter.view.js';
+import { ListDeadLettersRequest } from './list-dead-letters.request.js';
+
+/** Inspect: the stored dead letters, newest first, one at a time, and the exact bytes of one. */
+@Controller('dead-letters')
+export class DeadLettersController {
+  constructor(private readonly db: DataSource) {}
+
+  /** `GET /dead-letters[?queue=Q][&limit=N][&before=ID]`. */
+  @Get()
+  async list(@Query() query: unknown): Promise<{ deadLetters: DeadLetterView[]; nextBefore: number | null }> {
+    const { queue, limit, before } = parseRequest(ListDeadLettersRequest, query);
+    const rows = await this.db.query<DeadLetterRow[]>(
+      `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters
+        WHERE ($1::text IS NULL OR queue = $1 OR queue = $1 || '-dlq')
+          AND ($2::bigint IS NULL OR id < $2)
+        ORDER BY id DESC
+        LIMIT $3`,
+      [queue ?? null, before ?? null, limit],
+    );
+    const deadLetters = rows.map(toDeadLetterView);
+    const last = deadLetters.at(-1);
+    return { deadLetters, nextBefore: deadLetters.length === limit && last ? last.id : null };
+  }
+
+  /** `GET /dead-letters/:id`. */
+  @Get(':id')
+  async get(@Param('id', DeadLetterIdPipe) id: string): Promise<DeadLetterView> {
+    const [row] = await this.db.query<DeadLetterRow[]>(
+      `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters WHERE id = $1`,
+      [id],
+    );
+    if (!row) throw new NotFoundException(`dead letter ${id} not found`);
+    return toDeadLetterView(row);
+  }
+
+  /** `GET /dead-letters/:id/content`: the body byte for byte, whatever its size or encoding. */
+  @Get(':id/content')
+  async content(@Param('id', DeadLetterIdPipe) id: string): Promise<StreamableFile> {
+    const [row] = await this.db.query<{ content: Buffer }[]>('SELECT content FROM dead_letters WHERE id = $1', [id]);
+    if (!row) throw new NotFoundException(`dead letter ${id} not found`);
+    return new StreamableFile(row.content, { type: 'application/octet-stream', length: row.content.length });
+  }
+}

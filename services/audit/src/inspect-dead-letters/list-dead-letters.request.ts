@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** Query of `GET /dead-letters`: `queue` matches the dead letter queue or the queue it came from. */
+export const ListDeadLettersRequest = z.strictObject({
+  queue: z.string().trim().min(1).max(255).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** Paging: only dead letters with a smaller id (the `nextBefore` of the previous page). */
+  before: z
+    .string()
+    .regex(/^[1-9][0-9]{0,17}$/, 'must be a dead letter id')
+    .optional(),
+});
+export type ListDeadLettersRequest = z.infer<typeof ListDeadLettersRequest>;

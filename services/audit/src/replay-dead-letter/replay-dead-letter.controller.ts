@@ -1,0 +1,83 @@
+import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AmqpClient, DEFAULT_EXCHANGE, RetryHeaders, publishFailure } from '@am/messaging';
+import { DeadLetterIdPipe } from '../inspect-dead-letters/dead-letter-id.pipe.js';
+import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
+
+interface ReplayRow {
+  queue: string;
+  message_id: string;
+  message_type: string | null;
+  correlation_id: string | null;
+  content: Buffer;
+  replayed_at: Date | null;
+}
+
+/** What `POST /dead-letters/:id/replay` answers. */
+export interface ReplayAnswer {
+  id: number;
+  replayedTo: string;
+  messageId: string;
+  replayedAt: string;
+  replayCount: number;
+}
+
+/** Header that marks a replayed message with the dead letter it came from. */
+export const REPLAYED_FROM_HEADER = 'x-replayed-from';
+
+/**
+ * `POST /dead-letters/:id/replay`: puts the original bytes back on the queue they failed on, through the
+ * default exchange, with the original message id, type and correlation id and a fresh retry budget
+ * (`x-retry-count: 0`). Answers 202 once the broker has confirmed the message: the consumer works on it later.
+ *
+ * Replaying twice has one effect. A dead letter that was replayed answers 409. Two requests that race each
+ * other may both publish; the consumer's inbox, keyed by the same message id, makes the second a no-op, and
+ * `replay_count` records that it was sent twice. The broker call comes first and the row is marked after it,
+ * outside any transaction: a crash in between leaves the dead letter unmarked, so it can be replayed again,
+ * rather than marked as replayed when it never was.
+ */
+@Controller('dead-letters')
+export class ReplayDeadLetterController {
+  constructor(
+    private readonly db: DataSource,
+    private readonly amqp: AmqpClient,
+  ) {}
+
+  @Post(':id/replay')
+  @HttpCode(202)
+  async replay(@Param('id', DeadLetterIdPipe) id: string): Promise<ReplayAnswer> {
+    const [letter] = await this.db.query<ReplayRow[]>(
+      `SELECT queue, message_id, message_type, correlation_id, content, replayed_at FROM dead_letters WHERE id = $1`,
+      [id],
+    );
+    if (!letter) throw new NotFoundException(`dead letter ${id} not found`);
+    if (letter.replayed_at) {
+      throw new ConflictException(`dead letter ${id} was replayed at ${letter.replayed_at.toISOString()}`);
+    }
+    const queue = originalQueueOf(letter.queue);
+    if (!queue) throw new ConflictException(`dead letter ${id} came from ${letter.queue}, which no queue feeds`);
+    await this.amqp
+      .publishRaw(DEFAULT_EXCHANGE, queue, letter.content, {
+        messageId: letter.message_id,
+        type: letter.message_type ?? undefined,
+        correlationId: letter.correlation_id ?? undefined,
+        headers: { [RetryHeaders.retryCount]: 0, [REPLAYED_FROM_HEADER]: id },
+      })
+      .catch(publishFailure);
+    // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
+    const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
+      `WITH marked AS (
+         UPDATE dead_letters SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1
+          WHERE id = $1 RETURNING replayed_at, replay_count)
+       SELECT replayed_at, replay_count FROM marked`,
+      [id],
+    );
+    return {
+      id: Number(id),
+      replayedTo: queue,
+      messageId: letter.message_id,
+      replayedAt: (marked?.replayed_at ?? new Date()).toISOString(),
+      replayCount: marked?.replay_count ?? 1,
+    };
+  }
+}

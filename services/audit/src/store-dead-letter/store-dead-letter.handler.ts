@@ -1,0 +1,93 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Injectable } from '@nestjs/common';
+import { Counter } from 'prom-client';
+import { DataSource } from 'typeorm';
+import type { ConsumeMessage } from '@am/messaging';
+import { ServiceMetrics, createLogger } from '@am/observability';
+import { readDeadLetter, type DeadLetterRecord } from './dead-letter.read.js';
+
+/** Waits between in-place attempts to store a dead letter while the database is unreachable. */
+const STORE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
+
+/**
+ * Stores one delivery of a dead letter queue in `dead_letters` (the article's DLQ consumer, "Alert + Manual
+ * review"), then counts it and logs it at error level: a dead letter is something a person has to look at.
+ *
+ * The consumer acknowledges only after this resolves, that is after the INSERT has committed (one statement,
+ * so one transaction). A redelivery of a dead letter already stored (the ack was lost) finds its
+ * (queue, message id, last failure) row and changes nothing.
+ */
+@Injectable()
+export class StoreDeadLetterHandler {
+  private readonly logger = createLogger('audit');
+  private readonly stored: Counter<'queue'>;
+
+  constructor(
+    private readonly db: DataSource,
+    metrics: ServiceMetrics,
+  ) {
+    this.stored = new Counter({
+      name: 'dead_letters_stored_total',
+      help: 'Dead letters stored by the audit service, by dead letter queue',
+      labelNames: ['queue'],
+      registers: [metrics.registry],
+    });
+  }
+
+  async handle(queue: string, delivery: ConsumeMessage): Promise<void> {
+    const letter = readDeadLetter(queue, delivery);
+    const id = await this.storeRetrying(letter);
+    if (id === undefined) {
+      this.logger.info({ queue, messageId: letter.messageId }, 'dead letter was stored before; redelivery ignored');
+      return;
+    }
+    this.stored.inc({ queue });
+    this.logger.error(
+      { deadLetterId: id, queue, messageId: letter.messageId, reason: letter.reason, retryCount: letter.retryCount },
+      'dead letter stored',
+    );
+  }
+
+  /**
+   * A dead letter queue has nowhere further to send a message, so a database outage is waited out here for a
+   * few seconds rather than turned at once into a requeue, which the broker would redeliver immediately.
+   */
+  private async storeRetrying(letter: DeadLetterRecord): Promise<string | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.store(letter);
+      } catch (error) {
+        const delay = STORE_RETRY_DELAYS_MS[attempt];
+        if (delay === undefined) throw error;
+        this.logger.warn(
+          { queue: letter.queue, messageId: letter.messageId, err: (error as Error).message, retryInMs: delay },
+          'could not store dead letter; retrying',
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Inserts the dead letter; returns its id, or undefined when this (queue, message id, failure) is stored. */
+  private async store(letter: DeadLetterRecord): Promise<string | undefined> {
+    const rows = await this.db.query<{ id: string }[]>(
+      `INSERT INTO dead_letters (queue, message_id, message_type, correlation_id, content, reason, retry_count,
+                                 first_failed_at, last_failed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT ON CONSTRAINT dead_letters_once DO NOTHING
+       RETURNING id`,
+      [
+        letter.queue,
+        letter.messageId,
+        letter.messageType,
+        letter.correlationId,
+        letter.content,
+        letter.reason,
+        letter.retryCount,
+        letter.firstFailedAt,
+        letter.lastFailedAt,
+      ],
+    );
+    return rows[0]?.id;
+  }
+}
