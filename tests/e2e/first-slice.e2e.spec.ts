@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, startServices, waitFor, type ServiceProcess } from '@am/testing';
+import { PlaceOrder } from '@am/contracts';
+import { AmqpClient, DEFAULT_EXCHANGE, Queues } from '@am/messaging';
+import { http, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
 
 // The running services as real processes, over the real brokers, in this run's isolated vhost/topics/databases.
 let services: Record<string, ServiceProcess>;
@@ -98,5 +100,38 @@ describe('the first slice through both brokers', () => {
     expect(unknownUser.status).toBe(404);
     const notJson = await http('POST', url('orders', '/orders'), '{"userId":', { 'content-type': 'application/json' });
     expect(notJson.status).toBe(400);
+  });
+});
+
+describe('a message whose handler keeps failing', () => {
+  it("is retried three times, then dead-lettered with the handler's own error, and stored by audit", async () => {
+    const orderId = randomUUID();
+    const task = PlaceOrder.create(
+      {
+        orderId,
+        userId: randomUUID(), // no such user: the orders table's foreign key refuses it on every attempt
+        items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
+        total: 100,
+        placedAt: new Date().toISOString(),
+      },
+      { correlationId: orderId },
+    );
+    const client = new AmqpClient({ url: testEnv().adminAmqpUrl, connectionName: 'first-slice.e2e' });
+    await client.connect();
+    await client.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task);
+    await client.close();
+    const letter = await waitFor(
+      'audit to store the dead letter',
+      async () => {
+        const list = await http<{ deadLetters: { messageId: string; reason: string; retryCount: number }[] }>(
+          'GET',
+          url('audit', '/dead-letters?queue=order-processing'),
+        );
+        return list.body.deadLetters.find((d) => d.messageId === task.messageId);
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(letter.retryCount).toBe(3);
+    expect(letter.reason).toMatch(/foreign key constraint/);
   });
 });

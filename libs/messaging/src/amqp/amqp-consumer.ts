@@ -20,6 +20,16 @@ export const RetryHeaders = {
 } as const;
 
 const MAX_REASON_LENGTH = 1_000;
+const REQUEUE_PAUSE_MS = 1_000;
+
+/** The reason a handler failed, also when what it threw is not an Error. */
+export function describeFailure(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    return { name: 'Error', message: String((error as { message: unknown }).message) };
+  }
+  return { name: 'Error', message: String(error) };
+}
 
 /**
  * Consumes one queue with manual acknowledgement and bounded prefetch, and applies the subscription's
@@ -80,7 +90,10 @@ export class AmqpConsumer implements ChannelUser {
         this.options.metrics?.consumed(queue, performance.now() - started);
       } catch (error) {
         this.options.metrics?.failed(queue);
-        this.logger.error({ queue, err: (error as Error).message }, 'amqp: at-most-once message failed and is dropped');
+        this.logger.error(
+          { queue, err: describeFailure(error).message },
+          'amqp: at-most-once message failed and is dropped',
+        );
       }
       return;
     }
@@ -90,17 +103,18 @@ export class AmqpConsumer implements ChannelUser {
       this.options.metrics?.consumed(queue, performance.now() - started);
     } catch (error) {
       this.options.metrics?.failed(queue);
-      await this.fail(channel, message, error as Error);
+      await this.fail(channel, message, error);
     }
   }
 
-  private async fail(channel: Channel, message: ConsumeMessage, error: Error): Promise<void> {
+  private async fail(channel: Channel, message: ConsumeMessage, error: unknown): Promise<void> {
     const { queue, retryDelaysMs } = this.subscription;
     const headers = { ...(message.properties.headers ?? {}) } as Record<string, unknown>;
     const retries = Number(headers[RetryHeaders.retryCount] ?? 0) || 0;
     const now = new Date().toISOString();
     const permanent = error instanceof InvalidMessageError;
-    const reason = `${error.name}: ${error.message}`.slice(0, MAX_REASON_LENGTH);
+    const failure = describeFailure(error);
+    const reason = `${failure.name}: ${failure.message}`.slice(0, MAX_REASON_LENGTH);
     headers[RetryHeaders.error] = reason;
     headers[RetryHeaders.originalQueue] = queue;
     headers[RetryHeaders.firstFailureAt] ??= now;
@@ -111,6 +125,13 @@ export class AmqpConsumer implements ChannelUser {
       correlationId: message.properties.correlationId as string | undefined,
     };
     const delay = retryDelaysMs[retries];
+    if (this.subscription.deadLetter === false && (permanent || delay === undefined)) {
+      // The end of the line: keep the message, try again after a pause (never acknowledged as if handled).
+      this.logger.error({ queue, messageId: props.messageId, reason }, 'amqp: message failed; requeued');
+      await new Promise((resolve) => setTimeout(resolve, REQUEUE_PAUSE_MS));
+      safely(() => channel.nack(message, false, true));
+      return;
+    }
     try {
       if (!permanent && delay !== undefined) {
         headers[RetryHeaders.retryCount] = retries + 1;

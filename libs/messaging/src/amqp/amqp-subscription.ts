@@ -20,6 +20,11 @@ export interface AmqpSubscription {
   retryDelaysMs: readonly number[];
   /** Set to true only to show what goes wrong: the broker forgets messages as soon as it sends them. */
   autoAck?: boolean;
+  /**
+   * Where a message goes when its retries are used up. `true` (the default): its `-dlq` queue. `false`: back to
+   * its own queue after a pause, for consumers that are themselves the end of the line (the dead letter store).
+   */
+  deadLetter?: boolean;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;

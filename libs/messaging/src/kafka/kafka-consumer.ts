@@ -1,4 +1,5 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
+import { describeFailure } from '../amqp/amqp-consumer.js';
 import { InvalidMessageError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
@@ -63,7 +64,7 @@ export class KafkaGroupConsumer {
         this.options.metrics?.consumed(topic, performance.now() - started);
         return;
       } catch (error) {
-        const err = error as Error;
+        const err = error instanceof Error ? error : Object.assign(new Error(describeFailure(error).message));
         this.options.metrics?.failed(topic);
         const delay = retryDelaysMs[attempt];
         if (err instanceof InvalidMessageError || delay === undefined) {

@@ -13,6 +13,7 @@ import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { AmqpTransport } from './amqp.transport.js';
 import { KafkaTransport } from './kafka.transport.js';
+import { RethrowRpcErrorsFilter } from './rethrow-rpc.filter.js';
 import { readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
 
@@ -119,16 +120,21 @@ export async function runService(
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: '64kb' });
-  app.connectMicroservice({
-    strategy: new AmqpTransport({
-      client: amqp,
-      dataSource,
-      logger,
-      metrics: messagingMetrics,
-      subscriptions: (definition.amqp ?? []).map((a) => ({ ...a, subscription: withRetry(a.subscription) })),
-    }),
-  });
-  app.connectMicroservice({ strategy: kafkaTransport });
+  // Registered before the transports connect: they inherit it, and handler errors reach them unchanged.
+  app.useGlobalFilters(new RethrowRpcErrorsFilter(app.getHttpAdapter()));
+  app.connectMicroservice(
+    {
+      strategy: new AmqpTransport({
+        client: amqp,
+        dataSource,
+        logger,
+        metrics: messagingMetrics,
+        subscriptions: (definition.amqp ?? []).map((a) => ({ ...a, subscription: withRetry(a.subscription) })),
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  app.connectMicroservice({ strategy: kafkaTransport }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);
   const url = `http://127.0.0.1:${config.port}`;
