@@ -31,6 +31,13 @@ export default tseslint.config(
     },
   },
   {
+    // k6 scripts run in k6, not Node: their own tsconfig (types from @types/k6, .ts import paths).
+    files: ['k6/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: ['./k6/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     // The dependency rule: services import only libs/*, never each other; libs never import services.
     files: ['services/*/src/**/*.ts'],
     rules: {

@@ -49,7 +49,7 @@ export interface DefinitionsUser {
 
 export interface Definitions {
   users: DefinitionsUser[];
-  vhosts: { name: string; description: string; tags: string[]; metadata: Record<string, unknown> }[];
+  vhosts: { name: string; description: string; tags: string[] }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
   topic_permissions: never[];
   parameters: never[];
@@ -105,7 +105,7 @@ export function definitionUsers(hash: (user: string, password: string) => string
 export function buildDefinitions(hash: (user: string, password: string) => string): Definitions {
   return {
     users: definitionUsers(hash),
-    vhosts: [{ name: VHOST, description: 'async-messaging reference system', tags: [], metadata: {} }],
+    vhosts: [{ name: VHOST, description: 'async-messaging reference system', tags: [] }],
     permissions: [
       { user: ADMIN_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' },
       ...SERVICES.map((s) => ({ user: s, vhost: VHOST, ...permissionsFor(s) })),

@@ -1,0 +1,58 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { parse } from 'yaml';
+
+/** Reading the compose stack's files for the offline checks in this folder. */
+
+export const root = new URL('../../', import.meta.url);
+export const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
+export const readJson = <T>(path: string) => JSON.parse(read(path)) as T;
+/** YAML as compose reads it: merge keys (`<<: *anchor`) resolved. */
+export const readYaml = <T>(path: string) => parse(read(path), { merge: true }) as T;
+
+export interface Healthcheck {
+  test?: string | string[];
+  disable?: boolean;
+  interval?: string;
+  timeout?: string;
+  retries?: number;
+  start_period?: string;
+}
+
+export interface ComposeService {
+  image?: string;
+  build?: { context: string; target?: string };
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: Healthcheck;
+  profiles?: string[];
+  restart?: string;
+}
+
+export interface ComposeFile {
+  name?: string;
+  services: Record<string, ComposeService>;
+  volumes?: Record<string, unknown>;
+  [extension: `x-${string}`]: unknown;
+}
+
+export const compose = () => readYaml<ComposeFile>('docker-compose.yml');
+
+/** The folders under services/: one per service. */
+export const serviceFolders = () =>
+  readdirSync(new URL('services/', root), { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+
+/** `${NAME:-default}` → { name, fallback }; anything else → undefined. */
+export function interpolation(value: string): { name: string; fallback: string | undefined } | undefined {
+  const match = /^\$\{([A-Z0-9_]+)(?::-([^}]*))?\}$/.exec(value);
+  return match ? { name: match[1]!, fallback: match[2] } : undefined;
+}
+
+/** Every `${NAME...}` a text interpolates. */
+export const interpolatedNames = (text: string) =>
+  [...text.matchAll(/\$\{([A-Z0-9_]+)(?::?[-?+][^}]*)?\}/g)].map((m) => m[1]!);

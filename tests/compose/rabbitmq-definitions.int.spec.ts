@@ -1,0 +1,109 @@
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RabbitManagement, SERVICES, devPassword, provisionRabbit, type ServiceName } from '@am/messaging';
+import { testEnv } from '@am/testing';
+import { readJson } from './compose-files.js';
+import { ADMIN_USER, VHOST, type Definitions } from './rabbitmq-definitions.js';
+
+/**
+ * compose/rabbitmq/definitions.json against a real broker (the machine's RabbitMQ; compose runs 4.x, this machine
+ * 3.10: the definitions format is the same). The file is imported into a vhost of this run, with the service users
+ * renamed so the machine's own users are left alone; then the provisioner runs over it, as the compose topology job
+ * does after the broker has loaded the file at boot.
+ */
+
+const env = testEnv();
+const vhost = `compose-${env.runId}`;
+const userPrefix = `compose-${env.runId}-`;
+const api = new RabbitManagement(env.admin);
+const host = new URL(env.admin.managementUrl).hostname;
+const enc = encodeURIComponent;
+
+const committed = readJson<Definitions>('compose/rabbitmq/definitions.json');
+
+/** The committed file, moved to this run's vhost and users (the admin is the machine's: not imported). */
+function forThisRun(defs: Definitions): Definitions {
+  const user = (name: string) => (name === ADMIN_USER ? ADMIN_USER : `${userPrefix}${name}`);
+  const moved = <T extends { vhost: string }>(items: T[]) => items.map((i) => ({ ...i, vhost }));
+  return {
+    ...defs,
+    users: defs.users.filter((u) => u.name !== ADMIN_USER).map((u) => ({ ...u, name: user(u.name) })),
+    vhosts: defs.vhosts.map((v) => ({ ...v, name: vhost })),
+    permissions: moved(defs.permissions).map((p) => ({ ...p, user: user(p.user) })),
+    policies: moved(defs.policies),
+    queues: moved(defs.queues),
+    exchanges: moved(defs.exchanges),
+    bindings: moved(defs.bindings),
+  };
+}
+
+interface Exported {
+  policies: { name: string; pattern: string; definition: Record<string, unknown>; priority: number }[];
+  queues: { name: string; durable: boolean; arguments: Record<string, unknown> }[];
+  exchanges: { name: string; type: string; durable: boolean }[];
+  bindings: { source: string; destination: string; routing_key: string }[];
+}
+
+/** The vhost's objects as the broker reports them, in a comparable form. */
+async function brokerObjects() {
+  const defs = (await api.request('GET', `/definitions/${enc(vhost)}`)) as Exported;
+  return {
+    policies: defs.policies.map((p) => [p.name, p.pattern, p.definition, p.priority]).sort(),
+    queues: defs.queues.map((q) => [q.name, q.durable, q.arguments]).sort(),
+    exchanges: defs.exchanges.map((e) => [e.name, e.type, e.durable]).sort(),
+    bindings: defs.bindings.map((b) => [b.source, b.destination, b.routing_key]).sort(),
+  };
+}
+
+const amqpUrl = (user: string, password: string) => `amqp://${enc(user)}:${enc(password)}@${host}:5672/${enc(vhost)}`;
+
+describe('compose/rabbitmq/definitions.json on a real broker', () => {
+  beforeAll(async () => {
+    await api.request('POST', '/definitions', forThisRun(committed));
+  });
+
+  afterAll(async () => {
+    await api.deleteVhost(vhost).catch(() => undefined);
+    for (const s of SERVICES) await api.request('DELETE', `/users/${enc(`${userPrefix}${s}`)}`).catch(() => undefined);
+  });
+
+  it('is accepted, and creates exactly the policies, queues, exchanges and bindings it lists', async () => {
+    const expected = forThisRun(committed);
+    expect(await brokerObjects()).toEqual({
+      policies: expected.policies.map((p) => [p.name, p.pattern, p.definition, p.priority]).sort(),
+      queues: expected.queues.map((q) => [q.name, q.durable, q.arguments]).sort(),
+      exchanges: expected.exchanges.map((e) => [e.name, e.type, e.durable]).sort(),
+      bindings: expected.bindings.map((b) => [b.source, b.destination, b.routing_key]).sort(),
+    });
+  });
+
+  it('lets each service user log in with its dev password (the hashes are RabbitMQ sha256 hashes)', async () => {
+    for (const s of SERVICES) {
+      const connection = await amqp.connect(amqpUrl(`${userPrefix}${s}`, devPassword(s)));
+      await connection.close();
+    }
+    await expect(amqp.connect(amqpUrl(`${userPrefix}orders`, 'not-the-password'))).rejects.toThrow();
+  });
+
+  it('gives a service user no configure permission: it cannot declare a queue of its own', async () => {
+    const connection = await amqp.connect(amqpUrl(`${userPrefix}orders`, devPassword('orders')));
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createChannel();
+      channel.on('error', () => undefined);
+      await expect(channel.assertQueue(`not-in-the-topology-${env.runId}`, { durable: true })).rejects.toThrow(
+        /ACCESS_REFUSED|403/,
+      );
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  });
+
+  it('is what the provisioner builds: running it over the imported vhost changes nothing and fails nowhere', async () => {
+    const before = await brokerObjects();
+    const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
+    await provisionRabbit(env.admin, { vhost, passwords });
+    expect(await brokerObjects()).toEqual(before);
+    expect(committed.vhosts.map((v) => v.name)).toEqual([VHOST]);
+  });
+});

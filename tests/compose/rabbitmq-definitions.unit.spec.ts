@@ -1,0 +1,122 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { format, resolveConfig } from 'prettier';
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_RETRIES,
+  Queues,
+  SERVICES,
+  deadLetterQueue,
+  devPassword,
+  exchanges,
+  permissionsFor,
+  queues,
+  retryQueue,
+} from '@am/messaging';
+import {
+  ADMIN_DEV_PASSWORD,
+  ADMIN_USER,
+  VHOST,
+  buildDefinitions,
+  rabbitPasswordHash,
+  rabbitPasswordMatches,
+  type Definitions,
+} from './rabbitmq-definitions.js';
+
+const file = new URL('../../compose/rabbitmq/definitions.json', import.meta.url);
+
+/**
+ * Keeps the committed hash of a user when it still matches the documented dev password, so regenerating the file
+ * after a topology change does not churn every salt.
+ */
+function reuseHashes(current: Definitions | undefined) {
+  return (user: string, password: string) => {
+    const existing = current?.users.find((u) => u.name === user)?.password_hash;
+    return existing && rabbitPasswordMatches(existing, password) ? existing : rabbitPasswordHash(password);
+  };
+}
+
+function readCommitted(): Definitions | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Definitions;
+  } catch {
+    return undefined;
+  }
+}
+
+// Regenerate after a topology change: UPDATE_DEFINITIONS=1 npx vitest run --project unit tests/compose
+if (process.env.UPDATE_DEFINITIONS === '1') {
+  const path = fileURLToPath(file);
+  const json = JSON.stringify(buildDefinitions(reuseHashes(readCommitted())), null, 2);
+  writeFileSync(file, await format(json, { ...(await resolveConfig(path)), filepath: path }));
+}
+
+describe('compose/rabbitmq/definitions.json', () => {
+  const committed = readCommitted();
+
+  it('exists and is the definitions the topology module gives (regenerate with UPDATE_DEFINITIONS=1)', () => {
+    expect(committed, 'compose/rabbitmq/definitions.json is missing or not JSON').toBeDefined();
+    expect(committed).toEqual(buildDefinitions(reuseHashes(committed)));
+  });
+
+  it('has the admin and one user per service, each hash the documented dev password, and no guest', () => {
+    const users = committed!.users;
+    expect(users.map((u) => u.name).sort()).toEqual([ADMIN_USER, ...SERVICES].sort());
+    expect(users.some((u) => u.name === 'guest')).toBe(false);
+    for (const user of users) {
+      const password = user.name === ADMIN_USER ? ADMIN_DEV_PASSWORD : `${user.name}-dev`;
+      expect(rabbitPasswordMatches(user.password_hash, password), `hash of ${user.name}`).toBe(true);
+      expect(user.tags).toEqual(user.name === ADMIN_USER ? ['administrator'] : []);
+    }
+  });
+
+  it('gives the services least privilege: no configure, write and read as permissionsFor says', () => {
+    for (const service of SERVICES) {
+      const p = committed!.permissions.find((x) => x.user === service);
+      expect(p).toEqual({ user: service, vhost: VHOST, ...permissionsFor(service) });
+      expect(p!.configure).toBe('^$');
+    }
+  });
+
+  it('declares every consumed queue with its -dlq and -retry-1..3 queues, durable and without arguments', () => {
+    const names = committed!.queues.map((q) => q.name);
+    for (const q of queues) {
+      expect(names).toContain(q.name);
+      expect(names).toContain(deadLetterQueue(q.name));
+      for (let attempt = 1; attempt <= MAX_RETRIES; attempt++) expect(names).toContain(retryQueue(q.name, attempt));
+    }
+    expect(names).toContain('order-processing-dlq');
+    expect(names).toContain(Queues.orderProcessing);
+    expect(
+      committed!.queues.every((q) => q.vhost === VHOST && q.durable && Object.keys(q.arguments).length === 0),
+    ).toBe(true);
+  });
+
+  it('dead-letters every consumed queue to its -dlq and returns every retry queue to its queue, by policy', () => {
+    for (const q of queues) {
+      const dlx = committed!.policies.find((p) => p.name === `dlx:${q.name}`);
+      expect(dlx?.definition).toMatchObject({
+        'dead-letter-exchange': '',
+        'dead-letter-routing-key': deadLetterQueue(q.name),
+      });
+      expect(new RegExp(dlx!.pattern).test(q.name)).toBe(true);
+      expect(new RegExp(dlx!.pattern).test(deadLetterQueue(q.name))).toBe(false);
+      for (let attempt = 1; attempt <= MAX_RETRIES; attempt++) {
+        const retry = committed!.policies.find((p) => p.name === `retry:${retryQueue(q.name, attempt)}`);
+        expect(retry?.definition).toEqual({ 'dead-letter-exchange': '', 'dead-letter-routing-key': q.name });
+      }
+    }
+  });
+
+  it('has the exchanges and bindings of the topology (user-events fanout to its four subscribers)', () => {
+    expect(committed!.exchanges.map((e) => [e.name, e.type])).toEqual(exchanges.map((e) => [e.name, e.type]));
+    const fanout = committed!.bindings.filter((b) => b.source === 'user-events').map((b) => b.destination);
+    expect(fanout.sort()).toEqual(
+      [Queues.emailNotifications, Queues.analyticsTracking, Queues.auditLog, Queues.paymentsAccounts].sort(),
+    );
+  });
+
+  it('documents its dev passwords the way the services default to them', () => {
+    expect(SERVICES.map(devPassword)).toEqual(SERVICES.map((s) => `${s}-dev`));
+  });
+});
