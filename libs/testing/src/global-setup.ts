@@ -1,3 +1,8 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import {
   KafkaClient,
@@ -35,7 +40,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     await admin.end();
   }
 
+  // An SMTP server for this run, so the email service never sends to a developer's sink or fails by default.
+  const sink = await startSmtpSink();
+  if (sink) process.env.TEST_SMTP_URL = sink.smtpUrl;
+
   return async () => {
+    sink?.stop();
     await new RabbitManagement(env.admin).deleteVhost(env.vhost).catch(() => undefined);
     await deletePrefixedTopics(kafka).catch(() => undefined);
     const client = new pg.Client({ connectionString: env.postgresAdminUrl });
@@ -48,4 +58,30 @@ export default async function setup(): Promise<() => Promise<void>> {
       await client.end();
     }
   };
+}
+
+const sinkProgram = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../services/email/dist/smtp-sink/smtp-sink.js',
+);
+
+/** Starts the email service's SMTP sink on free ports, if it is built. */
+async function startSmtpSink(): Promise<{ smtpUrl: string; stop: () => void } | undefined> {
+  if (!existsSync(sinkProgram)) return undefined;
+  const child = spawn(process.execPath, [sinkProgram], {
+    env: { ...process.env, SMTP_SINK_PORT: '0', SMTP_SINK_HTTP_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const lines = createInterface({ input: child.stdout });
+  const smtpUrl = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the SMTP sink did not start within 10 s')), 10_000);
+    lines.on('line', (line) => {
+      const match = /"smtpUrl":"([^"]+)"/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+  });
+  return { smtpUrl, stop: () => child.kill('SIGTERM') };
 }

@@ -107,6 +107,8 @@ export function serviceEnv(
     DATABASE_URL: env.databaseUrl(service),
     RETRY_DELAYS_MS: '100,200,400',
     LOG_LEVEL: 'warn',
+    // The run's own SMTP sink (started by the global setup), or a closed port: never a developer's sink.
+    ...(service === 'email' ? { SMTP_URL: process.env.TEST_SMTP_URL ?? 'smtp://127.0.0.1:9' } : {}),
     ...extra,
   };
 }

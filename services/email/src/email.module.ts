@@ -1,5 +1,13 @@
 import { Module } from '@nestjs/common';
+import { ListEmailsController } from './list-emails/list-emails.controller.js';
+import { SendOrderEmailHandler } from './order-emails/send-order-email.handler.js';
+import { MAIL_TRANSPORT, MailSender } from './smtp/mail-sender.js';
+import { readSmtpConfig } from './smtp/smtp.config.js';
+import { SendWelcomeEmailHandler } from './welcome-email/send-welcome-email.handler.js';
 
-/** The email use cases arrive with their issues; the service already boots, serves /health and /metrics. */
-@Module({})
+/** The email use cases: the welcome e-mail, the order e-mails and the sent-mail log. SMTP_URL says where mail goes. */
+@Module({
+  controllers: [SendWelcomeEmailHandler, SendOrderEmailHandler, ListEmailsController],
+  providers: [{ provide: MAIL_TRANSPORT, useFactory: () => new MailSender(readSmtpConfig(process.env)) }],
+})
 export class EmailModule {}

@@ -1,9 +1,14 @@
-import { MessagingTables1764400000000 } from '@am/persistence';
 import type { ServiceDefinition } from '@am/messaging';
 import { EmailModule } from './email.module.js';
+import { migrations } from './migrations/index.js';
+import { orderNotificationsSubscription } from './order-emails/order-notifications.subscription.js';
+import { emailNotificationsSubscription } from './welcome-email/email-notifications.subscription.js';
 
+/** The email service: welcome e-mails from the `user-events` fanout, order e-mails from `order-events`. */
 export const emailService: ServiceDefinition = {
   service: 'email',
   imports: [EmailModule],
-  migrations: [MessagingTables1764400000000],
+  migrations,
+  amqp: [emailNotificationsSubscription],
+  kafka: [orderNotificationsSubscription],
 };
