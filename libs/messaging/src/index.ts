@@ -18,3 +18,5 @@ export * from './nest/kafka.transport.js';
 export * from './nest/service-config.js';
 export * from './nest/run-service.js';
 export * from './nest/http.js';
+export * from './rate-limiter.js';
+export * from './nest/rethrow-rpc.filter.js';

@@ -54,7 +54,15 @@ export interface QueueSpec {
   bindings: { exchange: string; routingKey: string }[];
   /** Services that send to this queue through the default exchange. */
   senders: ServiceName[];
+  /**
+   * Bound on the backlog (pattern: backpressure): past it the broker refuses new messages with a negative
+   * confirm (`overflow: reject-publish`), which the producer turns into a 503, instead of growing without end.
+   */
+  maxLength?: number;
 }
+
+/** Default bound of the load-leveling queue: large enough to absorb a burst, small enough to refuse an endless one. */
+export const ORDER_PROCESSING_MAX_LENGTH = 50_000;
 
 export interface TopicSpec {
   name: string;
@@ -68,7 +76,13 @@ export const exchanges: ExchangeSpec[] = [
 ];
 
 export const queues: QueueSpec[] = [
-  { name: Queues.orderProcessing, consumer: 'orders', bindings: [], senders: ['orders'] },
+  {
+    name: Queues.orderProcessing,
+    consumer: 'orders',
+    bindings: [],
+    senders: ['orders'],
+    maxLength: ORDER_PROCESSING_MAX_LENGTH,
+  },
   {
     name: Queues.inventoryReserve,
     consumer: 'inventory',

@@ -21,6 +21,11 @@ export interface AmqpSubscription {
   /** Set to true only to show what goes wrong: the broker forgets messages as soon as it sends them. */
   autoAck?: boolean;
   /**
+   * The capacity knob of the load-leveling experiments: at most this many messages handled per second by this
+   * consumer (a token bucket in front of the handler). Unset: as fast as prefetch and the handler allow.
+   */
+  maxPerSecond?: number;
+  /**
    * Where a message goes when its retries are used up. `true` (the default): its `-dlq` queue. `false`: back to
    * its own queue after a pause, for consumers that are themselves the end of the line (the dead letter store).
    */
@@ -54,6 +59,11 @@ export function validateSubscription(s: AmqpSubscription): void {
     throw new UnsafeConfigurationError(
       `subscription ${s.queue}: prefetch must be an integer from 1 to 1000 (got ${s.prefetch}); ` +
         `0 means unbounded and lets one consumer take the whole queue into memory`,
+    );
+  }
+  if (s.maxPerSecond !== undefined && !(s.maxPerSecond > 0)) {
+    throw new UnsafeConfigurationError(
+      `subscription ${s.queue}: maxPerSecond must be positive (got ${s.maxPerSecond})`,
     );
   }
   if (s.retryDelaysMs.length > MAX_RETRIES) {

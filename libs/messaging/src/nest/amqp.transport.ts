@@ -7,6 +7,7 @@ import { AmqpConsumer } from '../amqp/amqp-consumer.js';
 import { validateSubscription, type AmqpSubscription } from '../amqp/amqp-subscription.js';
 import { handleMessage, type EnvelopeHandler } from '../handle-message.js';
 import type { MessagingLogger } from '../logger.js';
+import { RateLimiter } from '../rate-limiter.js';
 import type { MessagingMetrics } from '../metrics.js';
 
 export interface AmqpTransportOptions {
@@ -45,10 +46,12 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   async listen(callback: (error?: unknown) => void): Promise<void> {
     try {
       for (const { subscription, catalog } of this.options.subscriptions) {
+        const limiter = subscription.maxPerSecond ? new RateLimiter(subscription.maxPerSecond) : undefined;
         const consumer = new AmqpConsumer(
           this.options.client,
           subscription,
           async (delivery) => {
+            await limiter?.take();
             await handleMessage(
               {
                 dataSource: this.options.dataSource,

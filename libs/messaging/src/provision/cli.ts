@@ -9,7 +9,7 @@
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { provisionKafka } from '../kafka/kafka-provisioner.js';
 import { devPassword } from '../nest/service-config.js';
-import { SERVICES, type ServiceName } from '../topology.js';
+import { Queues, SERVICES, type ServiceName } from '../topology.js';
 import { provisionRabbit } from './rabbitmq-provisioner.js';
 
 const env = process.env;
@@ -25,7 +25,14 @@ await provisionRabbit(
     user: env.RABBITMQ_ADMIN_USER ?? 'messaging-admin',
     password: env.RABBITMQ_ADMIN_PASSWORD ?? 'messaging-admin-dev',
   },
-  { vhost, passwords },
+  {
+    vhost,
+    passwords,
+    // The backpressure experiment tightens the bound of the load-leveling queue.
+    ...(env.ORDER_PROCESSING_MAX_LENGTH
+      ? { queuePolicies: { [Queues.orderProcessing]: { 'max-length': Number(env.ORDER_PROCESSING_MAX_LENGTH) } } }
+      : {}),
+  },
 );
 console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, queues and policies in place`);
 

@@ -63,6 +63,7 @@ export function policiesFor(
       definition: {
         'dead-letter-exchange': DEFAULT_EXCHANGE,
         'dead-letter-routing-key': deadLetterQueue(q.name),
+        ...(q.maxLength === undefined ? {} : { 'max-length': q.maxLength, overflow: 'reject-publish' }),
         ...extra[q.name],
       },
     },

@@ -1,11 +1,18 @@
 import { MessageCatalog, PlaceOrder } from '@am/contracts';
 import { Queues, defineSubscription } from '@am/messaging';
 
-/** The load-leveling queue: the workers take at most `prefetch` orders at a time, whatever the arrival rate. */
+const maxPerSecond = process.env.ORDER_PROCESSING_MAX_PER_SECOND;
+
+/**
+ * The load-leveling queue: the workers take at most `prefetch` orders at a time, and, when
+ * `ORDER_PROCESSING_MAX_PER_SECOND` is set, at most that many per second (the capacity knob of the
+ * load-leveling experiment), whatever the arrival rate.
+ */
 export const orderProcessingSubscription = {
   subscription: defineSubscription({
     queue: Queues.orderProcessing,
     prefetch: Number(process.env.ORDER_PROCESSING_PREFETCH ?? 10),
+    ...(maxPerSecond ? { maxPerSecond: Number(maxPerSecond) } : {}),
   }),
   catalog: new MessageCatalog([PlaceOrder]),
 };
