@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, RetryHeaders, deadLetterQueue } from '@am/messaging';
@@ -9,6 +8,7 @@ import {
   http,
   persistently,
   pool,
+  query,
   seed,
   settle,
   startServices,
@@ -24,17 +24,7 @@ let publisher: AmqpClient;
 let supervisor: NodeJS.Timeout | undefined;
 let restarts = 0;
 
-async function ordersDb<T extends pg.QueryResultRow>(sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: env.databaseUrl('orders') });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-const pendingOrders = async () =>
-  (await ordersDb<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`))[0]!.n;
+const ordersDb = <T>(sql: string) => query<T>(env, 'orders', sql);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -107,7 +97,7 @@ describe('duplicates: relays killed between publish and mark-sent, and 10% of de
       }
     });
     await sleep(1_000);
-    await settle(pendingOrders, 180_000);
+    await settle(180_000);
     const report = await awaitInvariants(ledger, 60_000);
     console.log(
       `faults 2 and 4: ${restarts} relay crashes, ${duplicated.length * 3} duplicate deliveries, orders ${JSON.stringify(report.orders)}`,

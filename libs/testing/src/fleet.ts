@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { http } from './http.js';
 import { waitFor } from './wait-for.js';
-import type { Ledger } from './invariants.js';
+import { query, type Ledger } from './invariants.js';
+import { testEnv, type TestEnv } from './test-env.js';
 
 /** URLs of the services a scenario talks to. */
 export interface Urls {
@@ -78,10 +79,18 @@ export async function seed(urls: Urls, users: number, deposit: number, skus: num
   return { ledger, userIds, skuIds };
 }
 
-/** Waits until no order is PENDING any more, reading the orders database count through `pending`. */
-export async function settle(pending: () => Promise<number>, timeoutMs: number): Promise<void> {
-  await waitFor('every order to reach a terminal state', async () => (await pending()) === 0, {
-    timeoutMs,
-    intervalMs: 500,
-  });
+/** Waits until no order of this test run is PENDING any more. */
+export async function settle(timeoutMs: number, env: TestEnv = testEnv()): Promise<void> {
+  await waitFor(
+    'every order to reach a terminal state',
+    async () => {
+      const [row] = await query<{ n: number }>(
+        env,
+        'orders',
+        `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`,
+      );
+      return row!.n === 0;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }

@@ -18,7 +18,8 @@ export interface InvariantReport {
   problems: string[];
 }
 
-async function query<T>(env: TestEnv, service: ServiceName, sql: string, params: unknown[] = []): Promise<T[]> {
+/** Runs one query on a service's database of this test run (as that service's role). */
+export async function query<T>(env: TestEnv, service: ServiceName, sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: env.databaseUrl(service) });
   await client.connect();
   try {
