@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV, DEFAULT_PORTS, SERVICES, allQueueNames, type ServiceName } from '@am/messaging';
+import { TRACING_ENV } from '@am/observability';
 import { VHOST } from './rabbitmq-definitions.js';
 import {
   compose,
@@ -144,14 +145,24 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(app('topology').depends_on ?? {}).sort()).toEqual(['kafka', 'rabbitmq']);
   });
 
-  it('sets only variables a service reads (CONFIG_ENV or its own), and every one it needs in a container', () => {
+  it('sets only variables a service reads (CONFIG_ENV, TRACING_ENV or its own), and every one it needs in a container', () => {
     for (const name of SERVICES) {
       const env = app(name).environment ?? {};
-      const allowed = new Set<string>([...CONFIG_ENV, ...extraVariables(name)]);
+      const allowed = new Set<string>([...CONFIG_ENV, ...TRACING_ENV, ...extraVariables(name)]);
       for (const key of Object.keys(env)) expect(allowed, `${name} does not read ${key}`).toContain(key);
       for (const key of REQUIRED_ENV) expect(env, `${name} needs ${key}`).toHaveProperty(key);
     }
     expect(app('email').environment).toHaveProperty('SMTP_URL', 'smtp://mailpit:1025');
+  });
+
+  it("sends every service's traces to Jaeger's OTLP/HTTP receiver", () => {
+    const tracing = read('libs/observability/src/tracing.ts');
+    const readByTracing = new Set([...tracing.matchAll(/env\.([A-Z0-9_]+)/g)].map((m) => m[1]!));
+    expect([...readByTracing].sort()).toEqual([...TRACING_ENV].sort());
+    expect(app('jaeger').ports).toContain('4318:4318');
+    for (const name of SERVICES) {
+      expect(app(name).environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://jaeger:4318');
+    }
   });
 
   it('uses the native ports (DEFAULT_PORTS) and the service-named users, vhost and databases', () => {

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Envelope, MessageCatalog } from '@am/contracts';
+import { withLogContext } from '@am/observability';
 import { addToOutbox, claimMessage } from '@am/persistence';
 import { InvalidMessageError } from './errors.js';
 import { MessageContext } from './message-context.js';
@@ -17,7 +18,8 @@ export interface HandleMessageOptions {
 /**
  * The library's default for every delivery: validate, then in one transaction claim the message id in the
  * inbox, run the handler, and add the handler's outgoing messages to the outbox. A duplicate delivery finds
- * its inbox row and does nothing. Returns false for a duplicate.
+ * its inbox row and does nothing. Returns false for a duplicate. Log lines written meanwhile carry the
+ * envelope's correlation and message ids; outbox rows carry the active trace context (`addToOutbox`).
  */
 export async function handleMessage(options: HandleMessageOptions, body: Buffer): Promise<boolean> {
   const parsed = options.catalog.parse(body);
@@ -25,11 +27,14 @@ export async function handleMessage(options: HandleMessageOptions, body: Buffer)
   const message: Envelope = parsed.message;
   const handler = options.findHandler(message.type);
   if (!handler) throw new InvalidMessageError(`no handler for ${message.type} at ${options.consumer}`);
-  return options.dataSource.transaction(async (manager) => {
-    if (!(await claimMessage(manager, options.consumer, message.messageId))) return false;
-    const context = new MessageContext(manager, message, options.consumer);
-    await handler(message, context);
-    await addToOutbox(manager, context.outgoing);
-    return true;
-  });
+  const ids = { correlationId: message.correlationId, messageId: message.messageId, messageType: message.type };
+  return withLogContext(ids, () =>
+    options.dataSource.transaction(async (manager) => {
+      if (!(await claimMessage(manager, options.consumer, message.messageId))) return false;
+      const context = new MessageContext(manager, message, options.consumer);
+      await handler(message, context);
+      await addToOutbox(manager, context.outgoing);
+      return true;
+    }),
+  );
 }

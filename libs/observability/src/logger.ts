@@ -1,9 +1,27 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { currentLogContext } from './log-context.js';
+import { activeTraceIds } from './tracing.js';
 
-/** Structured JSON logs, one line per record, with the service name on each. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime });
+/**
+ * The fields each log line takes from where it was written: the correlation and message ids of the message
+ * being handled (or the HTTP request's correlation id), and the trace and span ids of the active span.
+ */
+export function logContextFields(): Record<string, string> {
+  return { ...currentLogContext(), ...activeTraceIds() };
+}
+
+/**
+ * Structured JSON logs, one line per record, with the service name on each, and the correlation id, message id
+ * and trace id of the message or request being handled (`logContextFields`).
+ */
+export function createLogger(
+  service: string,
+  level = process.env.LOG_LEVEL ?? 'info',
+  destination?: DestinationStream,
+): Logger {
+  const options = { level, base: { service }, timestamp: pino.stdTimeFunctions.isoTime, mixin: logContextFields };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Lets Nest write through the same pino logger. */

@@ -1,5 +1,41 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** Depth of one RabbitMQ queue, read with a passive declare. */
+export interface QueueDepth {
+  queue: string;
+  /** Messages ready for delivery (not counting those delivered and not yet acknowledged). */
+  messages: number;
+  consumers: number;
+}
+
+/** How far one consumer group is behind on one partition. */
+export interface ConsumerLag {
+  topic: string;
+  group: string;
+  partition: number;
+  /** Records between the group's committed offset and the end of the partition. */
+  lag: number;
+}
+
+const SCRAPE_READ_TIMEOUT_MS = 3_000;
+
+/**
+ * Shares one read between the gauges a scrape collects together (prom-client collects them concurrently), and
+ * gives up after a few seconds so that a broker or database that is away never hangs `/metrics`.
+ */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T | undefined> {
+  let pending: Promise<T | undefined> | undefined;
+  return () => {
+    pending ??= Promise.race([
+      read(),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), SCRAPE_READ_TIMEOUT_MS).unref()),
+    ])
+      .catch(() => undefined)
+      .finally(() => setTimeout(() => (pending = undefined), 100).unref());
+    return pending;
+  };
+}
+
 /** One Prometheus registry per service process, with the messaging metrics every service reports. */
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -9,6 +45,7 @@ export class ServiceMetrics {
   readonly deadLetteredTotal: Counter<'source'>;
   readonly publishedTotal: Counter<'destination'>;
   readonly processingSeconds: Histogram<'source'>;
+  readonly sagaOutcomesTotal: Counter<'outcome' | 'reason'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -51,6 +88,12 @@ export class ServiceMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
+    this.sagaOutcomesTotal = new Counter({
+      name: 'saga_outcomes_total',
+      help: 'Order sagas ended, by outcome (CONFIRMED, CANCELLED) and cancellation reason (none when confirmed)',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
   }
 
   /** Reports the outbox backlog, read from the database at each scrape. */
@@ -61,6 +104,76 @@ export class ServiceMetrics {
       registers: [this.registry],
       async collect() {
         this.set(await readUnsent());
+      },
+    });
+  }
+
+  /**
+   * Reports the outbox backlog and lag, read from the database at each scrape: `outbox_unsent_messages` and
+   * `outbox_lag_seconds` (the age of the oldest unsent row: how far behind the relay is).
+   */
+  trackOutboxBacklog(read: () => Promise<{ unsent: number; oldestSeconds: number }>): void {
+    const backlog = perScrape(read);
+    const registers = [this.registry];
+    new Gauge({
+      name: 'outbox_unsent_messages',
+      help: 'Outbox rows not yet sent',
+      registers,
+      async collect() {
+        const b = await backlog();
+        if (b) this.set(b.unsent);
+      },
+    });
+    new Gauge({
+      name: 'outbox_lag_seconds',
+      help: 'Age of the oldest unsent outbox row (0 when the outbox is empty)',
+      registers,
+      async collect() {
+        const b = await backlog();
+        if (b) this.set(b.oldestSeconds);
+      },
+    });
+  }
+
+  /** Reports the depth of the RabbitMQ queues the service consumes, read from the broker at each scrape. */
+  trackQueueDepth(read: () => Promise<QueueDepth[]>): void {
+    const depths = perScrape(read);
+    const registers = [this.registry];
+    new Gauge({
+      name: 'queue_depth_messages',
+      help: 'Messages ready in a consumed RabbitMQ queue (passive declare at scrape time)',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of (await depths()) ?? []) this.set({ queue: d.queue }, d.messages);
+      },
+    });
+    new Gauge({
+      name: 'queue_consumers',
+      help: 'Consumers attached to a consumed RabbitMQ queue',
+      labelNames: ['queue'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const d of (await depths()) ?? []) this.set({ queue: d.queue }, d.consumers);
+      },
+    });
+  }
+
+  /** Reports the lag of the service's Kafka consumer groups, per partition, read from Kafka at each scrape. */
+  trackConsumerLag(read: () => Promise<ConsumerLag[]>): void {
+    const lags = perScrape(read);
+    new Gauge({
+      name: 'consumer_lag_messages',
+      help: "Records a Kafka consumer group has still to consume (end offset minus the group's committed offset)",
+      labelNames: ['topic', 'group', 'partition'],
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const l of (await lags()) ?? []) {
+          this.set({ topic: l.topic, group: l.group, partition: String(l.partition) }, l.lag);
+        }
       },
     });
   }

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { traceHeaders } from '@am/observability';
 
 /** Where an outbox row goes: a RabbitMQ exchange and routing key, or a Kafka topic and key. */
 export type OutboxDestination =
@@ -20,10 +21,12 @@ export interface OutboxRow extends OutboxMessage {
 
 /**
  * Pattern: transactional outbox. Adds messages to the outbox inside the caller's transaction, so that they
- * are sent if and only if the state change commits.
+ * are sent if and only if the state change commits. Each row keeps the trace context active here (its
+ * `traceparent` header, unless the message brings its own), so the relay publishes it in the same trace.
  */
 export async function addToOutbox(manager: EntityManager, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
+  const trace = traceHeaders();
   const values: unknown[] = [];
   const rows = messages.map((m, i) => {
     const d = m.destination;
@@ -34,7 +37,7 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
       d.broker === 'amqp' ? d.routingKey : d.key,
       m.type,
       JSON.stringify(m.payload),
-      JSON.stringify(m.headers ?? {}),
+      JSON.stringify({ ...trace, ...m.headers }),
     );
     const b = i * 7;
     return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}::jsonb, $${b + 7}::jsonb)`;

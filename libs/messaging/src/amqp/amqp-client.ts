@@ -7,6 +7,7 @@ import amqp, {
   type RecoveringChannelModel,
 } from 'amqplib';
 import type { Envelope } from '@am/contracts';
+import { traceHeaders, type QueueDepth } from '@am/observability';
 import {
   BrokerUnavailableError,
   PublishRejectedError,
@@ -140,16 +141,46 @@ export class AmqpClient {
 
   /**
    * Publishes an envelope and waits for the broker's confirm. The envelope's ids also go into the AMQP
-   * properties, so tools that know nothing of the envelope still see them.
+   * properties, so tools that know nothing of the envelope still see them, and the active trace context goes
+   * into the `traceparent` header unless `options.headers` brings one (an outbox row carries its own).
    */
   publish(exchange: string, routingKey: string, envelope: Envelope, options: PublishOptions = {}): Promise<void> {
     return this.publishRaw(exchange, routingKey, Buffer.from(JSON.stringify(envelope)), {
       messageId: envelope.messageId,
       type: envelope.type,
       correlationId: envelope.correlationId,
-      headers: options.headers,
+      headers: { ...traceHeaders(), ...options.headers },
       expirationMs: options.expirationMs,
     });
+  }
+
+  /**
+   * Reads the depth of queues with a passive declare (no configure permission needed) on a short-lived channel,
+   * for the queue-depth metric. A queue that does not exist is left out.
+   */
+  async queueDepths(queues: readonly string[]): Promise<QueueDepth[]> {
+    const model = this.current;
+    if (!model) throw new BrokerUnavailableError('amqp: not connected');
+    const depths: QueueDepth[] = [];
+    let channel: Channel | undefined;
+    try {
+      for (const queue of queues) {
+        if (!channel) {
+          channel = await model.createChannel();
+          // A missing queue closes the channel with 404: expected here, not worth a warning.
+          channel.on('error', () => undefined);
+        }
+        try {
+          const ok = await channel.checkQueue(queue);
+          depths.push({ queue, messages: ok.messageCount, consumers: ok.consumerCount });
+        } catch {
+          channel = undefined;
+        }
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+    return depths;
   }
 
   /** Publishes bytes as they are (dead-lettering and replay keep the original body). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
 import { InvalidMessageError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
@@ -79,7 +80,34 @@ export class AmqpConsumer implements ChannelUser {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  private async deliver(channel: Channel, message: ConsumeMessage): Promise<void> {
+  /**
+   * Handles one delivery inside its log context (correlation and message id on every line) and a consumer span
+   * that continues the trace of the message's `traceparent` header.
+   */
+  private deliver(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const { queue } = this.subscription;
+    const props = message.properties;
+    const messageId = props.messageId as string | undefined;
+    const correlationId = props.correlationId as string | undefined;
+    const type = props.type as string | undefined;
+    return withLogContext({ correlationId, messageId, messageType: type, source: queue }, () =>
+      withConsumerSpan(
+        `${queue} process`,
+        props.headers,
+        {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': queue,
+          ...(messageId ? { 'messaging.message.id': messageId } : {}),
+          ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
+          ...(type ? { 'app.message.type': type } : {}),
+        },
+        () => this.deliverTraced(channel, message),
+      ),
+    );
+  }
+
+  private async deliverTraced(channel: Channel, message: ConsumeMessage): Promise<void> {
     const { queue } = this.subscription;
     const started = performance.now();
     if (this.subscription.delivery === 'at-most-once') {
@@ -90,6 +118,7 @@ export class AmqpConsumer implements ChannelUser {
         this.options.metrics?.consumed(queue, performance.now() - started);
       } catch (error) {
         this.options.metrics?.failed(queue);
+        recordSpanFailure(error);
         this.logger.error(
           { queue, err: describeFailure(error).message },
           'amqp: at-most-once message failed and is dropped',
@@ -103,6 +132,7 @@ export class AmqpConsumer implements ChannelUser {
       this.options.metrics?.consumed(queue, performance.now() - started);
     } catch (error) {
       this.options.metrics?.failed(queue);
+      recordSpanFailure(error);
       await this.fail(channel, message, error);
     }
   }

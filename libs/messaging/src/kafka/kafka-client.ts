@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
 import type { Envelope } from '@am/contracts';
+import { traceHeaders, type ConsumerLag } from '@am/observability';
 import { UnsafeConfigurationError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import { topicName } from '../topology.js';
@@ -46,6 +47,10 @@ export interface KafkaRecord {
   headers: Record<string, string>;
 }
 
+/**
+ * A record for an envelope, with the envelope headers of DESIGN.md. `traceparent` is the active trace context's
+ * unless `extra` brings one (an outbox row carries the context of the transaction that wrote it).
+ */
 export function recordFor(
   topic: string,
   key: string,
@@ -60,6 +65,7 @@ export function recordFor(
       [KafkaHeaders.eventType]: envelope.type,
       [KafkaHeaders.correlationId]: envelope.correlationId,
       [KafkaHeaders.messageId]: envelope.messageId,
+      ...traceHeaders(),
       ...extra,
     },
   };
@@ -85,6 +91,7 @@ export class KafkaClient {
   readonly prefix: string;
   private producer?: Producer;
   private producerConnected = false;
+  private lagAdmin?: Promise<Admin>;
   private readonly logger: MessagingLogger;
 
   constructor(private readonly options: KafkaClientOptions) {
@@ -173,7 +180,43 @@ export class KafkaClient {
     return this.kafka.admin();
   }
 
+  /**
+   * How far each group is behind on each partition of its topic (names unprefixed): the end offset minus the
+   * group's committed offset (the partition's start when the group has committed nothing), for the lag metric.
+   */
+  async consumerLag(groups: readonly { topic: string; groupId: string }[]): Promise<ConsumerLag[]> {
+    if (groups.length === 0) return [];
+    this.lagAdmin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    const pending = this.lagAdmin;
+    const admin = await pending.catch((error: unknown) => {
+      if (this.lagAdmin === pending) this.lagAdmin = undefined;
+      throw error;
+    });
+    const lags: ConsumerLag[] = [];
+    for (const { topic, groupId } of groups) {
+      const name = this.name(topic);
+      const [ends, committed] = await Promise.all([
+        admin.fetchTopicOffsets(name),
+        admin.fetchOffsets({ groupId: this.name(groupId), topics: [name] }),
+      ]);
+      const offsets = new Map(committed.flatMap((t) => t.partitions).map((p) => [p.partition, Number(p.offset)]));
+      for (const p of ends) {
+        const done = offsets.get(p.partition) ?? -1;
+        const lag = Number(p.high) - (done >= 0 ? done : Number(p.low));
+        lags.push({ topic, group: groupId, partition: p.partition, lag: Math.max(0, lag) });
+      }
+    }
+    return lags;
+  }
+
   async close(): Promise<void> {
+    const admin = this.lagAdmin;
+    this.lagAdmin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     this.producer = undefined;
     this.producerConnected = false;

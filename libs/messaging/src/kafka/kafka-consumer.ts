@@ -1,4 +1,5 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
+import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
 import { describeFailure } from '../amqp/amqp-consumer.js';
 import { InvalidMessageError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
@@ -54,7 +55,37 @@ export class KafkaGroupConsumer {
     this.running = true;
   }
 
-  private async process(message: KafkaMessage, partition: number): Promise<void> {
+  /**
+   * Handles one record inside its log context (correlation and message id on every line) and a consumer span
+   * that continues the trace of the record's `traceparent` header.
+   */
+  private process(message: KafkaMessage, partition: number): Promise<void> {
+    const { topic, groupId } = this.subscription;
+    const headers = readHeaders(message.headers);
+    const correlationId = headers[KafkaHeaders.correlationId];
+    const messageId = headers[KafkaHeaders.messageId];
+    const type = headers[KafkaHeaders.eventType];
+    return withLogContext({ correlationId, messageId, messageType: type, source: topic }, () =>
+      withConsumerSpan(
+        `${topic} process`,
+        headers,
+        {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': topic,
+          'messaging.consumer.group.name': groupId,
+          'messaging.destination.partition.id': String(partition),
+          'messaging.kafka.offset': Number(message.offset),
+          ...(messageId ? { 'messaging.message.id': messageId } : {}),
+          ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
+          ...(type ? { 'app.message.type': type } : {}),
+        },
+        () => this.processTraced(message, partition),
+      ),
+    );
+  }
+
+  private async processTraced(message: KafkaMessage, partition: number): Promise<void> {
     const { topic, retryDelaysMs } = this.subscription;
     const started = performance.now();
     let attempt = 0;
@@ -66,6 +97,7 @@ export class KafkaGroupConsumer {
       } catch (error) {
         const err = error instanceof Error ? error : Object.assign(new Error(describeFailure(error).message));
         this.options.metrics?.failed(topic);
+        recordSpanFailure(err);
         const delay = retryDelaysMs[attempt];
         if (err instanceof InvalidMessageError || delay === undefined) {
           await this.deadLetter(message, partition, err, attempt + 1);

@@ -4,7 +4,14 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource, type MixedList } from 'typeorm';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { MessageCatalog } from '@am/contracts';
-import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } from '@am/observability';
+import {
+  createLogger,
+  httpObservability,
+  initTracing,
+  NestPinoLogger,
+  ObservabilityModule,
+  ServiceMetrics,
+} from '@am/observability';
 import { createServiceDataSource, migrate, outboxBacklog } from '@am/persistence';
 import { AmqpClient } from '../amqp/amqp-client.js';
 import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
@@ -47,6 +54,8 @@ export async function runService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = readServiceConfig(definition.service, env);
+  // First, so that every client created below publishes and consumes with trace context.
+  const tracing = initTracing({ service: config.service, env });
   const logger = createLogger(config.service);
   const metrics = new ServiceMetrics(config.service);
   const messagingMetrics = metrics.messaging();
@@ -96,7 +105,11 @@ export async function runService(
     { name: 'rabbitmq', check: () => amqp.isConnected },
     { name: 'kafka', check: () => kafka.isProducerConnected && kafkaTransport.isRunning },
   ];
-  metrics.trackOutbox(async () => (await outboxBacklog(dataSource.manager)).unsent);
+  metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
+  const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
+  metrics.trackQueueDepth(() => amqp.queueDepths(consumedQueues));
+  const consumedTopics = (definition.kafka ?? []).map(({ subscription: { topic, groupId } }) => ({ topic, groupId }));
+  metrics.trackConsumerLag(() => kafka.consumerLag(consumedTopics));
 
   @Global()
   @Module({
@@ -120,6 +133,8 @@ export async function runService(
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: '64kb' });
+  // After the body parser: the request's span and log context then cover the route handler.
+  app.use(httpObservability());
   // Registered before the transports connect: they inherit it, and handler errors reach them unchanged.
   app.useGlobalFilters(new RethrowRpcErrorsFilter(app.getHttpAdapter()));
   app.connectMicroservice(
@@ -138,7 +153,7 @@ export async function runService(
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);
   const url = `http://127.0.0.1:${config.port}`;
-  logger.info({ url }, `${config.service} listening`);
+  logger.info({ url, tracesExported: tracing.exporting }, `${config.service} listening`);
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -148,6 +163,7 @@ export async function runService(
       await amqp.close();
       await kafka.close();
       await dataSource.destroy();
+      await tracing.flush().catch(() => undefined);
     })());
   return { config, url, close };
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '@am/contracts';
+import { startProducerSpan } from '@am/observability';
 import { lockUnsent, markSent, type OutboxRow } from '@am/persistence';
 import type { AmqpClient } from '../amqp/amqp-client.js';
 import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
@@ -113,6 +114,35 @@ export class OutboxRelay {
   }
 
   private async publish(rows: OutboxRow[]): Promise<void> {
+    // A PRODUCER span per row, child of the transaction that wrote it (the row's `traceparent`); the message
+    // goes out with the span as its parent, so the consumer's span joins the same trace.
+    const spans = new Map(
+      rows.map((r) => {
+        const d = r.destination;
+        const target = d.broker === 'kafka' ? d.topic : d.exchange || d.routingKey;
+        return [
+          r,
+          startProducerSpan(`${target} publish`, r.headers, {
+            'messaging.system': d.broker === 'kafka' ? 'kafka' : 'rabbitmq',
+            'messaging.operation.type': 'send',
+            'messaging.destination.name': target,
+            'messaging.message.id': r.messageId,
+            'app.message.type': r.type,
+          }),
+        ];
+      }),
+    );
+    const headersOf = (row: OutboxRow) => spans.get(row)!.headers;
+    try {
+      await this.publishRows(rows, headersOf);
+    } catch (error) {
+      for (const span of spans.values()) span.end(error);
+      throw error;
+    }
+    for (const span of spans.values()) span.end();
+  }
+
+  private async publishRows(rows: OutboxRow[], headersOf: (row: OutboxRow) => Record<string, string>): Promise<void> {
     const kafkaRows = rows.filter((r) => r.destination.broker === 'kafka');
     const amqpRows = rows.filter((r) => r.destination.broker === 'amqp');
     const pending: Promise<void>[] = [];
@@ -123,7 +153,7 @@ export class OutboxRelay {
         kafka.send(
           kafkaRows.map((r) => {
             const d = r.destination as { topic: string; key: string };
-            return recordFor(d.topic, d.key, r.payload as Envelope, r.headers);
+            return recordFor(d.topic, d.key, r.payload as Envelope, headersOf(r));
           }),
         ),
       );
@@ -132,7 +162,7 @@ export class OutboxRelay {
       const amqp = this.options.amqp;
       if (!amqp) throw new Error('outbox: a row is for RabbitMQ but this relay has no RabbitMQ client');
       const d = row.destination as { exchange: string; routingKey: string };
-      pending.push(amqp.publish(d.exchange, d.routingKey, row.payload as Envelope, { headers: row.headers }));
+      pending.push(amqp.publish(d.exchange, d.routingKey, row.payload as Envelope, { headers: headersOf(row) }));
     }
     const results = await Promise.allSettled(pending);
     const failure = results.find((r) => r.status === 'rejected');

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   OrderCancelled,
@@ -11,7 +11,14 @@ import {
   type EnvelopeOrigin,
 } from '@am/contracts';
 import { Exchanges, Topics, toExchange, toTopic, type Destination } from '@am/messaging';
-import { decide, type OrderSagaState, type SagaCommandType, type SagaInput, type SagaOutput } from './order-saga.saga.js';
+import { ServiceMetrics } from '@am/observability';
+import {
+  decide,
+  type OrderSagaState,
+  type SagaCommandType,
+  type SagaInput,
+  type SagaOutput,
+} from './order-saga.saga.js';
 import { loadSagaForUpdate, saveSaga } from './order-saga.repository.js';
 
 /** A message the saga wants sent, for the caller to put in its transaction's outbox. */
@@ -27,9 +34,14 @@ export const sagaStepTimeoutMs = () => Number(process.env.SAGA_STEP_TIMEOUT_MS ?
  * Runs the pure saga decisions against the database: loads and locks the state, decides, saves the new state,
  * applies local effects (the order's status) and returns the messages to send. The caller owns the
  * transaction, so state, order and outbox commit together.
+ *
+ * Counts each saga's end in `saga_outcomes_total{outcome,reason}` when it decides it, inside the transaction:
+ * a transaction that then rolls back (rare: the caller retries the message) counts the same end twice.
  */
 @Injectable()
 export class OrderSagaRunner {
+  constructor(@Optional() private readonly metrics?: ServiceMetrics) {}
+
   async handle(
     manager: EntityManager,
     sagaId: string | undefined,
@@ -67,9 +79,15 @@ export class OrderSagaRunner {
     const { orderId, userId, total } = saga;
     switch (output.kind) {
       case 'send':
-        return [{ destination: toExchange(Exchanges.sagaCommands, output.command), envelope: command(saga, output.command, origin) }];
+        return [
+          {
+            destination: toExchange(Exchanges.sagaCommands, output.command),
+            envelope: command(saga, output.command, origin),
+          },
+        ];
       case 'confirm-order':
         await manager.query(`UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE id = $1`, [orderId]);
+        this.metrics?.sagaOutcomesTotal.inc({ outcome: 'CONFIRMED', reason: 'none' });
         return [
           {
             destination: toTopic(Topics.orderEvents, orderId),
@@ -81,6 +99,7 @@ export class OrderSagaRunner {
           orderId,
           output.reason,
         ]);
+        this.metrics?.sagaOutcomesTotal.inc({ outcome: 'CANCELLED', reason: output.reason });
         return [
           {
             destination: toTopic(Topics.orderEvents, orderId),
