@@ -27,7 +27,7 @@ const REQUEUE_PAUSE_MS = 1_000;
 export function describeFailure(error: unknown): { name: string; message: string } {
   if (error instanceof Error) return { name: error.name, message: error.message };
   if (typeof error === 'object' && error !== null && 'message' in error) {
-    return { name: 'Error', message: String((error as { message: unknown }).message) };
+    return { name: 'Error', message: String(error.message) };
   }
   return { name: 'Error', message: String(error) };
 }

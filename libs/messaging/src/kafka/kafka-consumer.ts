@@ -95,7 +95,7 @@ export class KafkaGroupConsumer {
         this.options.metrics?.consumed(topic, performance.now() - started);
         return;
       } catch (error) {
-        const err = error instanceof Error ? error : Object.assign(new Error(describeFailure(error).message));
+        const err: Error = error instanceof Error ? error : new Error(describeFailure(error).message);
         this.options.metrics?.failed(topic);
         recordSpanFailure(err);
         const delay = retryDelaysMs[attempt];

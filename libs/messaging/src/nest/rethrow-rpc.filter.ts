@@ -13,7 +13,7 @@ export class RethrowRpcErrorsFilter extends BaseExceptionFilter {
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> | void {
     if (host.getType() === 'rpc') return throwError(() => exception);
     // Backpressure: a 503 says when to come back (see publishFailure).
-    if (exception instanceof HttpException && exception.getStatus() === HttpStatus.SERVICE_UNAVAILABLE) {
+    if (exception instanceof HttpException && exception.getStatus() === Number(HttpStatus.SERVICE_UNAVAILABLE)) {
       const body = exception.getResponse() as { retryAfterSeconds?: number };
       if (body.retryAfterSeconds !== undefined) {
         host

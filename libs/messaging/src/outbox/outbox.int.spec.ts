@@ -20,7 +20,7 @@ let amqp: AmqpClient;
 
 const registered = () =>
   UserRegistered.create(
-    { userId: randomUUID(), email: 'ann@example.com', name: 'Ann' },
+    { userId: randomUUID(), email: 'ann@example.com', firstName: 'Ann', lastName: '', locale: 'en' },
     { correlationId: randomUUID() },
   );
 
@@ -96,7 +96,10 @@ describe('inbox (idempotent consumer)', () => {
   });
 
   it('refuses an invalid message with a reason naming the field, and changes nothing', async () => {
-    const bad = { ...registered(), data: { userId: 'u1', email: 'not-an-email', name: 'Ann' } };
+    const bad = {
+      ...registered(),
+      data: { userId: 'u1', email: 'not-an-email', firstName: 'Ann', lastName: '', locale: 'en' },
+    };
     const error = await handleMessage(options(), Buffer.from(JSON.stringify(bad))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvalidMessageError);
     expect((error as Error).message).toMatch(/^invalid user\.registered: data\.email: /);
