@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
 
 // The order saga through the running orders, inventory and payments services, over the real brokers.
-const STEP_TIMEOUT_MS = 8_000;
+// Long enough that 200 concurrent sagas on a busy 2-core machine never time out; the timeout test waits it out.
+const STEP_TIMEOUT_MS = 15_000;
 let services: Record<string, ServiceProcess>;
 const url = (service: string, path: string) => `${services[service]!.url}${path}`;
 
