@@ -20,3 +20,4 @@ export * from './nest/run-service.js';
 export * from './nest/http.js';
 export * from './rate-limiter.js';
 export * from './nest/rethrow-rpc.filter.js';
+export * from './failpoint.js';

@@ -5,6 +5,7 @@ import { startProducerSpan } from '@am/observability';
 import { lockUnsent, markSent, type OutboxRow } from '@am/persistence';
 import type { AmqpClient } from '../amqp/amqp-client.js';
 import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
+import { failpoint } from '../failpoint.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
 
@@ -19,16 +20,6 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
-}
-
-/**
- * Fault injection for the fault tests: with `FAILPOINT=outbox-after-publish:0.05` the process kills itself
- * (SIGKILL, no cleanup) with that probability right after a batch was published and before it is marked sent:
- * exactly the crash the outbox must survive. Unset in normal runs.
- */
-function crashPoint(name: string): void {
-  const [point, probability] = (process.env.FAILPOINT ?? '').split(':');
-  if (point === name && Math.random() < Number(probability ?? 0)) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
@@ -104,7 +95,7 @@ export class OutboxRelay {
       const rows = await lockUnsent(manager, limit);
       if (rows.length === 0) return 0;
       await this.publish(rows);
-      crashPoint('outbox-after-publish');
+      failpoint('outbox-after-publish');
       await markSent(
         manager,
         rows.map((r) => r.id),

@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Consumer, Producer } from 'kafkajs';
 import { MessageCatalog, orderEvents, type OrderEvent } from '@am/contracts';
-import { KafkaClient, Topics } from '@am/messaging';
+import { KafkaClient, Topics, failpoint } from '@am/messaging';
 import { aggregateByMinute } from './order-metrics.aggregate.js';
 
 /** Consumer group of the loop; its committed offsets move only inside the loop's transactions. */
@@ -64,7 +64,7 @@ export class OrderMetricsLoop implements OnApplicationBootstrap, OnApplicationSh
               },
             ],
           });
-          crashPoint('metrics-before-commit');
+          failpoint('metrics-before-commit');
           await transaction.commit();
         } catch (error) {
           await transaction.abort().catch(() => undefined);
@@ -79,10 +79,4 @@ export class OrderMetricsLoop implements OnApplicationBootstrap, OnApplicationSh
     await this.consumer?.disconnect().catch((error: Error) => this.logger.warn(error.message));
     await this.producer?.disconnect().catch(() => undefined);
   }
-}
-
-/** Fault injection for the exactly-once test: `FAILPOINT=metrics-before-commit:0.3` dies before the commit. */
-function crashPoint(name: string): void {
-  const [point, probability] = (process.env.FAILPOINT ?? '').split(':');
-  if (point === name && Math.random() < Number(probability ?? 0)) process.kill(process.pid, 'SIGKILL');
 }
