@@ -19,11 +19,11 @@ export const EnvelopeSchema = z.object({
 /** An envelope whose `data` has not been validated yet. */
 export type RawEnvelope = z.infer<typeof EnvelopeSchema>;
 
-/** An envelope of a known message type with validated data. */
-export interface Envelope<TType extends string = string, TData = unknown> {
+/** An envelope of a known message type with validated data, at one version of that type. */
+export interface Envelope<TType extends string = string, TData = unknown, TVersion extends number = number> {
   messageId: string;
   type: TType;
-  version: number;
+  version: TVersion;
   occurredAt: string;
   correlationId: string;
   causationId: string | null;

@@ -1,5 +1,22 @@
+import { accountEventMessages, paymentReplies } from './payments.messages.js';
+import { inventoryReplies } from './inventory.messages.js';
+import { PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
+
 export * from './envelope.js';
 export * from './message.js';
 export * from './orders.messages.js';
+export * from './orders.messages.v1.js';
 export * from './inventory.messages.js';
 export * from './payments.messages.js';
+export * from './analytics.messages.js';
+
+/** Every envelope message type of the system, at its newest version (older versions hang off each one). */
+export const allMessages = [
+  PlaceOrder,
+  ...orderEvents,
+  ...userEvents,
+  ...sagaCommands,
+  ...inventoryReplies,
+  ...paymentReplies,
+  ...accountEventMessages,
+] as const;

@@ -2,30 +2,72 @@ import { z } from 'zod';
 import { EnvelopeSchema, newMessageId, type Envelope, type EnvelopeOrigin } from './envelope.js';
 
 /** One message type at one version: its name, its version and the schema of its `data`. */
-export interface MessageDefinition<TType extends string = string, TSchema extends z.ZodType = z.ZodType> {
+export interface MessageDefinition<
+  TType extends string = string,
+  TSchema extends z.ZodType = z.ZodType,
+  TVersion extends number = number,
+> {
   readonly type: TType;
-  readonly version: number;
+  readonly version: TVersion;
   readonly schema: TSchema;
+  /**
+   * The older versions of this type that a consumer built on this definition still reads, oldest first. Each is
+   * validated against its own schema and then lifted to this version by {@link MessageDefinition.upcast}.
+   */
+  readonly olderVersions: readonly MessageDefinition<TType>[];
   /** Builds a complete envelope around validated data. */
-  create(data: z.input<TSchema>, origin: EnvelopeOrigin): Envelope<TType, z.output<TSchema>>;
+  create(data: z.input<TSchema>, origin: EnvelopeOrigin): Envelope<TType, z.output<TSchema>, TVersion>;
+  /**
+   * Lifts a validated envelope of this type, at this version or one of `olderVersions`, to this version
+   * (pattern: upcaster). The identity for a message that is at this version already.
+   */
+  upcast(envelope: Envelope<TType>): Envelope<TType, z.output<TSchema>, TVersion>;
+  /** The whole envelope of this type and version as a zod schema: `type` and `version` are fixed. */
+  envelopeSchema(): z.ZodType;
+  /** The JSON Schema (draft-07) of the whole envelope on the wire, from the same zod schema. */
+  jsonSchema(): Record<string, unknown>;
 }
 
 /** The envelope type a definition produces. */
-export type MessageOf<D> = D extends MessageDefinition<infer T, infer S> ? Envelope<T, z.output<S>> : never;
+export type MessageOf<D> = D extends MessageDefinition<infer T, infer S, infer V> ? Envelope<T, z.output<S>, V> : never;
+
+/** How a new version of a type reads the versions before it. */
+export interface Evolution<TType extends string, TOlder extends MessageDefinition<TType>, TCurrent> {
+  /** The definitions of the older versions, which keep their own schemas (`orders.messages.v1.ts`). */
+  from: readonly TOlder[];
+  /** `upcastX(e: V1 | V2): V2`, with a `switch` on `e.version` that ends in an exhaustive `never`. */
+  upcast: (envelope: MessageOf<TOlder> | TCurrent) => TCurrent;
+}
 
 /**
- * Declares a message type. The zod schema is the single source of the TypeScript type (`MessageOf`), the
- * runtime validator and, later, the JSON Schema.
+ * Declares a message type at one version. The zod schema is the single source of the TypeScript type
+ * (`MessageOf`), the runtime validator and the JSON Schema (`jsonSchema()`, which asyncapi.yaml is built from).
+ * A breaking change declares the new version with `evolution`: the old definitions it reads and the upcaster
+ * that lifts them, so that consumers handle only the newest shape (docs/schema-evolution.md).
  */
-export function defineMessage<TType extends string, TSchema extends z.ZodType>(
+export function defineMessage<
+  TType extends string,
+  TSchema extends z.ZodType,
+  TVersion extends number,
+  TOlder extends MessageDefinition<TType> = never,
+>(
   type: TType,
-  version: number,
+  version: TVersion,
   schema: TSchema,
-): MessageDefinition<TType, TSchema> {
+  evolution?: Evolution<TType, TOlder, Envelope<TType, z.output<TSchema>, TVersion>>,
+): MessageDefinition<TType, TSchema, TVersion> {
+  const olderVersions = [...(evolution?.from ?? [])].sort((a, b) => a.version - b.version);
+  for (const older of olderVersions) {
+    if (older.type !== type || older.version >= version) {
+      throw new Error(`${type} v${version} cannot read ${older.type} v${older.version}`);
+    }
+  }
+  const envelopeSchema = EnvelopeSchema.extend({ type: z.literal(type), version: z.literal(version), data: schema });
   return {
     type,
     version,
     schema,
+    olderVersions,
     create(data, origin) {
       return {
         messageId: origin.messageId ?? newMessageId(),
@@ -36,6 +78,17 @@ export function defineMessage<TType extends string, TSchema extends z.ZodType>(
         causationId: origin.causationId ?? null,
         data: schema.parse(data),
       };
+    },
+    upcast(envelope) {
+      if (envelope.version === version) return envelope as Envelope<TType, z.output<TSchema>, TVersion>;
+      if (!evolution) throw new Error(`${type} v${version} has no upcaster for v${envelope.version}`);
+      return evolution.upcast(envelope as MessageOf<TOlder>);
+    },
+    envelopeSchema: () => envelopeSchema,
+    jsonSchema() {
+      // `input`: what may be on the wire. No `additionalProperties: false`, because consumers ignore unknown fields.
+      const { $schema: _drop, ...json } = z.toJSONSchema(envelopeSchema, { target: 'draft-7', io: 'input' });
+      return json;
     },
   };
 }
@@ -82,7 +135,10 @@ export function parseEnvelope(body: Buffer | string): ParseResult<z.infer<typeof
   return { ok: true, message: envelope.data };
 }
 
-/** A set of message definitions a consumer understands, looked up by `type`. */
+/**
+ * A set of message definitions a consumer understands, looked up by `type`: the newest version of each type,
+ * which also reads that type's older versions and upcasts them, so that handlers see only the newest shape.
+ */
 export class MessageCatalog<D extends MessageDefinition = MessageDefinition> {
   private readonly byType = new Map<string, D>();
 
@@ -103,6 +159,17 @@ export class MessageCatalog<D extends MessageDefinition = MessageDefinition> {
     return [...this.byType.keys()];
   }
 
+  /** The definitions of the catalog: the newest version of each type. */
+  definitions(): D[] {
+    return [...this.byType.values()];
+  }
+
+  /** Every version of `type` that this catalog reads, oldest first (empty for an unknown type). */
+  versions(type: string): number[] {
+    const definition = this.byType.get(type);
+    return definition ? [...definition.olderVersions.map((d) => d.version), definition.version] : [];
+  }
+
   /** Validates an envelope and its data; the reason of a failure names the field that failed. */
   parse(body: Buffer | string): ParseResult<MessageOf<D>> {
     const envelope = parseEnvelope(body);
@@ -110,7 +177,11 @@ export class MessageCatalog<D extends MessageDefinition = MessageDefinition> {
     return this.validate(envelope.message);
   }
 
-  /** Validates the data of an already parsed envelope. */
+  /**
+   * Validates the data of an already parsed envelope against the schema of its own version, then upcasts an
+   * older version to the newest. Unknown fields are dropped (forward compatibility); a version newer than the
+   * definition is refused, because the consumer cannot know what it means (deploy consumers before producers).
+   */
   validate(envelope: z.infer<typeof EnvelopeSchema>): ParseResult<MessageOf<D>> {
     const definition = this.byType.get(envelope.type);
     if (!definition) {
@@ -122,10 +193,37 @@ export class MessageCatalog<D extends MessageDefinition = MessageDefinition> {
         reason: `unsupported version ${envelope.version} of ${envelope.type} (this consumer knows up to ${definition.version})`,
       };
     }
-    const data = definition.schema.safeParse(envelope.data);
-    if (!data.success) {
-      return { ok: false, reason: `invalid ${envelope.type}: ${describeIssues('data', data.error)}` };
+    if (envelope.version === definition.version) {
+      const data = definition.schema.safeParse(envelope.data);
+      if (!data.success) {
+        return { ok: false, reason: `invalid ${envelope.type}: ${describeIssues('data', data.error)}` };
+      }
+      return { ok: true, message: { ...envelope, data: data.data } as MessageOf<D> };
     }
-    return { ok: true, message: { ...envelope, data: data.data } as MessageOf<D> };
+    const older = definition.olderVersions.find((d) => d.version === envelope.version);
+    if (!older) {
+      return {
+        ok: false,
+        reason: `unsupported version ${envelope.version} of ${envelope.type} (this consumer reads versions ${this.versions(envelope.type).join(', ')})`,
+      };
+    }
+    const data = older.schema.safeParse(envelope.data);
+    if (!data.success) {
+      return {
+        ok: false,
+        reason: `invalid ${envelope.type} v${envelope.version}: ${describeIssues('data', data.error)}`,
+      };
+    }
+    const upcast = definition.upcast({ ...envelope, data: data.data });
+    // The upcaster is code too: what it returns must be a valid newest version, or the message is refused.
+    const lifted = definition.schema.safeParse(upcast.data);
+    if (!lifted.success || upcast.version !== definition.version) {
+      const issues = lifted.success ? `version ${upcast.version}` : describeIssues('data', lifted.error);
+      return {
+        ok: false,
+        reason: `invalid ${envelope.type} v${envelope.version} upcast to v${definition.version}: ${issues}`,
+      };
+    }
+    return { ok: true, message: { ...upcast, data: lifted.data } as MessageOf<D> };
   }
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MessageCatalog, parseEnvelope, MAX_MESSAGE_BYTES } from './message.js';
+import { z } from 'zod';
+import type { Envelope } from './envelope.js';
+import { MessageCatalog, defineMessage, parseEnvelope, MAX_MESSAGE_BYTES } from './message.js';
 import { OrderCreated, PlaceOrder, orderEvents } from './orders.messages.js';
 
 const catalog = new MessageCatalog([...orderEvents]);
@@ -82,5 +84,44 @@ describe('message envelope', () => {
     expect(() =>
       PlaceOrder.create({ ...order, items: [], placedAt: new Date().toISOString() }, { correlationId: 'c' }),
     ).toThrow();
+  });
+
+  it('publishes each definition as a JSON Schema of the whole envelope, open to unknown fields', () => {
+    const schema = OrderCreated.jsonSchema();
+    expect(schema).toMatchObject({
+      type: 'object',
+      required: expect.arrayContaining(['messageId', 'type', 'version', 'data']) as unknown,
+      properties: { type: { const: 'order.created' }, version: { const: 1 } },
+    });
+    expect(JSON.stringify(schema)).not.toContain('additionalProperties');
+  });
+});
+
+describe('message versions', () => {
+  const V1 = defineMessage('thing.made', 1, z.object({ size: z.number() }));
+  type V1 = ReturnType<typeof V1.create>;
+  const data2 = z.object({ size: z.number(), unit: z.enum(['cm', 'in']) });
+  type V2 = Envelope<'thing.made', z.output<typeof data2>, 2>;
+  const upcast = (e: V1 | V2): V2 => (e.version === 1 ? { ...e, version: 2, data: { ...e.data, unit: 'cm' } } : e);
+  const V2 = defineMessage('thing.made', 2, data2, { from: [V1], upcast });
+
+  it('refuses an upcaster whose result is not a valid newest version, naming the field', () => {
+    const wrong = defineMessage('thing.made', 2, data2, {
+      from: [V1],
+      upcast: (e) => ({ ...e, version: 2, data: { size: 1, unit: 'mm' as 'cm' } }),
+    });
+    const parsed = new MessageCatalog([wrong]).parse(bytes(V1.create({ size: 3 }, { correlationId: 'c' })));
+    expect(!parsed.ok && parsed.reason).toMatch(/^invalid thing\.made v1 upcast to v2: data\.unit: /);
+  });
+
+  it('upcasts an older version before the handler sees it', () => {
+    const parsed = new MessageCatalog([V2]).parse(bytes(V1.create({ size: 3 }, { correlationId: 'c' })));
+    expect(parsed.ok && parsed.message).toMatchObject({ version: 2, data: { size: 3, unit: 'cm' } });
+  });
+
+  it('refuses a definition that claims to read a newer or another type', () => {
+    const untyped = defineMessage as (...args: unknown[]) => unknown;
+    expect(() => untyped('other', 2, data2, { from: [V1], upcast })).toThrow(/^other v2 cannot read thing\.made v1$/);
+    expect(() => untyped('thing.made', 1, data2, { from: [V1], upcast })).toThrow(/cannot read/);
   });
 });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { Envelope } from './envelope.js';
 import { defineMessage, type MessageOf } from './message.js';
+import { UserRegisteredV1 } from './orders.messages.v1.js';
 
 // Messages produced by the orders service. Commands are imperative, events past tense.
 // Amounts are integers in cents.
@@ -67,12 +69,63 @@ export type OrderCancelled = MessageOf<typeof OrderCancelled>;
 export type OrderEvent = OrderCreated | OrderConfirmed | OrderCancelled;
 export const orderEvents = [OrderCreated, OrderConfirmed, OrderCancelled] as const;
 
-/** Event on the fanout exchange `user-events`. */
-export const UserRegistered = defineMessage(
-  'user.registered',
-  1,
-  z.object({ userId: z.string().min(1).max(64), email: z.email(), name: z.string().min(1).max(200) }),
-);
+/** The locale a `user.registered` of version 1 implies: the shop spoke only English then. */
+export const DEFAULT_LOCALE = 'en';
+
+/** A BCP 47 language tag, such as `en`, `de-CH` or `pt-BR`. */
+export const LocaleSchema = z
+  .string()
+  .max(35)
+  .regex(/^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$/, 'expected a BCP 47 language tag such as en or de-CH');
+
+/**
+ * Splits a full name at its first run of whitespace: `Ann Lee` → [`Ann`, `Lee`], `Ann` → [`Ann`, ``]. The rule
+ * of the `user.registered` v1 → v2 upcaster; `POST /users {name}` applies the same one, so that a v1 message
+ * replayed after the upgrade and a v2 message sent for the same name carry the same first and last name.
+ */
+export function splitName(name: string): [firstName: string, lastName: string] {
+  const trimmed = name.trim();
+  if (!trimmed) return [name, ''];
+  const gap = /\s+/.exec(trimmed);
+  return gap ? [trimmed.slice(0, gap.index), trimmed.slice(gap.index + gap[0].length)] : [trimmed, ''];
+}
+
+/**
+ * Event on the fanout exchange `user-events`, version 2 (breaking: `name` became `firstName` and `lastName`,
+ * and `locale` is new and required). Version 1 is kept in `orders.messages.v1.ts`; consumers read both and see
+ * only version 2, through {@link upcastUserRegistered}. The walk-through is docs/schema-evolution.md.
+ */
+const UserRegisteredData = z.object({
+  userId: z.string().min(1).max(64),
+  email: z.email(),
+  firstName: z.string().min(1).max(200),
+  /** Empty for a person with one name. */
+  lastName: z.string().max(200),
+  locale: LocaleSchema,
+});
+export type UserRegisteredV2 = Envelope<'user.registered', z.output<typeof UserRegisteredData>, 2>;
+
+/** Pattern: upcaster. Lifts any version of `user.registered` to version 2; version 2 passes unchanged. */
+export function upcastUserRegistered(event: UserRegisteredV1 | UserRegisteredV2): UserRegisteredV2 {
+  switch (event.version) {
+    case 1: {
+      const { name, ...rest } = event.data;
+      const [firstName, lastName] = splitName(name);
+      return { ...event, version: 2, data: { ...rest, firstName, lastName, locale: DEFAULT_LOCALE } };
+    }
+    case 2:
+      return event;
+    default: {
+      const _exhaustive: never = event;
+      return _exhaustive;
+    }
+  }
+}
+
+export const UserRegistered = defineMessage('user.registered', 2, UserRegisteredData, {
+  from: [UserRegisteredV1],
+  upcast: upcastUserRegistered,
+});
 export type UserRegistered = MessageOf<typeof UserRegistered>;
 
 export type UserEvent = UserRegistered;
@@ -112,3 +165,4 @@ export const RefundPayment = defineMessage(
 export type RefundPayment = MessageOf<typeof RefundPayment>;
 
 export type SagaCommand = ReserveInventory | ReleaseInventory | ProcessPayment | RefundPayment;
+export const sagaCommands = [ReserveInventory, ReleaseInventory, ProcessPayment, RefundPayment] as const;

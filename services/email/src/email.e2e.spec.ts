@@ -153,7 +153,10 @@ describe('email notifications', () => {
   it('sends one welcome e-mail for a redelivered user.registered, and for a second event about the same user', async () => {
     const userId = randomUUID();
     const email = `${userId}@example.com`;
-    const event = UserRegistered.create({ userId, email, name: 'Dan' }, { correlationId: userId });
+    const event = UserRegistered.create(
+      { userId, email, firstName: 'Dan', lastName: '', locale: 'en' },
+      { correlationId: userId },
+    );
     const consumedBefore = await metric('messages_consumed_total', Queues.emailNotifications);
     await admin.publish(Exchanges.userEvents, '', event);
     await mailbox(email);
@@ -203,7 +206,7 @@ describe('email notifications', () => {
     await admin.publish(
       Exchanges.userEvents,
       '',
-      UserRegistered.create({ userId, email, name: 'Gus' }, { correlationId: userId }),
+      UserRegistered.create({ userId, email, firstName: 'Gus', lastName: '', locale: 'en' }, { correlationId: userId }),
     );
     await waitFor('the message in email-notifications-dlq', async () => {
       return (await channel.checkQueue(dlq)).messageCount === waiting + 1;

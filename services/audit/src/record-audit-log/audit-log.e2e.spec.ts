@@ -49,10 +49,10 @@ describe('the audit log', () => {
       expect.objectContaining({
         source: 'audit-log',
         type: 'user.registered',
-        version: 1,
+        version: 2,
         correlationId: userId,
         causationId: null,
-        data: expect.objectContaining({ userId, name: 'Ann' }),
+        data: expect.objectContaining({ userId, firstName: 'Ann', lastName: '', locale: 'en' }),
       }),
     ]);
 

@@ -61,17 +61,28 @@ function email(
   };
 }
 
-/** The welcome e-mail for a new user (the article's `sendWelcomeEmail`); the event itself holds the address. */
+/** The full name of a registered user, as the read model keeps it: `Ann Lee`, or `Ann` alone. */
+export function fullName(user: Pick<UserRegistered['data'], 'firstName' | 'lastName'>): string {
+  return [user.firstName, user.lastName].filter(Boolean).join(' ');
+}
+
+/**
+ * The welcome e-mail for a new user (the article's `sendWelcomeEmail`); the event itself holds the address.
+ * Since `user.registered` v2 the subject greets by first name and the mail says which language it is for.
+ */
 export function welcomeEmail(event: UserRegistered): Email {
-  const { userId, email: address, name } = event.data;
-  return email(
-    'welcome',
-    userId,
-    { userId, email: address, name },
-    `Welcome to ${SHOP_NAME}, ${name}!`,
-    [`welcome to ${SHOP_NAME}! Your account is ready, and you can place your first order now.`],
-    causeOf(event),
-  );
+  const { userId, email: address, firstName, locale } = event.data;
+  return {
+    ...email(
+      'welcome',
+      userId,
+      { userId, email: address, name: fullName(event.data) },
+      `Welcome to ${SHOP_NAME}, ${firstName}!`,
+      [`welcome to ${SHOP_NAME}! Your account is ready, and you can place your first order now.`],
+      causeOf(event),
+    ),
+    language: locale,
+  };
 }
 
 /** The confirmation of an order that was reserved and paid. */

@@ -16,7 +16,10 @@ const ann: Recipient = { userId: 'user-1', email: 'ann@example.com', name: 'Ann'
 
 describe('email templates', () => {
   it('welcomes a registered user by name, at the address in the event', () => {
-    const event = UserRegistered.create({ userId: 'user-1', email: 'ann@example.com', name: 'Ann' }, origin);
+    const event = UserRegistered.create(
+      { userId: 'user-1', email: 'ann@example.com', firstName: 'Ann', lastName: '', locale: 'en' },
+      origin,
+    );
     const email = welcomeEmail(event);
     expect(email).toMatchObject({
       kind: 'welcome',
@@ -27,6 +30,20 @@ describe('email templates', () => {
       cause: { messageId: origin.messageId, type: 'user.registered', correlationId: 'corr-1' },
     });
     expect(email.text).toMatch(/^Hello Ann,\n/);
+  });
+
+  it('greets by first name, addresses the full name, and carries the locale (user.registered v2)', () => {
+    const event = UserRegistered.create(
+      { userId: 'user-2', email: 'bo@example.com', firstName: 'Bo', lastName: 'Lee Park', locale: 'ko-KR' },
+      origin,
+    );
+    const email = welcomeEmail(event);
+    expect(email).toMatchObject({
+      to: { address: 'bo@example.com', name: 'Bo Lee Park' },
+      subject: 'Welcome to Async Shop, Bo!',
+      language: 'ko-KR',
+    });
+    expect(email.text).toMatch(/^Hello Bo Lee Park,\n/);
   });
 
   it('confirms an order with its id and total, to the recipient from the read model', () => {

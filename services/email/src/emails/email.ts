@@ -24,6 +24,8 @@ export interface Email {
   /** The `Message-ID` header, derived from `dedupeKey`: a resend carries the same one. */
   messageId: string;
   cause: EmailCause;
+  /** The language the reader asked for (`Content-Language`), when the event says it: `en`, `de-CH`. */
+  language?: string;
 }
 
 /** The local read model's view of a user: where their e-mail goes. */

@@ -18,6 +18,7 @@ export const EmailHeaders = {
   eventType: 'X-Event-Type',
   correlationId: 'X-Correlation-Id',
   kind: 'X-Email-Kind',
+  language: 'Content-Language',
 } as const;
 
 /**
@@ -48,6 +49,7 @@ export class MailSender implements MailTransport, OnModuleDestroy {
         [EmailHeaders.eventType]: email.cause.type,
         [EmailHeaders.correlationId]: email.cause.correlationId,
         [EmailHeaders.kind]: email.kind,
+        ...(email.language ? { [EmailHeaders.language]: email.language } : {}),
       },
     });
   }

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Body, ConflictException, Controller, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { UserRegistered } from '@am/contracts';
+import { DEFAULT_LOCALE, UserRegistered, splitName } from '@am/contracts';
 import { Exchanges, parseRequest, toExchange } from '@am/messaging';
 import { addToOutbox } from '@am/persistence';
 import { RegisterUserRequest } from './register-user.request.js';
 
 /**
  * `POST /users`: stores the user and, in the same transaction, puts `user.registered` in the outbox for the
- * `user-events` fanout (pattern: transactional outbox; every subscriber gets its own copy).
+ * `user-events` fanout (pattern: transactional outbox; every subscriber gets its own copy). `{email, name}`
+ * still works: the name is split into first and last name by the rule the v1 upcaster uses.
  */
 @Controller('users')
 export class RegisterUserController {
@@ -16,9 +17,15 @@ export class RegisterUserController {
 
   @Post()
   async register(@Body() body: unknown): Promise<{ userId: string }> {
-    const { email, name } = parseRequest(RegisterUserRequest, body);
+    const request = parseRequest(RegisterUserRequest, body);
+    const { email } = request;
+    const [firstName, lastName] =
+      request.firstName !== undefined ? [request.firstName, request.lastName ?? ''] : splitName(request.name ?? '');
+    const name = request.name ?? [firstName, lastName].filter(Boolean).join(' ');
+    const locale = request.locale ?? DEFAULT_LOCALE;
     const userId = randomUUID();
-    const event = UserRegistered.create({ userId, email, name }, { correlationId: userId });
+    // `user.registered` v2 (docs/schema-evolution.md): consumers read v1 too, so they were upgraded first.
+    const event = UserRegistered.create({ userId, email, firstName, lastName, locale }, { correlationId: userId });
     await this.db.transaction(async (manager) => {
       const rows: unknown[] = await manager.query(
         'INSERT INTO users (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING RETURNING id',

@@ -6,6 +6,7 @@ import {
   ProcessPayment,
   RefundPayment,
   UserRegistered,
+  UserRegisteredV1,
   type Envelope,
   type PaymentReply,
 } from '@am/contracts';
@@ -56,7 +57,10 @@ async function registerUser(name = 'Ann'): Promise<string> {
   const userId = randomUUID();
   await deliver(
     Queues.paymentsAccounts,
-    UserRegistered.create({ userId, email: `${userId}@example.com`, name }, { correlationId: userId }),
+    UserRegistered.create(
+      { userId, email: `${userId}@example.com`, firstName: name, lastName: '', locale: 'en' },
+      { correlationId: userId },
+    ),
   );
   return userId;
 }
@@ -92,7 +96,10 @@ describe('payments-accounts (user.registered)', () => {
     const userId = await registerUser('Ann');
     await deliver(
       Queues.paymentsAccounts,
-      UserRegistered.create({ userId, email: 'ann@example.com', name: 'Ann' }, { correlationId: userId }),
+      UserRegistered.create(
+        { userId, email: 'ann@example.com', firstName: 'Ann', lastName: '', locale: 'en' },
+        { correlationId: userId },
+      ),
     );
     expect(await findBalance(db.manager, userId)).toEqual({
       id: userId,
@@ -102,6 +109,13 @@ describe('payments-accounts (user.registered)', () => {
       version: 1,
     });
     expect(await readStream(db.manager, userId)).toHaveLength(1);
+  });
+
+  it('opens the account with the full name from a user.registered v1 (upcast) as from a v2', async () => {
+    const userId = randomUUID();
+    const v1 = UserRegisteredV1.create({ userId, email: 'cy@example.com', name: 'Cy Lee' }, { correlationId: userId });
+    expect(await deliver(Queues.paymentsAccounts, v1)).toBe(true);
+    expect(await findBalance(db.manager, userId)).toMatchObject({ id: userId, name: 'Cy Lee', isOpen: true });
   });
 });
 
