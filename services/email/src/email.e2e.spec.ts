@@ -39,15 +39,24 @@ async function register(name = 'Ann'): Promise<{ userId: string; email: string }
 }
 
 /** Waits until the sink holds `count` messages for `address`, and returns them. */
-function mailbox(address: string, count = 1, timeoutMs = 20_000): Promise<SinkMessage[]> {
-  return waitFor(
+/**
+ * Waits for `count` e-mails to arrive at the sink and for the email service to have committed them to its log:
+ * the SMTP server accepts a mail a moment before the transaction that records it commits.
+ */
+async function mailbox(address: string, count = 1, timeoutMs = 20_000): Promise<SinkMessage[]> {
+  const messages = await waitFor(
     `${count} e-mail(s) to ${address}`,
     async () => {
-      const messages = await sink.messages(address);
-      return messages.length >= count ? messages : undefined;
+      const got = await sink.messages(address);
+      return got.length >= count ? got : undefined;
     },
     { timeoutMs, intervalMs: 100 },
   );
+  await waitFor(`the sent log of ${address} to hold ${count}`, async () => (await sentLog(address)).length >= count, {
+    timeoutMs,
+    intervalMs: 100,
+  });
+  return messages;
 }
 
 async function sentLog(address: string): Promise<SentEmail[]> {
