@@ -5,10 +5,18 @@ import { SagaReplyHandler } from './order-saga/saga-reply.handler.js';
 import { SagaTimeoutsWorker } from './order-saga/saga-timeouts.worker.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
+import { PlaceOrderSyncController } from './place-order-sync/place-order-sync.controller.js';
 import { RegisterUserController } from './users/register-user.controller.js';
 
 @Module({
-  controllers: [PlaceOrderController, GetOrderController, RegisterUserController, PlaceOrderHandler, SagaReplyHandler],
+  controllers: [
+    PlaceOrderController,
+    PlaceOrderSyncController,
+    GetOrderController,
+    RegisterUserController,
+    PlaceOrderHandler,
+    SagaReplyHandler,
+  ],
   providers: [OrderSagaRunner, SagaTimeoutsWorker],
 })
 export class OrdersModule {}

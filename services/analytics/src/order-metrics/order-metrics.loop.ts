@@ -40,7 +40,8 @@ export class OrderMetricsLoop implements OnApplicationBootstrap, OnApplicationSh
     this.consumer = consumer;
     await consumer.run({
       autoCommit: false,
-      eachBatch: async ({ batch, heartbeat }) => {
+      eachBatch: async (payload) => {
+        const { batch } = payload;
         const events: OrderEvent[] = [];
         for (const message of batch.messages) {
           const parsed = message.value ? this.catalog.parse(message.value) : undefined;
@@ -70,7 +71,7 @@ export class OrderMetricsLoop implements OnApplicationBootstrap, OnApplicationSh
           await transaction.abort().catch(() => undefined);
           throw error;
         }
-        await heartbeat();
+        await payload.heartbeat();
       },
     });
   }

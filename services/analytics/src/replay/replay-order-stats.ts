@@ -60,7 +60,8 @@ await consumer.connect();
 await consumer.subscribe({ topic, fromBeginning: true });
 await consumer.run({
   autoCommit: false,
-  eachBatch: async ({ batch, heartbeat }) => {
+  eachBatch: async (payload) => {
+    const { batch } = payload;
     const events: OrderEvent[] = [];
     for (const message of batch.messages) {
       const parsed = message.value ? catalog.parse(message.value) : undefined;
@@ -73,7 +74,7 @@ await consumer.run({
     await inflight;
     applied += events.length;
     position.set(batch.partition, Number(batch.lastOffset()) + 1);
-    await heartbeat();
+    await payload.heartbeat();
   },
 });
 

@@ -10,7 +10,8 @@ import type { CancellationReason, OrderItem } from '@am/contracts';
 /** The commands the saga sends, by message type. */
 export type SagaCommandType = 'inventory.reserve' | 'inventory.release' | 'payment.process' | 'payment.refund';
 /** The replies the saga listens to, by message type. */
-export type SagaReplyType = 'inventory.reserved' | 'inventory.reservation-failed' | 'payment.completed' | 'payment.failed';
+export type SagaReplyType =
+  'inventory.reserved' | 'inventory.reservation-failed' | 'payment.completed' | 'payment.failed';
 
 export interface RemoteStep {
   kind: 'remote';
@@ -32,10 +33,7 @@ export interface LocalStep {
 
 export type SagaStep = RemoteStep | LocalStep;
 
-function step(
-  name: string,
-  options: Omit<RemoteStep, 'kind' | 'name'> | Omit<LocalStep, 'kind' | 'name'>,
-): SagaStep {
+function step(name: string, options: Omit<RemoteStep, 'kind' | 'name'> | Omit<LocalStep, 'kind' | 'name'>): SagaStep {
   return 'action' in options ? { kind: 'local', name, ...options } : { kind: 'remote', name, ...options };
 }
 
@@ -126,7 +124,9 @@ function compensate(state: OrderSagaState, steps: string[], reason: Cancellation
   const compensations = [...steps]
     .reverse()
     .map((name) => orderSaga.find((s) => s.name === name))
-    .flatMap((s) => (s?.kind === 'remote' && s.compensation ? [{ kind: 'send' as const, command: s.compensation }] : []));
+    .flatMap((s) =>
+      s?.kind === 'remote' && s.compensation ? [{ kind: 'send' as const, command: s.compensation }] : [],
+    );
   return {
     state: { ...state, status: 'CANCELLED', reason, deadline: null },
     outputs: [...compensations, { kind: 'cancel-order', reason }],

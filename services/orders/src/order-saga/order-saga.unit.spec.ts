@@ -22,7 +22,10 @@ const deadlinePassed: SagaInput = { type: 'deadline-passed' };
 
 const send = (command: string): SagaOutput => ({ kind: 'send', command }) as SagaOutput;
 const confirmOrder: SagaOutput = { kind: 'confirm-order' };
-const cancelOrder = (reason: 'out_of_stock' | 'payment_failed' | 'timeout'): SagaOutput => ({ kind: 'cancel-order', reason });
+const cancelOrder = (reason: 'out_of_stock' | 'payment_failed' | 'timeout'): SagaOutput => ({
+  kind: 'cancel-order',
+  reason,
+});
 
 /** An input that arrives at a given time rather than 1 ms after the previous one. */
 const timed = (input: SagaInput, when: Date) => ({ input, when });
@@ -85,7 +88,10 @@ describe('order saga', () => {
   it('releases inventory when payment fails', () => {
     given(orderPlaced, inventoryReserved)
       .when(paymentFailed)
-      .then([send('inventory.release'), cancelOrder('payment_failed')], { status: 'CANCELLED', reason: 'payment_failed' });
+      .then([send('inventory.release'), cancelOrder('payment_failed')], {
+        status: 'CANCELLED',
+        reason: 'payment_failed',
+      });
   });
 
   it('on a timeout while reserving, releases whatever may have been reserved and cancels with timeout', () => {
@@ -101,7 +107,9 @@ describe('order saga', () => {
   });
 
   it('does nothing when the deadline has not passed yet', () => {
-    given(orderPlaced).when(deadlinePassed, at(TIMEOUT - 1)).then([], { status: 'RUNNING' });
+    given(orderPlaced)
+      .when(deadlinePassed, at(TIMEOUT - 1))
+      .then([], { status: 'RUNNING' });
   });
 
   it('ignores a late reply after a timeout', () => {

@@ -17,7 +17,12 @@ import { OrderSagaRunner } from './order-saga.runner.js';
 export class SagaReplyHandler {
   constructor(private readonly saga: OrderSagaRunner) {}
 
-  @EventPattern<string[]>([InventoryReserved.type, InventoryReservationFailed.type, PaymentCompleted.type, PaymentFailed.type])
+  @EventPattern<string[]>([
+    InventoryReserved.type,
+    InventoryReservationFailed.type,
+    PaymentCompleted.type,
+    PaymentFailed.type,
+  ])
   async handle(@Payload() reply: InventoryReply | PaymentReply, @Ctx() ctx: MessageContext): Promise<void> {
     const { sagaId } = reply.data;
     const messages = await this.saga.handle(ctx.manager, sagaId, { type: reply.type, sagaId }, causedBy(reply));

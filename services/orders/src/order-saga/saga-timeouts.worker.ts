@@ -37,10 +37,20 @@ export class SagaTimeoutsWorker implements OnApplicationBootstrap, OnApplication
       const count = await this.db.transaction(async (manager) => {
         const due = await lockDueSagas(manager, batch);
         for (const state of due) {
-          const messages = await this.saga.apply(manager, state, { type: 'deadline-passed' }, { correlationId: state.orderId });
+          const messages = await this.saga.apply(
+            manager,
+            state,
+            { type: 'deadline-passed' },
+            { correlationId: state.orderId },
+          );
           await addToOutbox(
             manager,
-            messages.map((m) => ({ destination: m.destination, messageId: m.envelope.messageId, type: m.envelope.type, payload: m.envelope })),
+            messages.map((m) => ({
+              destination: m.destination,
+              messageId: m.envelope.messageId,
+              type: m.envelope.type,
+              payload: m.envelope,
+            })),
           );
         }
         return due.length;

@@ -46,14 +46,23 @@ export class PlaceOrderController {
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const orderId = key ? orderIdFor(request.userId, key) : randomUUID();
     if (key) {
-      const [existing] = await this.db.query<ExistingOrder[]>('SELECT status, request_hash FROM orders WHERE id = $1', [orderId]);
+      const [existing] = await this.db.query<ExistingOrder[]>('SELECT status, request_hash FROM orders WHERE id = $1', [
+        orderId,
+      ]);
       if (existing && existing.request_hash !== requestHash) {
         throw new UnprocessableEntityException('this Idempotency-Key was used with a different request');
       }
       if (existing) return { orderId, status: existing.status };
     }
     const task = PlaceOrder.create(
-      { orderId, userId: request.userId, items: request.items, total: orderTotal(request.items), placedAt: new Date().toISOString(), requestHash },
+      {
+        orderId,
+        userId: request.userId,
+        items: request.items,
+        total: orderTotal(request.items),
+        placedAt: new Date().toISOString(),
+        requestHash,
+      },
       { correlationId: orderId },
     );
     await this.amqp.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task).catch(publishFailure);
