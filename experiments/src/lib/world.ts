@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import {
+  KafkaClient,
+  RabbitManagement,
+  SERVICES,
+  deletePrefixedTopics,
+  devPassword,
+  provisionKafka,
+  provisionRabbit,
+  type ServiceName,
+} from '@am/messaging';
+import { ServiceProcess, freePort, newRunId, seed, serviceEnv, testEnv, type TestEnv } from '@am/testing';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const resultsDir = path.join(repoRoot, 'experiments', 'results');
+
+/** Fails early, with the command to run, when the code the experiment starts is not built. */
+export function requireBuilt(): void {
+  const missing = ['orders', 'inventory', 'payments']
+    .map((s) => path.join(repoRoot, 'services', s, 'dist', 'main.js'))
+    .filter((f) => !existsSync(f));
+  if (missing.length > 0) {
+    throw new Error(`not built: ${missing.join(', ')}\nrun \`npx tsc -b\` first (the experiments build nothing)`);
+  }
+}
+
+/**
+ * The isolated world of one experiment run, named `exp-<id>`: its own RabbitMQ vhost, Kafka topic prefix and one
+ * database per service, the same shape as a test run's (libs/testing) so the same helpers start services in it.
+ */
+export function experimentEnv(runId: string): TestEnv {
+  const base = testEnv(runId);
+  const host = process.env.TEST_HOST ?? '127.0.0.1';
+  const vhost = `exp-${runId}`;
+  const database = (service: ServiceName) => `x_${runId}_${service}`;
+  return {
+    ...base,
+    vhost,
+    kafkaPrefix: `exp-${runId}.`,
+    database,
+    databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@${host}:5432/${database(s)}`,
+    rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@${host}:5672/${encodeURIComponent(vhost)}`,
+    adminAmqpUrl: `amqp://${base.admin.user}:${base.admin.password}@${host}:5672/${encodeURIComponent(vhost)}`,
+  };
+}
+
+export interface WorldOptions {
+  /** Extra queue arguments by policy, e.g. a low `max-length` on `order-processing` for the backpressure run. */
+  queuePolicies?: Record<string, Record<string, unknown>>;
+}
+
+/** Provisions an `exp-<id>` world, starts services in it, and removes all of it again. */
+export class ExperimentWorld {
+  readonly runId = newRunId();
+  readonly env = experimentEnv(this.runId);
+  private readonly kafka = new KafkaClient({
+    brokers: [this.env.kafkaBrokers],
+    clientId: 'experiments',
+    prefix: this.env.kafkaPrefix,
+  });
+  private readonly processes: ServiceProcess[] = [];
+
+  async provision(options: WorldOptions = {}): Promise<void> {
+    const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
+    await provisionRabbit(this.env.admin, {
+      vhost: this.env.vhost,
+      passwords,
+      ...(options.queuePolicies ? { queuePolicies: options.queuePolicies } : {}),
+    });
+    await provisionKafka(this.kafka);
+    await this.admin(async (client) => {
+      for (const service of SERVICES) {
+        await client.query(`CREATE DATABASE "${this.env.database(service)}" OWNER "${service}"`);
+      }
+    });
+  }
+
+  /** Starts one service of this world on a free port; `extra` is added to its environment. */
+  async start(service: ServiceName, extra: Record<string, string> = {}): Promise<ServiceProcess> {
+    const process = new ServiceProcess(service, await freePort(), serviceEnv(service, this.env, extra));
+    this.processes.push(process);
+    return process.start(60_000);
+  }
+
+  /** The URL of a started service of this world. */
+  url(service: ServiceName): string | undefined {
+    return this.processes.find((p) => p.service === service)?.url;
+  }
+
+  /** Customers with funded accounts and SKUs with stock (the tests' seeding, through the services' APIs). */
+  seed(
+    urls: { orders: string; inventory: string; payments: string },
+    users: number,
+    deposit: number,
+    skus: number,
+    stock: number,
+  ) {
+    return seed(urls, users, deposit, skus, stock);
+  }
+
+  async query<T>(service: ServiceName, sql: string, params: unknown[] = []): Promise<T[]> {
+    const client = new pg.Client({ connectionString: this.env.databaseUrl(service) });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** Stops the services and removes the vhost, the topics and the databases; never throws. */
+  async destroy(): Promise<void> {
+    await Promise.all(this.processes.map((p) => p.stop().catch(() => undefined)));
+    await new RabbitManagement(this.env.admin).deleteVhost(this.env.vhost).catch(() => undefined);
+    await deletePrefixedTopics(this.kafka).catch(() => undefined);
+    await this.kafka.close().catch(() => undefined);
+    await this.admin(async (client) => {
+      for (const service of SERVICES) {
+        await client.query(`DROP DATABASE IF EXISTS "${this.env.database(service)}" WITH (FORCE)`);
+      }
+    }).catch(() => undefined);
+  }
+
+  private async admin(work: (client: pg.Client) => Promise<void>): Promise<void> {
+    const client = new pg.Client({ connectionString: this.env.postgresAdminUrl });
+    await client.connect();
+    try {
+      await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** Runs `main` with the world, and always destroys the world (also on Ctrl-C). */
+export async function withWorld<T>(options: WorldOptions, main: (world: ExperimentWorld) => Promise<T>): Promise<T> {
+  requireBuilt();
+  const world = new ExperimentWorld();
+  const interrupted = () => {
+    process.stderr.write('\ninterrupted: removing the experiment world\n');
+    void world.destroy().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    await world.provision(options);
+    return await main(world);
+  } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
+    await world.destroy();
+  }
+}
