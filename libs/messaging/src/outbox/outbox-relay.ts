@@ -33,6 +33,7 @@ export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  private notified = false;
   private readonly logger: MessagingLogger;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -49,7 +50,7 @@ export class OutboxRelay {
 
   private async listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => this.onNotification());
     client.on('error', (error) => {
       this.logger.warn({ err: error.message }, 'outbox: LISTEN connection lost; polling until it is back');
       this.listener = undefined;
@@ -78,15 +79,30 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Sleeps until a notification or `ms`. A notification that arrived while a batch was running is remembered,
+   * so the relay goes round again at once instead of waiting for the poll with rows pending.
+   */
   private sleep(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = undefined;
+        this.notified = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
+  }
+
+  private onNotification(): void {
+    if (this.wake) this.wake();
+    else this.notified = true;
   }
 
   /** Publishes one batch; returns how many rows it sent. Exposed for tests. */
