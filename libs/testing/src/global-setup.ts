@@ -51,9 +51,12 @@ export default async function setup(): Promise<() => Promise<void>> {
     const client = new pg.Client({ connectionString: env.postgresAdminUrl });
     await client.connect();
     try {
-      for (const service of SERVICES) {
-        await client.query(`DROP DATABASE IF EXISTS "${env.database(service)}" WITH (FORCE)`);
-      }
+      // The six databases of the run, and any a test made for itself (see isolatedWorld).
+      const { rows } = await client.query<{ datname: string }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE $1',
+        [`t\\_${runId}\\_%`],
+      );
+      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     } finally {
       await client.end();
     }

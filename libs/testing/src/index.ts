@@ -6,3 +6,4 @@ export * from './fixtures/child.js';
 export * from './invariants.js';
 export * from './fleet.js';
 export * from './brokers.js';
+export * from './isolated-world.js';

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCreated, type OrderEvent } from '@am/contracts';
 import { KafkaClient, Topics, recordFor } from '@am/messaging';
-import { freePort, http, serviceEnv, ServiceProcess, testEnv, waitFor } from '@am/testing';
+import { freePort, http, isolatedWorld, serviceEnv, ServiceProcess, testEnv, waitFor } from '@am/testing';
 
 // Consumer group `analytics` with two instances: they share the partitions of order-events; when one stops,
 // the other takes its partitions over, and nothing is lost or counted twice.
 const env = testEnv();
-const kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'consumer-group.e2e', prefix: env.kafkaPrefix });
+let kafka: KafkaClient;
 let first: ServiceProcess;
 let second: ServiceProcess;
 
@@ -30,22 +30,18 @@ const summary = async (instance: ServiceProcess) =>
   (await http<{ ordersCreated: number }>('GET', `${instance.url}/analytics/summary`)).body.ordersCreated;
 
 beforeAll(async () => {
+  // Topics and a database of its own: the test counts exactly the events it produced.
+  const world = await isolatedWorld('analytics', 'groups');
+  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'consumer-group.e2e', prefix: world.kafkaPrefix });
   await kafka.connectProducer();
-  first = await new ServiceProcess(
-    'analytics',
-    await freePort(),
-    serviceEnv('analytics', env, { INSTANCE_ID: 'a' }),
-  ).start();
-  second = await new ServiceProcess(
-    'analytics',
-    await freePort(),
-    serviceEnv('analytics', env, { INSTANCE_ID: 'b' }),
-  ).start();
+  const instance = (id: string) => serviceEnv('analytics', env, { ...world.env, INSTANCE_ID: id });
+  first = await new ServiceProcess('analytics', await freePort(), instance('a')).start();
+  second = await new ServiceProcess('analytics', await freePort(), instance('b')).start();
 });
 
 afterAll(async () => {
   await Promise.all([first?.stop(), second?.stop()]);
-  await kafka.close();
+  await kafka?.close();
 });
 
 describe('consumer group analytics with two instances', () => {

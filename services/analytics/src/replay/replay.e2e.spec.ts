@@ -7,11 +7,21 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCancelled, OrderConfirmed, OrderCreated, type OrderEvent } from '@am/contracts';
 import { KafkaClient, Topics, recordFor } from '@am/messaging';
-import { http, serviceEnv, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
+import {
+  http,
+  isolatedWorld,
+  serviceEnv,
+  startServices,
+  testEnv,
+  waitFor,
+  type IsolatedWorld,
+  type ServiceProcess,
+} from '@am/testing';
 
 // Replay: drop the analytics read model and rebuild it from offset 0 of order-events, while events keep coming.
 const env = testEnv();
-const kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'replay.e2e', prefix: env.kafkaPrefix });
+let world: IsolatedWorld;
+let kafka: KafkaClient;
 const replayScript = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../../dist/replay/replay-order-stats.js',
@@ -59,7 +69,7 @@ async function produce(events: OrderEvent[]): Promise<void> {
 }
 
 async function readModel(): Promise<Map<string, string>> {
-  const client = new pg.Client({ connectionString: env.databaseUrl('analytics') });
+  const client = new pg.Client({ connectionString: world.databaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query<Row>('SELECT order_id, user_id, total, status FROM order_stats');
@@ -70,13 +80,16 @@ async function readModel(): Promise<Map<string, string>> {
 }
 
 beforeAll(async () => {
+  // Topics and a database of its own: the test compares the read model with exactly the events it produced.
+  world = await isolatedWorld('analytics', 'replay');
+  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'replay.e2e', prefix: world.kafkaPrefix });
   await kafka.connectProducer();
-  ({ analytics } = (await startServices(['analytics'])) as { analytics: ServiceProcess });
+  ({ analytics } = (await startServices(['analytics'], { analytics: world.env })) as { analytics: ServiceProcess });
 });
 
 afterAll(async () => {
   await analytics?.stop();
-  await kafka.close();
+  await kafka?.close();
 });
 
 describe('analytics replay from offset 0', () => {
@@ -91,14 +104,14 @@ describe('analytics replay from offset 0', () => {
     expect(live).toEqual(before.expected);
 
     // Spoil the live table, then rebuild while more events arrive.
-    const client = new pg.Client({ connectionString: env.databaseUrl('analytics') });
+    const client = new pg.Client({ connectionString: world.databaseUrl });
     await client.connect();
     await client.query(`UPDATE order_stats SET status = 'CREATED'`);
     await client.end();
     const during = orderStories(500);
     const [replay] = await Promise.all([
       promisify(execFile)(process.execPath, [replayScript], {
-        env: { ...process.env, ...serviceEnv('analytics') },
+        env: { ...process.env, ...serviceEnv('analytics'), ...world.env },
         timeout: 120_000,
       }),
       produce(during.events),
