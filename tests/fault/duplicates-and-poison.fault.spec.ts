@@ -8,7 +8,6 @@ import {
   http,
   persistently,
   pool,
-  query,
   seed,
   settle,
   startServices,
@@ -24,7 +23,6 @@ let publisher: AmqpClient;
 let supervisor: NodeJS.Timeout | undefined;
 let restarts = 0;
 
-const ordersDb = <T>(sql: string) => query<T>(env, 'orders', sql);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
@@ -103,7 +101,7 @@ describe('duplicates: relays killed between publish and mark-sent, and 10% of de
       `faults 2 and 4: ${restarts} relay crashes, ${duplicated.length * 3} duplicate deliveries, orders ${JSON.stringify(report.orders)}`,
     );
     expect(report.problems).toEqual([]);
-    expect((await ordersDb<{ n: number }>('SELECT count(*)::int AS n FROM orders'))[0]!.n).toBe(tasks.length);
+    expect((report.orders.CONFIRMED ?? 0) + (report.orders.CANCELLED ?? 0)).toBe(tasks.length);
     expect(restarts).toBeGreaterThan(0);
   });
 });

@@ -31,7 +31,7 @@ export async function query<T>(env: TestEnv, service: ServiceName, sql: string, 
 
 /**
  * The checker every fault test ends with. It reads the services' databases and the broker directly and lists
- * every broken invariant:
+ * every broken invariant, for the orders of the ledger's users (`orders` counts them by status):
  * - every order is in exactly one terminal state, and its saga agrees;
  * - no outbox row is left unsent in any service;
  * - every queue is empty, except dead letter queues where dead letters were intended;
@@ -41,17 +41,22 @@ export async function query<T>(env: TestEnv, service: ServiceName, sql: string, 
  */
 export async function checkInvariants(ledger: Ledger, env: TestEnv = testEnv()): Promise<InvariantReport> {
   const problems: string[] = [];
+  // The orders of this ledger's users: other test files of the run share the orders database.
+  const users = [...ledger.deposits.keys()];
   const statusRows = await query<{ status: string; n: number }>(
     env,
     'orders',
-    'SELECT status, count(*)::int AS n FROM orders GROUP BY status',
+    'SELECT status, count(*)::int AS n FROM orders WHERE user_id = ANY($1::uuid[]) GROUP BY status',
+    [users],
   );
   const orders = Object.fromEntries(statusRows.map((r) => [r.status, r.n]));
   if (orders.PENDING) problems.push(`${orders.PENDING} orders still PENDING`);
   const disagree = await query<{ n: number }>(
     env,
     'orders',
-    `SELECT count(*)::int AS n FROM orders o JOIN order_sagas s ON s.order_id = o.id WHERE s.status <> o.status`,
+    `SELECT count(*)::int AS n FROM orders o JOIN order_sagas s ON s.order_id = o.id
+      WHERE s.status <> o.status AND o.user_id = ANY($1::uuid[])`,
+    [users],
   );
   if (disagree[0]!.n > 0) problems.push(`${disagree[0]!.n} orders whose saga status differs from the order status`);
 
@@ -80,7 +85,8 @@ export async function checkInvariants(ledger: Ledger, env: TestEnv = testEnv()):
   const confirmed = await query<{ user_id: string; total: string; items: { sku: string; quantity: number }[] }>(
     env,
     'orders',
-    `SELECT user_id, total, items FROM orders WHERE status = 'CONFIRMED'`,
+    `SELECT user_id, total, items FROM orders WHERE status = 'CONFIRMED' AND user_id = ANY($1::uuid[])`,
+    [users],
   );
   for (const [userId, deposited] of ledger.deposits) {
     const spent = confirmed.filter((o) => o.user_id === userId).reduce((sum, o) => sum + Number(o.total), 0);

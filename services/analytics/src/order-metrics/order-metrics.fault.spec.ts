@@ -3,17 +3,13 @@ import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderConfirmed, OrderCreated, type OrderEvent } from '@am/contracts';
 import { KafkaClient, Topics, recordFor } from '@am/messaging';
-import { freePort, serviceEnv, ServiceProcess, testEnv, waitFor } from '@am/testing';
+import { freePort, isolatedWorld, serviceEnv, ServiceProcess, testEnv, waitFor } from '@am/testing';
 import { ORDER_METRICS_GROUP } from './order-metrics.loop.js';
 import { sumDeltas, type MinuteDelta } from './order-metrics.aggregate.js';
 
 // The exactly-once loop killed mid-transaction again and again: no aggregate counted twice.
 const env = testEnv();
-const kafka = new KafkaClient({
-  brokers: [env.kafkaBrokers],
-  clientId: 'order-metrics.fault',
-  prefix: env.kafkaPrefix,
-});
+let kafka: KafkaClient;
 let analytics: ServiceProcess;
 let supervisor: NodeJS.Timeout | undefined;
 let restarts = 0;
@@ -51,11 +47,14 @@ async function readAll(readUncommitted: boolean): Promise<MinuteDelta[]> {
 }
 
 beforeAll(async () => {
+  // Topics of its own: the test sums exactly the events it produced.
+  const world = await isolatedWorld('analytics', 'metrics');
+  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'order-metrics.fault', prefix: world.kafkaPrefix });
   await kafka.connectProducer();
   analytics = new ServiceProcess(
     'analytics',
     await freePort(),
-    serviceEnv('analytics', env, { FAILPOINT: 'metrics-before-commit:0.4' }),
+    serviceEnv('analytics', env, { ...world.env, FAILPOINT: 'metrics-before-commit:0.4' }),
   );
   await analytics.start().catch(() => undefined);
   let restarting = false;
@@ -73,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   clearInterval(supervisor);
   await analytics?.stop();
-  await kafka.close();
+  await kafka?.close();
 });
 
 describe('the exactly-once loop (consume, produce aggregates, commit offsets in one transaction)', () => {
