@@ -1,18 +1,7 @@
 /** The bench's isolated world (its own vhost, topic prefix and databases), provisioned like the test tiers do. */
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import pg from 'pg';
-import {
-  KafkaClient,
-  Queues,
-  RabbitManagement,
-  SERVICES,
-  deletePrefixedTopics,
-  devPassword,
-  provisionKafka,
-  provisionRabbit,
-  type ServiceName,
-} from '@am/messaging';
-import { newRunId, testEnv, type TestEnv } from '@am/testing';
+import { Queues, type KafkaClient } from '@am/messaging';
+import { newRunId, provisionWorld, testEnv, type TestEnv } from '@am/testing';
 
 export interface World {
   env: TestEnv;
@@ -26,23 +15,12 @@ export async function createWorld(): Promise<World> {
   const runId = `bench${newRunId()}`;
   process.env.TEST_RUN_ID = runId;
   const env = testEnv(runId);
-  const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
   // The intake bench pushes far more than the load-leveling queue's 50k bound into it (no worker drains it
   // meanwhile): raise the bound for this vhost only, through the provisioner's own policy knob.
-  await provisionRabbit(env.admin, {
-    vhost: env.vhost,
-    passwords,
+  const world = await provisionWorld(env, {
     queuePolicies: { [Queues.orderProcessing]: { 'max-length': 10_000_000 } },
   });
-  const kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'bench', prefix: env.kafkaPrefix });
-  await provisionKafka(kafka);
-  const admin = new pg.Client({ connectionString: env.postgresAdminUrl });
-  await admin.connect();
-  try {
-    for (const service of SERVICES) await admin.query(`CREATE DATABASE "${env.database(service)}" OWNER "${service}"`);
-  } finally {
-    await admin.end();
-  }
+  const kafka = world.kafka;
   const connection = await amqp.connect(env.adminAmqpUrl);
   const publisher = await connection.createConfirmChannel();
   return {
@@ -52,17 +30,7 @@ export async function createWorld(): Promise<World> {
     publisher,
     async teardown() {
       await connection.close().catch(() => undefined);
-      await new RabbitManagement(env.admin).deleteVhost(env.vhost).catch(() => undefined);
-      await deletePrefixedTopics(kafka).catch(() => undefined);
-      const client = new pg.Client({ connectionString: env.postgresAdminUrl });
-      await client.connect();
-      try {
-        for (const service of SERVICES) {
-          await client.query(`DROP DATABASE IF EXISTS "${env.database(service)}" WITH (FORCE)`);
-        }
-      } finally {
-        await client.end();
-      }
+      await world.teardown();
     },
   };
 }

@@ -2,17 +2,18 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { devPassword, type ServiceName } from '@am/messaging';
 import {
-  KafkaClient,
-  RabbitManagement,
-  SERVICES,
-  deletePrefixedTopics,
-  devPassword,
-  provisionKafka,
-  provisionRabbit,
-  type ServiceName,
-} from '@am/messaging';
-import { ServiceProcess, freePort, newRunId, seed, serviceEnv, testEnv, type TestEnv } from '@am/testing';
+  ServiceProcess,
+  freePort,
+  newRunId,
+  provisionWorld,
+  seed,
+  serviceEnv,
+  testEnv,
+  type ProvisionedWorld,
+  type TestEnv,
+} from '@am/testing';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const resultsDir = path.join(repoRoot, 'experiments', 'results');
@@ -56,26 +57,11 @@ export interface WorldOptions {
 export class ExperimentWorld {
   readonly runId = newRunId();
   readonly env = experimentEnv(this.runId);
-  private readonly kafka = new KafkaClient({
-    brokers: [this.env.kafkaBrokers],
-    clientId: 'experiments',
-    prefix: this.env.kafkaPrefix,
-  });
   private readonly processes: ServiceProcess[] = [];
+  private provisioned?: ProvisionedWorld;
 
   async provision(options: WorldOptions = {}): Promise<void> {
-    const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
-    await provisionRabbit(this.env.admin, {
-      vhost: this.env.vhost,
-      passwords,
-      ...(options.queuePolicies ? { queuePolicies: options.queuePolicies } : {}),
-    });
-    await provisionKafka(this.kafka);
-    await this.admin(async (client) => {
-      for (const service of SERVICES) {
-        await client.query(`CREATE DATABASE "${this.env.database(service)}" OWNER "${service}"`);
-      }
-    });
+    this.provisioned = await provisionWorld(this.env, options);
   }
 
   /** Starts one service of this world on a free port; `extra` is added to its environment. */
@@ -114,24 +100,7 @@ export class ExperimentWorld {
   /** Stops the services and removes the vhost, the topics and the databases; never throws. */
   async destroy(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop().catch(() => undefined)));
-    await new RabbitManagement(this.env.admin).deleteVhost(this.env.vhost).catch(() => undefined);
-    await deletePrefixedTopics(this.kafka).catch(() => undefined);
-    await this.kafka.close().catch(() => undefined);
-    await this.admin(async (client) => {
-      for (const service of SERVICES) {
-        await client.query(`DROP DATABASE IF EXISTS "${this.env.database(service)}" WITH (FORCE)`);
-      }
-    }).catch(() => undefined);
-  }
-
-  private async admin(work: (client: pg.Client) => Promise<void>): Promise<void> {
-    const client = new pg.Client({ connectionString: this.env.postgresAdminUrl });
-    await client.connect();
-    try {
-      await work(client);
-    } finally {
-      await client.end();
-    }
+    await this.provisioned?.teardown();
   }
 }
 

@@ -3,17 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import {
-  KafkaClient,
-  RabbitManagement,
-  SERVICES,
-  deletePrefixedTopics,
-  devPassword,
-  provisionKafka,
-  provisionRabbit,
-  type ServiceName,
-} from '@am/messaging';
+import { provisionWorld } from './provision-world.js';
 import { newRunId, testEnv } from './test-env.js';
 
 /**
@@ -23,22 +13,7 @@ import { newRunId, testEnv } from './test-env.js';
 export default async function setup(): Promise<() => Promise<void>> {
   const runId = newRunId();
   process.env.TEST_RUN_ID = runId;
-  const env = testEnv(runId);
-  const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
-  await provisionRabbit(env.admin, { vhost: env.vhost, passwords }).catch((error: Error) => {
-    throw new Error(`cannot provision RabbitMQ for the tests (is the stack up? run infra/up): ${error.message}`);
-  });
-  const kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'test-setup', prefix: env.kafkaPrefix });
-  await provisionKafka(kafka);
-  const admin = new pg.Client({ connectionString: env.postgresAdminUrl });
-  await admin.connect();
-  try {
-    for (const service of SERVICES) {
-      await admin.query(`CREATE DATABASE "${env.database(service)}" OWNER "${service}"`);
-    }
-  } finally {
-    await admin.end();
-  }
+  const world = await provisionWorld(testEnv(runId));
 
   // An SMTP server for this run, so the email service never sends to a developer's sink or fails by default.
   const sink = await startSmtpSink();
@@ -46,20 +21,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   return async () => {
     sink?.stop();
-    await new RabbitManagement(env.admin).deleteVhost(env.vhost).catch(() => undefined);
-    await deletePrefixedTopics(kafka).catch(() => undefined);
-    const client = new pg.Client({ connectionString: env.postgresAdminUrl });
-    await client.connect();
-    try {
-      // The six databases of the run, and any a test made for itself (see isolatedWorld).
-      const { rows } = await client.query<{ datname: string }>(
-        'SELECT datname FROM pg_database WHERE datname LIKE $1',
-        [`t\\_${runId}\\_%`],
-      );
-      for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
+    await world.teardown();
   };
 }
 

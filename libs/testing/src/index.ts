@@ -7,3 +7,4 @@ export * from './invariants.js';
 export * from './fleet.js';
 export * from './brokers.js';
 export * from './isolated-world.js';
+export * from './provision-world.js';
