@@ -11,7 +11,9 @@ import {
 } from '@am/testing';
 
 // Fault 1: consumers are SIGKILLed again and again while 1,000 orders go through the saga.
-const ORDERS = 1_000;
+// CI runs 1,000 orders and 10 kills; `npm run experiment:kill-consumers` runs the same test larger.
+const ORDERS = Number(process.env.FAULT_ORDERS ?? 1_000);
+const KILLS = Number(process.env.FAULT_KILLS ?? 10);
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
@@ -24,11 +26,12 @@ afterAll(async () => {
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
 });
 
-describe('SIGKILL consumers mid-batch during a run of 1,000 orders', () => {
+describe(`SIGKILL consumers mid-batch during a run of ${ORDERS} orders`, () => {
   it('loses nothing and applies no effect twice', async () => {
     const urls = { orders: services.orders!.url, inventory: services.inventory!.url, payments: services.payments!.url };
     // Enough money for most orders but not all, and less stock than demand: every outcome happens.
-    const { ledger, userIds, skuIds } = await seed(urls, 5, 150_000, 4, 200);
+    const scale = ORDERS / 1_000;
+    const { ledger, userIds, skuIds } = await seed(urls, 5, Math.round(150_000 * scale), 4, Math.round(200 * scale));
     const placed = await pool(ORDERS, 25, async (i) => {
       const body = {
         userId: userIds[i % userIds.length],
@@ -41,14 +44,14 @@ describe('SIGKILL consumers mid-batch during a run of 1,000 orders', () => {
     // Kill a consumer every 1.5 s for 15 s, restarting it right away: they die with messages in flight.
     const victims = ['orders', 'inventory', 'payments'] as const;
     let kills = 0;
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < KILLS; round++) {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       const victim = services[victims[round % victims.length]!]!;
       await victim.stop('SIGKILL');
       kills += 1;
       await victim.start();
     }
-    await settle(120_000);
+    await settle(120_000 * Math.max(1, scale));
     const report = await awaitInvariants(ledger);
     console.log(`fault 1: ${kills} kills, orders by status ${JSON.stringify(report.orders)}`);
     expect(report.problems).toEqual([]);
