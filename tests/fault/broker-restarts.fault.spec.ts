@@ -19,7 +19,13 @@ import {
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
-  services = await startServices(['orders', 'inventory', 'payments'], { orders: { SAGA_STEP_TIMEOUT_MS: '60000' } });
+  // Retries must outlast an outage: a PostgreSQL restart takes seconds, the tests' default delays (0.1–0.4 s) do not.
+  const retries = { RETRY_DELAYS_MS: '1000,5000,15000' };
+  services = await startServices(['orders', 'inventory', 'payments'], {
+    orders: { ...retries, SAGA_STEP_TIMEOUT_MS: '60000' },
+    inventory: retries,
+    payments: retries,
+  });
 });
 
 afterAll(async () => {
