@@ -21,3 +21,5 @@ export * from './nest/http.js';
 export * from './rate-limiter.js';
 export * from './nest/rethrow-rpc.filter.js';
 export * from './failpoint.js';
+export * from './outage/failure-kind.js';
+export * from './outage/dependency-breakers.js';

@@ -5,4 +5,8 @@ export interface MessagingMetrics {
   retried(source: string): void;
   deadLettered(source: string): void;
   published(destination: string): void;
+  /** A dependency's breaker opened: the consumers of the service pause. */
+  paused?(dependency: string): void;
+  /** The breaker closed after `pausedMs`: the consumers resume. */
+  resumed?(dependency: string, pausedMs: number): void;
 }

@@ -5,6 +5,8 @@ import type { ServiceMetrics } from './metrics.js';
 export interface HealthCheck {
   name: string;
   check: () => Promise<boolean> | boolean;
+  /** More about the dependency's state, shown under `details` (an open breaker: which dependency, since when). */
+  describe?: () => unknown;
 }
 
 export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
@@ -26,9 +28,11 @@ export class HealthController {
         return [c.name, ok ? 'up' : 'down'] as const;
       }),
     );
+    const details = Object.fromEntries(this.checks.flatMap((c) => (c.describe ? [[c.name, c.describe()]] : [])));
     const body = {
       status: results.every(([, s]) => s === 'up') ? 'ok' : 'unavailable',
       checks: Object.fromEntries(results),
+      ...(Object.keys(details).length > 0 ? { details } : {}),
     };
     if (body.status !== 'ok') throw new HttpException(body, HttpStatus.SERVICE_UNAVAILABLE);
     return body;

@@ -46,6 +46,9 @@ export class ServiceMetrics {
   readonly publishedTotal: Counter<'destination'>;
   readonly processingSeconds: Histogram<'source'>;
   readonly sagaOutcomesTotal: Counter<'outcome' | 'reason'>;
+  readonly consumerPausesTotal: Counter<'dependency'>;
+  readonly consumerPauseSeconds: Histogram<'dependency'>;
+  readonly breakerOpen: Gauge<'dependency'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -92,6 +95,25 @@ export class ServiceMetrics {
       name: 'saga_outcomes_total',
       help: 'Order sagas ended, by outcome (CONFIRMED, CANCELLED) and cancellation reason (none when confirmed)',
       labelNames: ['outcome', 'reason'],
+      registers,
+    });
+    this.consumerPausesTotal = new Counter({
+      name: 'consumer_pauses_total',
+      help: 'Times the consumers paused because a dependency was unavailable (a breaker opened), by dependency',
+      labelNames: ['dependency'],
+      registers,
+    });
+    this.consumerPauseSeconds = new Histogram({
+      name: 'consumer_pause_seconds',
+      help: 'How long the consumers stayed paused, from the breaker opening to its probe answering',
+      labelNames: ['dependency'],
+      buckets: [0.5, 1, 2, 5, 10, 20, 40, 80, 160],
+      registers,
+    });
+    this.breakerOpen = new Gauge({
+      name: 'dependency_breaker_open',
+      help: '1 while the breaker of a dependency is open and the consumers are paused',
+      labelNames: ['dependency'],
       registers,
     });
   }
@@ -189,6 +211,14 @@ export class ServiceMetrics {
       retried: (source: string) => this.retriedTotal.inc({ source }),
       deadLettered: (source: string) => this.deadLetteredTotal.inc({ source }),
       published: (destination: string) => this.publishedTotal.inc({ destination }),
+      paused: (dependency: string) => {
+        this.consumerPausesTotal.inc({ dependency });
+        this.breakerOpen.set({ dependency }, 1);
+      },
+      resumed: (dependency: string, pausedMs: number) => {
+        this.consumerPauseSeconds.observe({ dependency }, pausedMs / 1000);
+        this.breakerOpen.set({ dependency }, 0);
+      },
     };
   }
 }

@@ -25,6 +25,29 @@ export async function restartRabbitMq(): Promise<void> {
   await run('rabbitmqctl', ['await_startup'], { timeout: 120_000 });
 }
 
+/** The version and name of the machine's PostgreSQL cluster (Debian's `pg_lsclusters`). */
+async function postgresCluster(): Promise<[string, string]> {
+  const { stdout } = await run('pg_lsclusters', ['--no-header']);
+  const [version, cluster] = stdout.trim().split(/\s+/);
+  return [version!, cluster!];
+}
+
+/** Stops PostgreSQL (fast shutdown: every connection of every service is terminated). */
+export async function stopPostgres(): Promise<void> {
+  const [version, cluster] = await postgresCluster();
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster, 'stop', '-m', 'fast'], {
+    timeout: 120_000,
+  });
+  await waitFor('PostgreSQL to stop listening', async () => !(await portOpen(5432)), { timeoutMs: 60_000 });
+}
+
+/** Starts PostgreSQL again after `stopPostgres` and waits until it accepts connections. */
+export async function startPostgres(): Promise<void> {
+  const [version, cluster] = await postgresCluster();
+  await run('pg_ctlcluster', ['--skip-systemctl-redirect', version, cluster, 'start'], { timeout: 120_000 });
+  await waitFor('PostgreSQL to accept connections', () => portOpen(5432), { timeoutMs: 60_000 });
+}
+
 /** Restarts PostgreSQL: every connection of every service is dropped. */
 export async function restartPostgres(): Promise<void> {
   const { stdout } = await run('pg_lsclusters', ['--no-header']);

@@ -4,6 +4,7 @@ export * from './service-process.js';
 export * from './http.js';
 export * from './fixtures/child.js';
 export * from './invariants.js';
+export * from './dead-letters.js';
 export * from './fleet.js';
 export * from './brokers.js';
 export * from './isolated-world.js';

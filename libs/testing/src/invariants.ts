@@ -1,6 +1,7 @@
 import amqp from 'amqplib';
 import pg from 'pg';
 import { allQueueNames, type ServiceName } from '@am/messaging';
+import { deadLettersInQueues, formatDeadLetter } from './dead-letters.js';
 import { testEnv, type TestEnv } from './test-env.js';
 
 /** What the run did, so the checker knows what the world must look like now. */
@@ -70,16 +71,25 @@ export async function checkInvariants(ledger: Ledger, env: TestEnv = testEnv()):
   }
 
   const connection = await amqp.connect(env.adminAmqpUrl);
+  let unexpectedDeadLetters = false;
   try {
     const channel = await connection.createChannel();
     for (const queue of allQueueNames()) {
       const { messageCount } = await channel.checkQueue(queue);
       const allowed = queue.endsWith('-dlq') && (ledger.intendedDeadLetters ?? []).includes(queue);
-      if (messageCount > 0 && !allowed && !isFanoutOnly(queue))
+      if (messageCount > 0 && !allowed && !isFanoutOnly(queue)) {
         problems.push(`queue ${queue} holds ${messageCount} messages`);
+        if (queue.endsWith('-dlq')) unexpectedDeadLetters = true;
+      }
     }
   } finally {
     await connection.close();
+  }
+  // A failure explains itself: each dead letter's type, reason and retry count.
+  if (unexpectedDeadLetters) {
+    const intended = new Set(ledger.intendedDeadLetters ?? []);
+    for (const letter of await deadLettersInQueues(env))
+      if (!intended.has(letter.where)) problems.push(`dead letter in ${formatDeadLetter(letter)}`);
   }
 
   const confirmed = await query<{ user_id: string; total: string; items: { sku: string; quantity: number }[] }>(

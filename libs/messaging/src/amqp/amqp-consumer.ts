@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
-import { InvalidMessageError } from '../errors.js';
+import { DependencyBreakers } from '../outage/dependency-breakers.js';
+import type { FailureKind } from '../outage/failure-kind.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
 import { DEFAULT_EXCHANGE, deadLetterQueue, retryQueue } from '../topology.js';
 import type { AmqpClient, ChannelUser } from './amqp-client.js';
 import type { AmqpSubscription } from './amqp-subscription.js';
 
-/** Does the work for one delivery. Throwing `InvalidMessageError` dead-letters at once; any other error retries. */
+/**
+ * Does the work for one delivery. Throwing `InvalidMessageError` (or a permanent database error) dead-letters at
+ * once; an error that means a dependency is down pauses the consumer and gives the message back; any other error
+ * retries.
+ */
 export type AmqpDeliveryHandler = (message: ConsumeMessage) => Promise<void>;
 
 /** Headers the retry and dead-letter path writes. `x-retry-count` is ours, not the broker's `x-death`. */
@@ -39,20 +44,40 @@ export function describeFailure(error: unknown): { name: string; message: string
  * - failure: republish to the next delayed retry queue with `x-retry-count` + 1, then ack;
  *   after the last retry, or at once for an invalid message, republish to `<queue>-dlq` with the reason;
  * - a failure to republish puts the message back on its queue (nack with requeue): nothing is lost, and a
- *   consumer that cannot reach the broker never pushes a healthy message towards the dead letter queue.
+ *   consumer that cannot reach the broker never pushes a healthy message towards the dead letter queue;
+ * - an outage (the database or a broker unavailable, see `classifyFailure`) is not the message's fault: the
+ *   dependency's breaker opens, the consumer cancels its subscription, gives back what it holds (nack with
+ *   requeue, no retry counted) and subscribes again when the breaker closes.
  */
 export class AmqpConsumer implements ChannelUser {
   private readonly logger: MessagingLogger;
   private channel?: Channel;
+  /** The broker's tag of the current subscription; unset while paused or disconnected. */
+  private consumerTag?: string;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly breakers: DependencyBreakers;
+  private readonly unsubscribe: () => void;
+  private stopped = false;
 
   constructor(
     private readonly client: AmqpClient,
     readonly subscription: AmqpSubscription,
     private readonly handle: AmqpDeliveryHandler,
-    private readonly options: { logger?: MessagingLogger; metrics?: MessagingMetrics } = {},
+    private readonly options: {
+      logger?: MessagingLogger;
+      metrics?: MessagingMetrics;
+      /** The service's breakers; a consumer without them gets its own (no probes: it retries after a backoff). */
+      breakers?: DependencyBreakers;
+    } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
+    this.breakers = options.breakers ?? new DependencyBreakers({ logger: this.logger, metrics: options.metrics });
+    this.unsubscribe = this.breakers.onChange((open) => (open ? this.pause() : void this.resume()));
+  }
+
+  /** True while subscribed (not paused by an open breaker, not disconnected). */
+  get isConsuming(): boolean {
+    return this.consumerTag !== undefined;
   }
 
   async start(model: ChannelModel): Promise<void> {
@@ -60,8 +85,21 @@ export class AmqpConsumer implements ChannelUser {
     channel.on('error', (error: Error) =>
       this.logger.warn({ queue: this.subscription.queue, err: error.message }, 'amqp: consumer channel error'),
     );
+    channel.on('close', () => {
+      if (this.channel === channel) {
+        this.channel = undefined;
+        this.consumerTag = undefined;
+      }
+    });
     await channel.prefetch(this.subscription.prefetch);
-    await channel.consume(
+    this.channel = channel;
+    this.consumerTag = undefined;
+    // Paused by an open breaker: the subscription starts when it closes.
+    if (!this.breakers.anyOpen) await this.subscribe(channel);
+  }
+
+  private async subscribe(channel: Channel): Promise<void> {
+    const { consumerTag } = await channel.consume(
       this.subscription.queue,
       (message) => {
         if (!message) return;
@@ -71,11 +109,34 @@ export class AmqpConsumer implements ChannelUser {
       },
       { noAck: this.subscription.autoAck === true },
     );
-    this.channel = channel;
+    this.consumerTag = consumerTag;
+  }
+
+  /** Cancels the subscription: the broker sends nothing more; messages held now are given back as they finish. */
+  private pause(): void {
+    const { channel, consumerTag } = this;
+    if (!channel || !consumerTag) return;
+    this.consumerTag = undefined;
+    channel.cancel(consumerTag).catch(() => undefined);
+    this.logger.warn({ queue: this.subscription.queue }, 'amqp: consumer paused (a dependency is unavailable)');
+  }
+
+  private async resume(): Promise<void> {
+    const channel = this.channel;
+    if (this.stopped || !channel || this.consumerTag || this.breakers.anyOpen) return;
+    try {
+      await this.subscribe(channel);
+      this.logger.info({ queue: this.subscription.queue }, 'amqp: consumer resumed');
+    } catch (error) {
+      // The channel went away meanwhile: the next connection's start() subscribes.
+      this.logger.warn({ queue: this.subscription.queue, err: (error as Error).message }, 'amqp: resume failed');
+    }
   }
 
   /** Stops taking new messages and waits for those in flight. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe();
     await this.channel?.close().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
   }
@@ -110,6 +171,11 @@ export class AmqpConsumer implements ChannelUser {
   private async deliverTraced(channel: Channel, message: ConsumeMessage): Promise<void> {
     const { queue } = this.subscription;
     const started = performance.now();
+    if (this.breakers.anyOpen && !this.subscription.autoAck) {
+      // Delivered before the cancel took effect: give it back untouched, it is not this message's turn yet.
+      safely(() => channel.nack(message, false, true));
+      return;
+    }
     if (this.subscription.delivery === 'at-most-once') {
       // Pattern: at-most-once. The ack goes first; if the work below crashes, the message is gone.
       if (!this.subscription.autoAck) safely(() => channel.ack(message));
@@ -133,16 +199,27 @@ export class AmqpConsumer implements ChannelUser {
     } catch (error) {
       this.options.metrics?.failed(queue);
       recordSpanFailure(error);
-      await this.fail(channel, message, error);
+      const kind = this.breakers.classify(error);
+      if (kind.kind === 'outage') {
+        // Not the message's fault: pause (listeners cancel the subscription synchronously), then give it back.
+        this.breakers.trip(kind.dependency, kind.reason);
+        this.logger.warn(
+          { queue, dependency: kind.dependency, reason: kind.reason },
+          'amqp: dependency unavailable; message given back, no retry counted',
+        );
+        safely(() => channel.nack(message, false, true));
+        return;
+      }
+      await this.fail(channel, message, error, kind);
     }
   }
 
-  private async fail(channel: Channel, message: ConsumeMessage, error: unknown): Promise<void> {
+  private async fail(channel: Channel, message: ConsumeMessage, error: unknown, kind: FailureKind): Promise<void> {
     const { queue, retryDelaysMs } = this.subscription;
     const headers = { ...(message.properties.headers ?? {}) } as Record<string, unknown>;
     const retries = Number(headers[RetryHeaders.retryCount] ?? 0) || 0;
     const now = new Date().toISOString();
-    const permanent = error instanceof InvalidMessageError;
+    const permanent = kind.kind === 'permanent';
     const failure = describeFailure(error);
     const reason = `${failure.name}: ${failure.message}`.slice(0, MAX_REASON_LENGTH);
     headers[RetryHeaders.error] = reason;

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PlaceOrder } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
 import { InvalidMessageError, UnroutableMessageError } from '../errors.js';
+import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import { DEFAULT_EXCHANGE, Exchanges, Queues, deadLetterQueue, retryQueue } from '../topology.js';
 import { AmqpClient } from './amqp-client.js';
 import { AmqpConsumer, RetryHeaders } from './amqp-consumer.js';
@@ -175,5 +176,94 @@ describe('RabbitMQ consuming', () => {
     );
     await consumer.stop();
     expect(peak).toBe(5);
+  });
+
+  it('pauses while the database is down: no retry counted, nothing dead-lettered, everything handled after', async () => {
+    // The "database" is a flag; the handler fails the way `pg` does when the server is shutting down.
+    let databaseUp = false;
+    const attempts = new Map<string, number[]>();
+    const handled = new Set<string>();
+    const breakers = new DependencyBreakers({
+      probes: { postgres: () => databaseUp },
+      initialProbeDelayMs: 50,
+      maxProbeDelayMs: 200,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const consumer = new AmqpConsumer(
+      client,
+      defineSubscription({ queue, prefetch: 5, retryDelaysMs: [50, 50, 50] }),
+      async (m) => {
+        const id = m.properties.messageId as string;
+        const counts = attempts.get(id) ?? [];
+        counts.push(Number(m.properties.headers?.[RetryHeaders.retryCount] ?? 0));
+        attempts.set(id, counts);
+        if (!databaseUp) {
+          throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+        }
+        handled.add(id);
+      },
+      { breakers },
+    );
+    await client.addChannelUser(consumer);
+    const messages = Array.from({ length: 20 }, task);
+    await Promise.all(messages.map((m) => client.publish(DEFAULT_EXCHANGE, queue, m)));
+
+    // The first failure opens the breaker: the consumer cancels its subscription and gives back what it holds.
+    await waitFor('the breaker to open and the consumer to pause', () => breakers.anyOpen && !consumer.isConsuming);
+    await waitFor('the queue to hold every message again, with no consumer', async () => {
+      const q = await inspect.checkQueue(queue);
+      return q.messageCount === messages.length && q.consumerCount === 0;
+    });
+    // Far longer than the whole retry budget (150 ms): still nothing moved towards the dead letter queue.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const attemptsDuringOutage = [...attempts.values()].reduce((n, a) => n + a.length, 0);
+    expect(attemptsDuringOutage).toBeLessThanOrEqual(5);
+    for (const name of [deadLetterQueue(queue), retryQueue(queue, 1), retryQueue(queue, 2), retryQueue(queue, 3)])
+      expect(await inspect.checkQueue(name), name).toMatchObject({ messageCount: 0 });
+
+    databaseUp = true;
+    await waitFor('every message handled after the database returned', () => handled.size === messages.length);
+    await consumer.stop();
+    expect(consumer.isConsuming).toBe(false);
+    for (const counts of attempts.values())
+      expect(
+        counts.every((c) => c === 0),
+        'no retry was counted',
+      ).toBe(true);
+    expect(await inspect.checkQueue(queue)).toMatchObject({ messageCount: 0 });
+    expect(await inspect.checkQueue(deadLetterQueue(queue))).toMatchObject({ messageCount: 0 });
+  });
+
+  it('still dead-letters a poison message at once after an outage, with the reason', async () => {
+    let databaseUp = false;
+    const breakers = new DependencyBreakers({
+      probes: { postgres: () => databaseUp },
+      initialProbeDelayMs: 50,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const poison = task();
+    const consumer = new AmqpConsumer(
+      client,
+      defineSubscription({ queue, prefetch: 5, retryDelaysMs: [50, 50, 50] }),
+      async (m) => {
+        if (!databaseUp) throw new Error('Connection terminated unexpectedly');
+        if (m.properties.messageId === poison.messageId) throw new InvalidMessageError('data.total: expected number');
+      },
+      { breakers },
+    );
+    await client.addChannelUser(consumer);
+    await client.publish(DEFAULT_EXCHANGE, queue, poison);
+    await waitFor('the consumer to pause', () => breakers.anyOpen && !consumer.isConsuming);
+    expect(await drain(deadLetterQueue(queue))).toHaveLength(0);
+    databaseUp = true;
+    const [dead] = await waitFor('the dead letter', async () => {
+      const got = await drain(deadLetterQueue(queue));
+      return got.length > 0 ? got : undefined;
+    });
+    await consumer.stop();
+    expect(dead!.properties.headers).toMatchObject({
+      [RetryHeaders.retryCount]: 0,
+      [RetryHeaders.error]: 'InvalidMessageError: data.total: expected number',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
 import { describeFailure } from '../amqp/amqp-consumer.js';
-import { InvalidMessageError } from '../errors.js';
+import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
 import { KafkaHeaders, readHeaders, type KafkaClient } from './kafka-client.js';
@@ -15,19 +15,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * A consumer group member. Each record is handled, retried in place a bounded number of times, and then
  * sent to the dead letter topic with the error in its headers, so one poison record never blocks its
  * partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).
+ * An outage (the database or a broker unavailable) is not the record's fault: the dependency's breaker opens and
+ * the partition waits, heartbeating so the group keeps it, until the breaker closes; then the same record is
+ * tried again, without counting an attempt.
  */
 export class KafkaGroupConsumer {
   private consumer?: Consumer;
   private readonly logger: MessagingLogger;
   private running = false;
+  private readonly breakers: DependencyBreakers;
 
   constructor(
     private readonly client: KafkaClient,
     readonly subscription: KafkaSubscription,
     private readonly handle: KafkaRecordHandler,
-    private readonly options: { logger?: MessagingLogger; metrics?: MessagingMetrics } = {},
+    private readonly options: {
+      logger?: MessagingLogger;
+      metrics?: MessagingMetrics;
+      /** The service's breakers; a consumer without them gets its own (no probes: it retries after a backoff). */
+      breakers?: DependencyBreakers;
+    } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
+    this.breakers = options.breakers ?? new DependencyBreakers({ logger: this.logger, metrics: options.metrics });
   }
 
   get isRunning(): boolean {
@@ -47,19 +57,19 @@ export class KafkaGroupConsumer {
       topic: this.client.name(this.subscription.topic),
       fromBeginning: this.subscription.fromBeginning,
     });
+    this.running = true;
+    this.consumer = consumer;
     await consumer.run({
       autoCommit: true,
-      eachMessage: async ({ message, partition }) => this.process(message, partition),
+      eachMessage: async (payload) => this.process(payload.message, payload.partition, () => payload.heartbeat()),
     });
-    this.consumer = consumer;
-    this.running = true;
   }
 
   /**
    * Handles one record inside its log context (correlation and message id on every line) and a consumer span
    * that continues the trace of the record's `traceparent` header.
    */
-  private process(message: KafkaMessage, partition: number): Promise<void> {
+  private process(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
     const correlationId = headers[KafkaHeaders.correlationId];
@@ -80,16 +90,17 @@ export class KafkaGroupConsumer {
           ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
           ...(type ? { 'app.message.type': type } : {}),
         },
-        () => this.processTraced(message, partition),
+        () => this.processTraced(message, partition, heartbeat),
       ),
     );
   }
 
-  private async processTraced(message: KafkaMessage, partition: number): Promise<void> {
+  private async processTraced(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
     const { topic, retryDelaysMs } = this.subscription;
     const started = performance.now();
     let attempt = 0;
     for (;;) {
+      await this.waitWhilePaused(heartbeat);
       try {
         await this.handle(message, partition);
         this.options.metrics?.consumed(topic, performance.now() - started);
@@ -98,8 +109,17 @@ export class KafkaGroupConsumer {
         const err: Error = error instanceof Error ? error : new Error(describeFailure(error).message);
         this.options.metrics?.failed(topic);
         recordSpanFailure(err);
+        const kind = this.breakers.classify(err);
+        if (kind.kind === 'outage') {
+          this.breakers.trip(kind.dependency, kind.reason);
+          this.logger.warn(
+            { topic, partition, offset: message.offset, dependency: kind.dependency, reason: kind.reason },
+            'kafka: dependency unavailable; the partition waits, no attempt counted',
+          );
+          continue;
+        }
         const delay = retryDelaysMs[attempt];
-        if (err instanceof InvalidMessageError || delay === undefined) {
+        if (kind.kind === 'permanent' || delay === undefined) {
           await this.deadLetter(message, partition, err, attempt + 1);
           return;
         }
@@ -133,6 +153,24 @@ export class KafkaGroupConsumer {
       { topic, partition, offset: message.offset, messageId: headers[KafkaHeaders.messageId], reason: error.message },
       'kafka: record dead-lettered',
     );
+  }
+
+  /**
+   * Waits while any breaker of the service is open. Heartbeats keep the partition assigned to this member; a
+   * heartbeat refused because the group rebalances ends the wait with that error, and kafkajs hands the record
+   * to whoever owns the partition next (the offset was not committed: nothing is lost).
+   */
+  private async waitWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
+    while (this.breakers.anyOpen) {
+      if (!this.running) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
+      await Promise.race([this.breakers.whenAllClosed(), sleep(1_000)]);
+      try {
+        await heartbeat();
+      } catch (error) {
+        const kind = this.breakers.classify(error);
+        if (kind.kind !== 'outage') throw error;
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCreated } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
 import { InvalidMessageError } from '../errors.js';
+import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import { Topics } from '../topology.js';
 import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka-client.js';
 import { KafkaGroupConsumer } from './kafka-consumer.js';
@@ -128,4 +129,47 @@ describe('Kafka', () => {
     });
     expect(JSON.parse(letter.value!.toString())).toEqual(poison);
   });
+
+  it('waits out a database outage longer than the session timeout: nothing dead-lettered, every record handled', async () => {
+    const records = Array.from({ length: 10 }, orderCreated);
+    await client.send(records.map((r, i) => recordFor(Topics.orderEvents, `outage-${i % 3}`, r)));
+    let databaseUp = false;
+    let failedAttempts = 0;
+    const handled = new Set<string>();
+    const breakers = new DependencyBreakers({
+      probes: { postgres: () => databaseUp },
+      initialProbeDelayMs: 100,
+      maxProbeDelayMs: 500,
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
+    const ours = new Set(records.map((r) => r.messageId));
+    const consumer = new KafkaGroupConsumer(
+      client,
+      // Without the breaker, three quick attempts would send each record to the dead letter topic.
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}`, retryDelaysMs: [10, 10] }),
+      async (message) => {
+        const id = readHeaders(message.headers)[KafkaHeaders.messageId]!;
+        if (!ours.has(id)) return;
+        if (!databaseUp) {
+          failedAttempts += 1;
+          throw Object.assign(new Error('the database system is shutting down'), { code: '57P03' });
+        }
+        handled.add(id);
+      },
+      { breakers },
+    );
+    await consumer.start();
+    await waitFor('the breaker to open', () => breakers.anyOpen, { timeoutMs: 30_000 });
+    // Longer than the group's session timeout (10 s): heartbeats keep the partition with this member.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    expect(handled.size).toBe(0);
+    // One failed attempt per partition at most (30 without the breaker: 10 records × 3 attempts).
+    expect(failedAttempts, 'the waiting partitions do not hammer the database').toBeLessThanOrEqual(3);
+    databaseUp = true;
+    // A dead-lettered record is skipped, never handled: every record handled means none was dead-lettered.
+    await waitFor('every record handled after the outage', () => handled.size === records.length, {
+      timeoutMs: 30_000,
+    });
+    await consumer.stop();
+  }, 60_000);
 });

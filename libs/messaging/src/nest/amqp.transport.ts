@@ -9,6 +9,7 @@ import { handleMessage, type EnvelopeHandler } from '../handle-message.js';
 import type { MessagingLogger } from '../logger.js';
 import { RateLimiter } from '../rate-limiter.js';
 import type { MessagingMetrics } from '../metrics.js';
+import type { DependencyBreakers } from '../outage/dependency-breakers.js';
 
 export interface AmqpTransportOptions {
   client: AmqpClient;
@@ -16,6 +17,8 @@ export interface AmqpTransportOptions {
   subscriptions: { subscription: AmqpSubscription; catalog: MessageCatalog }[];
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
+  /** The service's breakers, shared by all its consumers. */
+  breakers?: DependencyBreakers;
 }
 
 /** Looks up the Nest handler of a message type and turns whatever it returns into one awaited promise. */
@@ -62,7 +65,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
               delivery.content,
             );
           },
-          { logger: this.options.logger, metrics: this.options.metrics },
+          { logger: this.options.logger, metrics: this.options.metrics, breakers: this.options.breakers },
         );
         await this.options.client.addChannelUser(consumer);
         this.consumers.push(consumer);

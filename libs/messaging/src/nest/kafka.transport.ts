@@ -7,6 +7,7 @@ import { KafkaGroupConsumer } from '../kafka/kafka-consumer.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import type { MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
+import type { DependencyBreakers } from '../outage/dependency-breakers.js';
 import { InvalidMessageError } from '../errors.js';
 import { nestHandlerLookup } from './amqp.transport.js';
 
@@ -16,6 +17,8 @@ export interface KafkaTransportOptions {
   subscriptions: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
+  /** The service's breakers, shared by all its consumers. */
+  breakers?: DependencyBreakers;
 }
 
 /**
@@ -48,7 +51,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
               record.value,
             );
           },
-          { logger: this.options.logger, metrics: this.options.metrics },
+          { logger: this.options.logger, metrics: this.options.metrics, breakers: this.options.breakers },
         );
         await consumer.start();
         this.consumers.push(consumer);

@@ -18,6 +18,8 @@ import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
 import { KafkaClient } from '../kafka/kafka-client.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { DependencyBreakers, tcpProbe } from '../outage/dependency-breakers.js';
+import { portOf } from '../outage/failure-kind.js';
 import { AmqpTransport } from './amqp.transport.js';
 import { KafkaTransport } from './kafka.transport.js';
 import { RethrowRpcErrorsFilter } from './rethrow-rpc.filter.js';
@@ -90,6 +92,23 @@ export async function runService(
   });
   await relay.start();
 
+  // Pattern: circuit breaker per dependency, shared by every consumer of the service (docs/delivery-guarantees.md).
+  const [kafkaHost, kafkaPort] = splitHostPort(config.kafkaBrokers[0] ?? '127.0.0.1:9092', 9092);
+  const breakers = new DependencyBreakers({
+    probes: {
+      postgres: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1,
+      rabbitmq: () => amqp.isConnected && !amqp.isBlocked,
+      kafka: tcpProbe(kafkaHost, kafkaPort),
+    },
+    endpoints: [
+      { dependency: 'postgres', port: portOf(config.databaseUrl, 5432) },
+      { dependency: 'rabbitmq', port: portOf(config.rabbitmqUrl, 5672) },
+      ...config.kafkaBrokers.map((b) => ({ dependency: 'kafka' as const, port: splitHostPort(b, 9092)[1] })),
+    ],
+    logger,
+    metrics: messagingMetrics,
+  });
+
   const withRetry = <S extends { retryDelaysMs: readonly number[] }>(s: S): S =>
     config.retryDelaysMs ? { ...s, retryDelaysMs: config.retryDelaysMs } : s;
   const kafkaTransport = new KafkaTransport({
@@ -97,6 +116,7 @@ export async function runService(
     dataSource,
     logger,
     metrics: messagingMetrics,
+    breakers,
     subscriptions: (definition.kafka ?? []).map((k) => ({ ...k, subscription: withRetry(k.subscription) })),
   });
 
@@ -104,6 +124,8 @@ export async function runService(
     { name: 'postgres', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
     { name: 'rabbitmq', check: () => amqp.isConnected },
     { name: 'kafka', check: () => kafka.isProducerConnected && kafkaTransport.isRunning },
+    // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when.
+    { name: 'consumers', check: () => !breakers.anyOpen, describe: () => ({ paused: breakers.status() }) },
   ];
   metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
   const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
@@ -119,8 +141,9 @@ export async function runService(
       { provide: KafkaClient, useValue: kafka },
       { provide: ServiceMetrics, useValue: metrics },
       { provide: DataSource, useValue: dataSource },
+      { provide: DependencyBreakers, useValue: breakers },
     ],
-    exports: [SERVICE_CONFIG, AmqpClient, KafkaClient, ServiceMetrics, DataSource],
+    exports: [SERVICE_CONFIG, AmqpClient, KafkaClient, ServiceMetrics, DataSource, DependencyBreakers],
   })
   class RuntimeModule {}
 
@@ -144,6 +167,7 @@ export async function runService(
         dataSource,
         logger,
         metrics: messagingMetrics,
+        breakers,
         subscriptions: (definition.amqp ?? []).map((a) => ({ ...a, subscription: withRetry(a.subscription) })),
       }),
     },
@@ -158,6 +182,7 @@ export async function runService(
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      breakers.stop();
       await app.close();
       await relay.stop();
       await amqp.close();
@@ -166,6 +191,13 @@ export async function runService(
       await tracing.flush().catch(() => undefined);
     })());
   return { config, url, close };
+}
+
+/** `host:port` of a broker address, with the default port when it has none. */
+function splitHostPort(address: string, defaultPort: number): [string, number] {
+  const at = address.lastIndexOf(':');
+  if (at < 0) return [address, defaultPort];
+  return [address.slice(0, at), Number(address.slice(at + 1)) || defaultPort];
 }
 
 /** Runs a service as the process's main program: stops cleanly on SIGTERM/SIGINT, exits non-zero on a failed start. */

@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { AmqpClient, AmqpConsumer } from '@am/messaging';
+import { AmqpClient, AmqpConsumer, DependencyBreakers } from '@am/messaging';
 import { ServiceMetrics, createLogger } from '@am/observability';
 import { deadLetterQueueSubscriptions } from './dead-letter-queues.subscription.js';
 import { StoreDeadLetterHandler } from './store-dead-letter.handler.js';
@@ -8,7 +8,8 @@ import { StoreDeadLetterHandler } from './store-dead-letter.handler.js';
  * Consumes every dead letter queue of the topology with the library's raw consumer (manual ack after the
  * handler resolves, bounded prefetch), not through the Nest transport: that transport validates envelopes,
  * and a dead letter must be stored whatever its bytes are. The client restarts these consumers after every
- * reconnection.
+ * reconnection. They share the service's breakers: while the database is down, dead letters wait in their
+ * queues instead of cycling through the store's requeue loop.
  */
 @Injectable()
 export class DeadLetterQueuesConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -18,6 +19,7 @@ export class DeadLetterQueuesConsumer implements OnApplicationBootstrap, OnAppli
     private readonly amqp: AmqpClient,
     private readonly store: StoreDeadLetterHandler,
     private readonly metrics: ServiceMetrics,
+    private readonly breakers: DependencyBreakers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -28,7 +30,7 @@ export class DeadLetterQueuesConsumer implements OnApplicationBootstrap, OnAppli
         this.amqp,
         subscription,
         (delivery) => this.store.handle(subscription.queue, delivery),
-        { logger, metrics },
+        { logger, metrics, breakers: this.breakers },
       );
       await this.amqp.addChannelUser(consumer);
       this.consumers.push(consumer);
