@@ -29,7 +29,7 @@ describe('the first slice through both brokers', () => {
     for (const service of Object.values(services)) {
       const health = await http<{ status: string; checks: Record<string, string> }>('GET', `${service.url}/health`);
       expect(health.status, service.service).toBe(200);
-      expect(health.body.checks).toEqual({ postgres: 'up', rabbitmq: 'up', kafka: 'up' });
+      expect(health.body.checks).toEqual({ postgres: 'up', rabbitmq: 'up', kafka: 'up', consumers: 'up' });
       const metrics = await fetch(`${service.url}/metrics`);
       expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
       expect(await metrics.text()).toContain(`process_cpu_user_seconds_total{service="${service.service}"}`);
