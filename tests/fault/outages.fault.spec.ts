@@ -108,6 +108,14 @@ describe('an outage is not a poison message', () => {
     await stopPostgres();
     const stoppedAt = performance.now();
 
+    // HTTP tells the outage apart too: a request that needs the database answers 503 with Retry-After, not 500.
+    const during = await http('POST', `${urls.orders}/orders`, {
+      userId: userIds[0],
+      items: [{ sku: skuIds[0], quantity: 1, unitPrice: 1_000 }],
+    });
+    expect(during.status).toBe(503);
+    expect(during.headers.get('retry-after')).toBe('5');
+
     // While the database is down, a message for every consuming service arrives:
     // - orders: `order.place` tasks on `order-processing` (as POST /orders sends them);
     const directOrders = Array.from({ length: 10 }, (_, i) => {

@@ -159,7 +159,7 @@ export async function runService(
   // After the body parser: the request's span and log context then cover the route handler.
   app.use(httpObservability());
   // Registered before the transports connect: they inherit it, and handler errors reach them unchanged.
-  app.useGlobalFilters(new RethrowRpcErrorsFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(new RethrowRpcErrorsFilter(app.getHttpAdapter(), (error) => breakers.classify(error)));
   app.connectMicroservice(
     {
       strategy: new AmqpTransport({
