@@ -41,15 +41,17 @@ function runOnce(n) {
     const started = performance.now();
     const child = spawn('npx', ['vitest', 'run', '--project', 'fault', '--passWithNoTests'], {
       cwd: root,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     const keep = (chunk) => {
       log.write(chunk);
-      output += chunk.toString();
+      // eslint-disable-next-line no-control-regex
+      const text = chunk.toString().replace(/\u001b\[[0-9;]*m/g, '');
+      output += text;
       // Progress: one dot per finished test file.
-      for (const line of chunk.toString().split('\n')) if (/^\s*[✓✗×]\s+fault\s/.test(line)) process.stdout.write('.');
+      for (const line of text.split('\n')) if (/^\s*[✓✗×]\s+(\|?fault\|?)\s/.test(line)) process.stdout.write('.');
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
