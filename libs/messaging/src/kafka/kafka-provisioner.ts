@@ -1,4 +1,4 @@
-import { ConfigResourceTypes } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import type { KafkaClient } from './kafka-client.js';
 import { topics } from '../topology.js';
 
@@ -28,7 +28,7 @@ export async function provisionKafka(client: KafkaClient): Promise<string[]> {
       await admin.alterConfigs({
         validateOnly: false,
         resources: present.map((t) => ({
-          type: ConfigResourceTypes.TOPIC,
+          type: kafkajs.ConfigResourceTypes.TOPIC,
           name: client.name(t.name),
           configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
         })),

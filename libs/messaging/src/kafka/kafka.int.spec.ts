@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigResourceTypes, type KafkaMessage } from 'kafkajs';
+import kafkajs, { type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCreated } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
@@ -179,7 +179,7 @@ describe('Kafka', () => {
     const described = await admin.describeConfigs({
       includeSynonyms: false,
       resources: [Topics.orderEvents, Topics.orderEventsDeadLetters].map((t) => ({
-        type: ConfigResourceTypes.TOPIC,
+        type: kafkajs.ConfigResourceTypes.TOPIC,
         name: client.name(t),
         configNames: ['max.message.bytes'],
       })),
