@@ -3,6 +3,7 @@ import type { Envelope, MessageCatalog } from '@am/contracts';
 import { withLogContext } from '@am/observability';
 import { addToOutbox, claimMessage } from '@am/persistence';
 import { InvalidMessageError } from './errors.js';
+import type { MessagingLogger } from './logger.js';
 import { MessageContext } from './message-context.js';
 
 export type EnvelopeHandler = (message: Envelope, context: MessageContext) => Promise<unknown>;
@@ -13,6 +14,8 @@ export interface HandleMessageOptions {
   consumer: string;
   catalog: MessageCatalog;
   findHandler: (type: string) => EnvelopeHandler | undefined;
+  /** Where a duplicate delivery is noted (at debug level, with its message id). */
+  logger?: MessagingLogger;
 }
 
 /**
@@ -30,7 +33,13 @@ export async function handleMessage(options: HandleMessageOptions, body: Buffer)
   const ids = { correlationId: message.correlationId, messageId: message.messageId, messageType: message.type };
   return withLogContext(ids, () =>
     options.dataSource.transaction(async (manager) => {
-      if (!(await claimMessage(manager, options.consumer, message.messageId))) return false;
+      if (!(await claimMessage(manager, options.consumer, message.messageId))) {
+        options.logger?.debug?.(
+          { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
+          'duplicate delivery: already handled, skipped (inbox)',
+        );
+        return false;
+      }
       const context = new MessageContext(manager, message, options.consumer);
       await handler(message, context);
       await addToOutbox(manager, context.outgoing);

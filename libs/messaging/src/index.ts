@@ -18,6 +18,7 @@ export * from './nest/kafka.transport.js';
 export * from './nest/service-config.js';
 export * from './nest/run-service.js';
 export * from './nest/http.js';
+export * from './nest/storable-input.js';
 export * from './rate-limiter.js';
 export * from './nest/rethrow-rpc.filter.js';
 export * from './failpoint.js';

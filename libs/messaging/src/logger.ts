@@ -3,6 +3,8 @@ export interface MessagingLogger {
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** Optional: loggers without a debug level simply do not get these lines. */
+  debug?(obj: object, msg?: string): void;
 }
 
 /** Writes one JSON line per record to stdout/stderr; used when no logger is given. */

@@ -67,7 +67,17 @@ export const ORDER_PROCESSING_MAX_LENGTH = 50_000;
 export interface TopicSpec {
   name: string;
   partitions: number;
+  /** The topic's `max.message.bytes`, set on purpose rather than left to the broker's default. */
+  maxMessageBytes: number;
 }
+
+/**
+ * The largest record batch a topic of the topology takes: 1 MiB, the broker's default, written down. A dead
+ * letter topic takes 64 KiB more, so a record that fitted its topic still fits there with the headers that
+ * dead-lettering adds (error, origin, consumer group); a body that would not fit is replaced by a reference.
+ */
+export const MAX_MESSAGE_BYTES = 1_048_576;
+export const DEAD_LETTER_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES + 65_536;
 
 export const exchanges: ExchangeSpec[] = [
   { name: Exchanges.userEvents, type: 'fanout', publishers: ['orders'] },
@@ -127,10 +137,10 @@ export const queues: QueueSpec[] = [
 ];
 
 export const topics: TopicSpec[] = [
-  { name: Topics.orderEvents, partitions: 3 },
-  { name: Topics.orderEventsDeadLetters, partitions: 1 },
-  { name: Topics.accountEvents, partitions: 3 },
-  { name: Topics.orderMetrics, partitions: 1 },
+  { name: Topics.orderEvents, partitions: 3, maxMessageBytes: MAX_MESSAGE_BYTES },
+  { name: Topics.orderEventsDeadLetters, partitions: 1, maxMessageBytes: DEAD_LETTER_MAX_MESSAGE_BYTES },
+  { name: Topics.accountEvents, partitions: 3, maxMessageBytes: MAX_MESSAGE_BYTES },
+  { name: Topics.orderMetrics, partitions: 1, maxMessageBytes: MAX_MESSAGE_BYTES },
 ];
 
 /** The queue that holds messages of `queue` that failed for good. */

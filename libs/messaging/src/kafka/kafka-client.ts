@@ -38,6 +38,9 @@ export const KafkaHeaders = {
   originalPartition: 'x-original-partition',
   originalOffset: 'x-original-offset',
   attempts: 'x-attempts',
+  consumerGroup: 'x-consumer-group',
+  /** Set on a dead letter whose body was too large to copy: the original's size in bytes. */
+  bodyOmitted: 'x-body-omitted',
 } as const;
 
 export interface KafkaRecord {
@@ -166,9 +169,14 @@ export class KafkaClient {
     });
   }
 
-  consumer(groupId: string): Consumer {
+  /**
+   * A consumer in group `groupId` (unprefixed). With `restartOnCrash: false` kafkajs never restarts it after a
+   * crash: the caller does (the project's group consumer, which also reports the crash on `/health`).
+   */
+  consumer(groupId: string, options: { restartOnCrash?: boolean } = {}): Consumer {
     return this.kafka.consumer({
       groupId: this.name(groupId),
+      ...(options.restartOnCrash === false ? { retry: { retries: 5, restartOnFailure: async () => false } } : {}),
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 10_000,

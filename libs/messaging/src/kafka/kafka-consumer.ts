@@ -1,7 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
 import { describeFailure } from '../amqp/amqp-consumer.js';
+import { failpoint } from '../failpoint.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
+import { DEAD_LETTER_MAX_MESSAGE_BYTES } from '../topology.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
 import { KafkaHeaders, readHeaders, type KafkaClient } from './kafka-client.js';
@@ -22,7 +25,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class KafkaGroupConsumer {
   private consumer?: Consumer;
   private readonly logger: MessagingLogger;
+  /** True while consuming; false after a crash until the consumer has joined its group again. */
   private running = false;
+  /** Set by `stop()`: the consumer is not restarted any more. */
+  private stopped = false;
   private readonly breakers: DependencyBreakers;
 
   constructor(
@@ -45,13 +51,27 @@ export class KafkaGroupConsumer {
   }
 
   async start(): Promise<void> {
-    const consumer = this.client.consumer(this.subscription.groupId);
-    consumer.on(consumer.events.CRASH, (event) =>
-      this.logger.warn(
-        { topic: this.subscription.topic, err: String(event.payload.error) },
-        'kafka: consumer crashed, restarting',
-      ),
-    );
+    this.stopped = false;
+    await this.connectAndRun();
+  }
+
+  /**
+   * A consumer never dies silently: a crash makes `isRunning` false (the service's `/health` goes red) until the
+   * consumer has joined its group again, whether kafkajs restarts it or, when kafkajs gives up, this class does.
+   */
+  private async connectAndRun(): Promise<void> {
+    // kafkajs would restart some crashes itself and give up on others; this class restarts every one.
+    const consumer = this.client.consumer(this.subscription.groupId, { restartOnCrash: false });
+    const { topic, groupId } = this.subscription;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (this.consumer === consumer && !this.stopped) this.running = true;
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (this.consumer !== consumer) return;
+      this.running = false;
+      this.logger.error({ topic, groupId, err: String(event.payload.error) }, 'kafka: consumer crashed; restarting it');
+      void this.restartAfterCrash(consumer);
+    });
     await consumer.connect();
     await consumer.subscribe({
       topic: this.client.name(this.subscription.topic),
@@ -65,11 +85,31 @@ export class KafkaGroupConsumer {
     });
   }
 
+  private async restartAfterCrash(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => undefined);
+    let delay = 1_000;
+    while (!this.stopped) {
+      await sleep(delay);
+      if (this.stopped) return;
+      try {
+        await this.connectAndRun();
+        return;
+      } catch (error) {
+        this.logger.error(
+          { topic: this.subscription.topic, err: describeFailure(error).message },
+          'kafka: consumer restart failed; trying again',
+        );
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
   /**
    * Handles one record inside its log context (correlation and message id on every line) and a consumer span
    * that continues the trace of the record's `traceparent` header.
    */
   private process(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
+    failpoint('kafka-consumer-outside-handler');
     const { topic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
     const correlationId = headers[KafkaHeaders.correlationId];
@@ -131,23 +171,22 @@ export class KafkaGroupConsumer {
   }
 
   private async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
-    const { topic, deadLetterTopic } = this.subscription;
+    const { topic, deadLetterTopic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
-    await this.client.send([
+    const letter = deadLetterRecord(
+      message,
+      headers,
       {
-        topic: deadLetterTopic,
-        key: message.key?.toString() ?? '',
-        value: message.value ?? Buffer.alloc(0),
-        headers: {
-          ...headers,
-          [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
-          [KafkaHeaders.originalTopic]: this.client.name(topic),
-          [KafkaHeaders.originalPartition]: String(partition),
-          [KafkaHeaders.originalOffset]: message.offset,
-          [KafkaHeaders.attempts]: String(attempts),
-        },
+        [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
+        [KafkaHeaders.originalTopic]: this.client.name(topic),
+        [KafkaHeaders.originalPartition]: String(partition),
+        [KafkaHeaders.originalOffset]: message.offset,
+        [KafkaHeaders.attempts]: String(attempts),
+        [KafkaHeaders.consumerGroup]: this.client.name(groupId),
       },
-    ]);
+      this.subscription.deadLetterMaxBytes ?? DEAD_LETTER_MAX_MESSAGE_BYTES,
+    );
+    await this.client.send([{ topic: deadLetterTopic, ...letter }]);
     this.options.metrics?.deadLettered(topic);
     this.logger.error(
       { topic, partition, offset: message.offset, messageId: headers[KafkaHeaders.messageId], reason: error.message },
@@ -162,7 +201,7 @@ export class KafkaGroupConsumer {
    */
   private async waitWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
     while (this.breakers.anyOpen) {
-      if (!this.running) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
+      if (this.stopped) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
       await Promise.race([this.breakers.whenAllClosed(), sleep(1_000)]);
       try {
         await heartbeat();
@@ -174,7 +213,57 @@ export class KafkaGroupConsumer {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.running = false;
     await this.consumer?.disconnect().catch(() => undefined);
   }
+}
+
+/** Room kept for the record batch's own framing when checking that a dead letter fits its topic. */
+const BATCH_OVERHEAD_BYTES = 1_024;
+/** A header of the original longer than this is not copied into a dead letter whose body was omitted. */
+const MAX_KEPT_HEADER_LENGTH = 256;
+
+/**
+ * The dead letter for a record: the original key, body and headers plus the dead-letter headers, when that fits
+ * the dead letter topic's `max.message.bytes`. When it does not (a record that just fitted its own topic, or one
+ * with huge headers), the body is replaced by a reference to the original (topic, partition, offset, size and
+ * SHA-256: the record is still in its topic for as long as the topic keeps it), long headers are dropped, and
+ * `x-body-omitted` carries the original size. Either way the dead letter can be written: a record that cannot be
+ * dead-lettered would stop its partition for good.
+ */
+export function deadLetterRecord(
+  message: Pick<KafkaMessage, 'key' | 'value'>,
+  originalHeaders: Record<string, string>,
+  deadLetterHeaders: Record<string, string>,
+  maxBytes: number,
+): { key: string; value: Buffer; headers: Record<string, string> } {
+  const key = message.key?.toString() ?? '';
+  const value = message.value ?? Buffer.alloc(0);
+  const headers = { ...originalHeaders, ...deadLetterHeaders };
+  const size = (h: Record<string, string>, body: Buffer) =>
+    Buffer.byteLength(key) +
+    body.length +
+    Object.entries(h).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 8, 0);
+  if (size(headers, value) + BATCH_OVERHEAD_BYTES <= maxBytes) return { key, value, headers };
+  const kept = Object.fromEntries(
+    Object.entries(originalHeaders).filter(
+      ([k, v]) => Buffer.byteLength(k) + Buffer.byteLength(v) <= MAX_KEPT_HEADER_LENGTH,
+    ),
+  );
+  const reference = Buffer.from(
+    JSON.stringify({
+      bodyOmitted: 'the record was too large to copy into the dead letter topic; read it at its original offset',
+      originalTopic: deadLetterHeaders[KafkaHeaders.originalTopic],
+      originalPartition: Number(deadLetterHeaders[KafkaHeaders.originalPartition]),
+      originalOffset: deadLetterHeaders[KafkaHeaders.originalOffset],
+      sizeBytes: value.length,
+      sha256: createHash('sha256').update(value).digest('hex'),
+    }),
+  );
+  return {
+    key: key.slice(0, MAX_KEPT_HEADER_LENGTH),
+    value: reference,
+    headers: { ...kept, ...deadLetterHeaders, [KafkaHeaders.bodyOmitted]: String(value.length) },
+  };
 }

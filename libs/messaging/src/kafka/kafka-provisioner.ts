@@ -1,7 +1,11 @@
+import kafkajs from 'kafkajs';
 import type { KafkaClient } from './kafka-client.js';
 import { topics } from '../topology.js';
 
-/** Creates the topics of the topology (with the client's prefix) that do not exist yet. */
+/**
+ * Creates the topics of the topology (with the client's prefix) that do not exist yet, and sets every topic's
+ * `max.message.bytes` to the topology's value (also on topics created before it was set).
+ */
 export async function provisionKafka(client: KafkaClient): Promise<string[]> {
   const admin = client.admin();
   await admin.connect();
@@ -11,7 +15,23 @@ export async function provisionKafka(client: KafkaClient): Promise<string[]> {
     if (missing.length > 0) {
       await admin.createTopics({
         waitForLeaders: true,
-        topics: missing.map((t) => ({ topic: client.name(t.name), numPartitions: t.partitions, replicationFactor: 1 })),
+        topics: missing.map((t) => ({
+          topic: client.name(t.name),
+          numPartitions: t.partitions,
+          replicationFactor: 1,
+          configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
+        })),
+      });
+    }
+    const present = topics.filter((t) => existing.has(client.name(t.name)));
+    if (present.length > 0) {
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: present.map((t) => ({
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: client.name(t.name),
+          configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
+        })),
       });
     }
     return missing.map((t) => client.name(t.name));

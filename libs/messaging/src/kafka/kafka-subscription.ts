@@ -10,6 +10,8 @@ export interface KafkaSubscription {
   retryDelaysMs: readonly number[];
   /** Where a record goes when it keeps failing; the partition then moves on. */
   deadLetterTopic: string;
+  /** The dead letter topic's `max.message.bytes` (the topology's value unless set). */
+  deadLetterMaxBytes?: number;
 }
 
 export function defineKafkaSubscription(

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaMessage } from 'kafkajs';
+import kafkajs, { type KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCreated } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
 import { InvalidMessageError } from '../errors.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
-import { Topics } from '../topology.js';
+import { DEAD_LETTER_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES, Topics } from '../topology.js';
 import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka-client.js';
 import { KafkaGroupConsumer } from './kafka-consumer.js';
 import { defineKafkaSubscription } from './kafka-subscription.js';
@@ -172,4 +172,104 @@ describe('Kafka', () => {
     });
     await consumer.stop();
   }, 60_000);
+
+  it('dead-letters a 0.99 MB poison record, as a reference when it cannot be copied, and consumes the next record', async () => {
+    const admin = client.admin();
+    await admin.connect();
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [Topics.orderEvents, Topics.orderEventsDeadLetters].map((t) => ({
+        type: kafkajs.ConfigResourceTypes.TOPIC,
+        name: client.name(t),
+        configNames: ['max.message.bytes'],
+      })),
+    });
+    await admin.disconnect();
+    // The size limits are set on purpose: the dead letter topic takes more than its source.
+    expect(described.resources.map((r) => r.configEntries[0]?.configValue)).toEqual([
+      String(MAX_MESSAGE_BYTES),
+      String(DEAD_LETTER_MAX_MESSAGE_BYTES),
+    ]);
+
+    const key = `poison-${randomUUID()}`;
+    const poison = Buffer.alloc(MAX_MESSAGE_BYTES - 500, 'x'); // 0.99 MB of invalid JSON, just under the limit
+    const healthy = orderCreated();
+    await client.send([{ topic: Topics.orderEvents, key, value: poison, headers: { 'message-id': 'poison-1' } }]);
+    await client.send([recordFor(Topics.orderEvents, key, healthy)]);
+    const handled: string[] = [];
+    const group = `group-${randomUUID()}`;
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({
+        topic: Topics.orderEvents,
+        groupId: group,
+        retryDelaysMs: [10],
+        // A dead letter topic no larger than its source: the copy with its headers cannot fit, the reference does.
+        deadLetterMaxBytes: MAX_MESSAGE_BYTES,
+      }),
+      async (message) => {
+        const value = message.value?.toString() ?? '';
+        if (!value.startsWith('{')) throw new InvalidMessageError('invalid JSON');
+        handled.push(readHeaders(message.headers)[KafkaHeaders.messageId]!);
+      },
+    );
+    const dead: KafkaMessage[] = [];
+    const dltReader = client.consumer(`dlt-${randomUUID()}`);
+    await dltReader.connect();
+    await dltReader.subscribe({ topic: client.name(Topics.orderEventsDeadLetters), fromBeginning: true });
+    await dltReader.run({
+      eachMessage: async ({ message }) => {
+        dead.push(message);
+      },
+    });
+    await consumer.start();
+    await waitFor('the record behind the poison one', () => handled.includes(healthy.messageId), {
+      timeoutMs: 30_000,
+    });
+    const letter = await waitFor(
+      'the dead letter',
+      () => dead.find((m) => readHeaders(m.headers)[KafkaHeaders.messageId] === 'poison-1'),
+      { timeoutMs: 30_000 },
+    );
+    await consumer.stop();
+    await dltReader.disconnect();
+    expect(consumer.isRunning).toBe(false);
+    expect(readHeaders(letter.headers)).toMatchObject({
+      [KafkaHeaders.error]: 'InvalidMessageError: invalid JSON',
+      [KafkaHeaders.consumerGroup]: client.name(group),
+      [KafkaHeaders.bodyOmitted]: String(poison.length),
+    });
+    expect(JSON.parse(letter.value!.toString())).toMatchObject({ sizeBytes: poison.length });
+  }, 60_000);
+
+  it('comes back after a crash outside the handler, and is not running meanwhile', async () => {
+    const records = [orderCreated(), orderCreated()];
+    const ours = new Set(records.map((r) => r.messageId));
+    const handled = new Set<string>();
+    const consumer = new KafkaGroupConsumer(
+      client,
+      // From the beginning: the group commits nothing before the crash, and must not skip to the end after it.
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}`, fromBeginning: true }),
+      async (message) => {
+        const id = readHeaders(message.headers)[KafkaHeaders.messageId]!;
+        if (ours.has(id)) handled.add(id);
+      },
+    );
+    await consumer.start();
+    await waitFor('the consumer to join its group', () => consumer.isRunning, { timeoutMs: 30_000 });
+    // Every record taken now throws before the handler runs, the way a bug in the consumer's own code would.
+    process.env.FAILPOINT = 'kafka-consumer-outside-handler:1:throw';
+    try {
+      await client.send(records.map((r) => recordFor(Topics.orderEvents, r.data.orderId, r)));
+      await waitFor('the crash to show (isRunning false: /health red)', () => !consumer.isRunning, {
+        timeoutMs: 90_000,
+      });
+    } finally {
+      delete process.env.FAILPOINT;
+    }
+    await waitFor('the consumer to come back and handle the records', () => consumer.isRunning && handled.size === 2, {
+      timeoutMs: 90_000,
+    });
+    await consumer.stop();
+  }, 200_000);
 });

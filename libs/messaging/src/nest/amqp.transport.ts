@@ -61,6 +61,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
                 consumer: subscription.queue,
                 catalog,
                 findHandler: (type) => nestHandlerLookup(this, type),
+                logger: this.options.logger,
               },
               delivery.content,
             );

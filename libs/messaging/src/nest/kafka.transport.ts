@@ -47,6 +47,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
                 consumer: `${subscription.topic}/${subscription.groupId}`,
                 catalog,
                 findHandler: (type) => nestHandlerLookup(this, type),
+                logger: this.options.logger,
               },
               record.value,
             );

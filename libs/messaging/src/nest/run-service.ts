@@ -23,6 +23,7 @@ import { portOf } from '../outage/failure-kind.js';
 import { AmqpTransport } from './amqp.transport.js';
 import { KafkaTransport } from './kafka.transport.js';
 import { RethrowRpcErrorsFilter } from './rethrow-rpc.filter.js';
+import { refuseUnstorableInput } from './storable-input.js';
 import { readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
 
@@ -156,6 +157,8 @@ export async function runService(
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: '64kb' });
+  // Strings PostgreSQL cannot store are refused here, on every route, before they can become a lost message.
+  app.use(refuseUnstorableInput());
   // After the body parser: the request's span and log context then cover the route handler.
   app.use(httpObservability());
   // Registered before the transports connect: they inherit it, and handler errors reach them unchanged.

@@ -75,6 +75,27 @@ describe('inbox (idempotent consumer)', () => {
     expect(await db.query('SELECT count(*)::int AS n FROM effects')).toEqual([{ n: 1 }]);
   });
 
+  it('notes each duplicate at debug level with its message id', async () => {
+    const message = registered();
+    const body = Buffer.from(JSON.stringify(message));
+    const lines: { obj: object; msg?: string }[] = [];
+    const logger = {
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      debug: (obj: object, msg?: string) => lines.push({ obj, msg }),
+    };
+    await handleMessage({ ...options(), logger }, body);
+    expect(lines).toEqual([]);
+    await handleMessage({ ...options(), logger }, body);
+    expect(lines).toEqual([
+      {
+        obj: { consumer: 'inbox-test', messageId: message.messageId, messageType: UserRegistered.type },
+        msg: 'duplicate delivery: already handled, skipped (inbox)',
+      },
+    ]);
+  });
+
   it('also when the duplicates arrive at the same moment', async () => {
     const body = Buffer.from(JSON.stringify(registered()));
     const results = await Promise.allSettled(Array.from({ length: 5 }, () => handleMessage(options(), body)));

@@ -24,7 +24,9 @@ interface ExistingOrder {
  * confirmed the message, however far behind the workers are.
  *
  * With an `Idempotency-Key`, the order id is derived from the user and the key, so a repeated request names
- * the same order; the worker stores an order id once, so a repeat creates nothing new.
+ * the same order; the worker stores an order id once, so a repeat creates nothing new. The key is reserved with
+ * the request's fingerprint in one atomic statement before the task is published: the same key with another
+ * body answers 422 at once, also while the first task still waits in a backed-up queue.
  */
 @Controller('orders')
 export class PlaceOrderController {
@@ -46,12 +48,20 @@ export class PlaceOrderController {
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const orderId = key ? orderIdFor(request.userId, key) : randomUUID();
     if (key) {
+      // Insert, or touch the existing row so that RETURNING gives the fingerprint it was reserved with.
+      const [reserved] = await this.db.query<{ request_hash: string }[]>(
+        `INSERT INTO idempotency_keys (order_id, request_hash) VALUES ($1, $2)
+         ON CONFLICT (order_id) DO UPDATE SET order_id = EXCLUDED.order_id RETURNING request_hash`,
+        [orderId, requestHash],
+      );
       const [existing] = await this.db.query<ExistingOrder[]>('SELECT status, request_hash FROM orders WHERE id = $1', [
         orderId,
       ]);
-      if (existing && existing.request_hash !== requestHash) {
+      // An order stored before reservations existed carries its fingerprint itself.
+      if (reserved?.request_hash !== requestHash || (existing && existing.request_hash !== requestHash)) {
         throw new UnprocessableEntityException('this Idempotency-Key was used with a different request');
       }
+      // Stored already: nothing to publish. Otherwise publish (again): the worker stores the order id once.
       if (existing) return { orderId, status: existing.status };
     }
     const task = PlaceOrder.create(

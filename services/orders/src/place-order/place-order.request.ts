@@ -2,11 +2,22 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { OrderItemSchema } from '@am/contracts';
 
+/**
+ * Largest order total, in cents (10 billion units of currency): far inside the integers JavaScript computes
+ * exactly (2^53), so the total, a balance and a refund are never rounded.
+ */
+export const MAX_ORDER_TOTAL = 1_000_000_000_000;
+
 /** Body of `POST /orders`. Strict: an unknown field is an error, not something silently dropped. */
-export const PlaceOrderRequest = z.strictObject({
-  userId: z.uuid(),
-  items: z.array(z.strictObject(OrderItemSchema.shape)).min(1, 'an order needs at least one item').max(100),
-});
+export const PlaceOrderRequest = z
+  .strictObject({
+    userId: z.uuid(),
+    items: z.array(z.strictObject(OrderItemSchema.shape)).min(1, 'an order needs at least one item').max(100),
+  })
+  .refine((request) => request.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) <= MAX_ORDER_TOTAL, {
+    message: `the order total (quantity × unitPrice, summed) must be at most ${MAX_ORDER_TOTAL} cents`,
+    path: ['items'],
+  });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
 /** The `Idempotency-Key` header: an opaque client-chosen string. */
