@@ -23,11 +23,15 @@ let publisher: AmqpClient;
 let supervisor: NodeJS.Timeout | undefined;
 let restarts = 0;
 
+// A saga step that waits longer than this ends the order as CANCELLED (timeout): the bound on how long an order
+// can stay PENDING, whatever the restarts, and so the deadline for one to settle.
+const STEP_TIMEOUT_MS = 20_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   // Every relay kills its own process after 2% of its batches, between publishing and marking sent.
-  const failpoint = { FAILPOINT: 'outbox-after-publish:0.02', SAGA_STEP_TIMEOUT_MS: '20000' };
+  const failpoint = { FAILPOINT: 'outbox-after-publish:0.02', SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS) };
   services = await startServices(['orders', 'inventory', 'payments'], {
     orders: failpoint,
     inventory: failpoint,
@@ -169,14 +173,19 @@ describe('poison messages', () => {
     for (const id of ids.keys()) expect(letters.get(id)!.properties.headers?.[RetryHeaders.retryCount]).toBe(0);
     expect(letters.get([...ids.keys()][2]!)!.content.length).toBeGreaterThan(10 * 1024 * 1024);
 
+    // Two saga steps wait for replies, each for at most the step timeout; restarts by the supervisor come on top.
+    const settleMs = 2 * STEP_TIMEOUT_MS + 20_000;
     const order = await waitFor(
       'the healthy order to settle',
       async () => {
         const got = await http<{ status: string }>('GET', `${services.orders!.url}/orders/${healthy.body.orderId}`);
         return got.status === 200 && got.body.status !== 'PENDING' ? got.body : undefined;
       },
-      { timeoutMs: 30_000 },
-    );
+      { timeoutMs: settleMs },
+    ).catch((error: Error) => {
+      const logs = Object.values(services).map((s) => `--- ${s.service} (running: ${s.running}) ---\n${s.logs(30)}`);
+      throw new Error(`${error.message}; ${restarts} restarts so far\n${logs.join('\n')}`);
+    });
     expect(order.status).toBe('CONFIRMED');
     expect((await http('GET', `${services.orders!.url}/health`)).status).toBe(200);
   });
