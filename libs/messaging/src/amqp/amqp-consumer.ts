@@ -58,6 +58,8 @@ export class AmqpConsumer implements ChannelUser {
   private readonly breakers: DependencyBreakers;
   private readonly unsubscribe: () => void;
   private stopped = false;
+  /** The channel a subscription is being set up on, while the broker has not confirmed it. */
+  private subscribingOn?: Channel;
 
   constructor(
     private readonly client: AmqpClient,
@@ -99,6 +101,24 @@ export class AmqpConsumer implements ChannelUser {
   }
 
   private async subscribe(channel: Channel): Promise<void> {
+    // One subscription per channel: a reconnection and a closing breaker may both ask for one.
+    if (this.subscribingOn === channel) return;
+    this.subscribingOn = channel;
+    let consumerTag: string;
+    try {
+      consumerTag = await this.consumeOn(channel);
+    } finally {
+      if (this.subscribingOn === channel) this.subscribingOn = undefined;
+    }
+    if (this.stopped || this.breakers.anyOpen || this.channel !== channel) {
+      // A breaker opened (or the channel was replaced) while the broker was confirming: cancel at once.
+      channel.cancel(consumerTag).catch(() => undefined);
+      return;
+    }
+    this.consumerTag = consumerTag;
+  }
+
+  private async consumeOn(channel: Channel): Promise<string> {
     const { consumerTag } = await channel.consume(
       this.subscription.queue,
       (message) => {
@@ -109,7 +129,7 @@ export class AmqpConsumer implements ChannelUser {
       },
       { noAck: this.subscription.autoAck === true },
     );
-    this.consumerTag = consumerTag;
+    return consumerTag;
   }
 
   /** Cancels the subscription: the broker sends nothing more; messages held now are given back as they finish. */
