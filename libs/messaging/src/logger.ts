@@ -13,3 +13,6 @@ export const consoleLogger: MessagingLogger = {
   warn: (obj, msg) => console.warn(JSON.stringify({ level: 'warn', ...obj, msg })),
   error: (obj, msg) => console.error(JSON.stringify({ level: 'error', ...obj, msg })),
 };
+
+/** Drops every record: for tests and tools that check behaviour, not log lines. */
+export const silentLogger: MessagingLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -5,6 +5,7 @@ import { PlaceOrder } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
 import { InvalidMessageError, UnroutableMessageError } from '../errors.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
+import { silentLogger } from '../logger.js';
 import { DEFAULT_EXCHANGE, Exchanges, Queues, deadLetterQueue, retryQueue } from '../topology.js';
 import { AmqpClient } from './amqp-client.js';
 import { AmqpConsumer, RetryHeaders } from './amqp-consumer.js';
@@ -187,7 +188,7 @@ describe('RabbitMQ consuming', () => {
       probes: { postgres: () => databaseUp },
       initialProbeDelayMs: 50,
       maxProbeDelayMs: 200,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: silentLogger,
     });
     const consumer = new AmqpConsumer(
       client,
@@ -239,7 +240,7 @@ describe('RabbitMQ consuming', () => {
     const breakers = new DependencyBreakers({
       probes: { postgres: () => databaseUp },
       initialProbeDelayMs: 50,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: silentLogger,
     });
     const poison = task();
     const consumer = new AmqpConsumer(

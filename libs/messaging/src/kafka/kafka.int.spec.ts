@@ -5,6 +5,7 @@ import { OrderCreated } from '@am/contracts';
 import { testEnv, waitFor } from '@am/testing';
 import { InvalidMessageError } from '../errors.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
+import { silentLogger } from '../logger.js';
 import { DEAD_LETTER_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES, Topics } from '../topology.js';
 import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka-client.js';
 import { KafkaGroupConsumer } from './kafka-consumer.js';
@@ -21,6 +22,20 @@ const orderCreated = () => {
     { correlationId: orderId },
   );
 };
+
+/** Reads the dead letter topic from its start with a group of its own; `dead` fills as records arrive. */
+async function readDeadLetters() {
+  const dead: KafkaMessage[] = [];
+  const reader = client.consumer(`dlt-${randomUUID()}`);
+  await reader.connect();
+  await reader.subscribe({ topic: client.name(Topics.orderEventsDeadLetters), fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      dead.push(message);
+    },
+  });
+  return { dead, reader };
+}
 
 beforeAll(async () => {
   await client.connectProducer();
@@ -100,15 +115,7 @@ describe('Kafka', () => {
         handled.push(id!);
       },
     );
-    const dead: KafkaMessage[] = [];
-    const dltReader = client.consumer(`dlt-${randomUUID()}`);
-    await dltReader.connect();
-    await dltReader.subscribe({ topic: client.name(Topics.orderEventsDeadLetters), fromBeginning: true });
-    await dltReader.run({
-      eachMessage: async ({ message }) => {
-        dead.push(message);
-      },
-    });
+    const { dead, reader: dltReader } = await readDeadLetters();
     await consumer.start();
     await waitFor('the healthy record behind the poison one', () => handled.includes(healthy.messageId), {
       timeoutMs: 30_000,
@@ -140,7 +147,7 @@ describe('Kafka', () => {
       probes: { postgres: () => databaseUp },
       initialProbeDelayMs: 100,
       maxProbeDelayMs: 500,
-      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      logger: silentLogger,
     });
     const ours = new Set(records.map((r) => r.messageId));
     const consumer = new KafkaGroupConsumer(
@@ -213,15 +220,7 @@ describe('Kafka', () => {
         handled.push(readHeaders(message.headers)[KafkaHeaders.messageId]!);
       },
     );
-    const dead: KafkaMessage[] = [];
-    const dltReader = client.consumer(`dlt-${randomUUID()}`);
-    await dltReader.connect();
-    await dltReader.subscribe({ topic: client.name(Topics.orderEventsDeadLetters), fromBeginning: true });
-    await dltReader.run({
-      eachMessage: async ({ message }) => {
-        dead.push(message);
-      },
-    });
+    const { dead, reader: dltReader } = await readDeadLetters();
     await consumer.start();
     await waitFor('the record behind the poison one', () => handled.includes(healthy.messageId), {
       timeoutMs: 30_000,

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MessagingLogger } from '../logger.js';
+import { silentLogger as quiet } from '../logger.js';
 import { DependencyBreakers } from './dependency-breakers.js';
-
-const quiet: MessagingLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('dependency breakers', () => {
   it('opens on a trip, tells listeners at once, probes with a backoff and closes when the probe answers', async () => {
