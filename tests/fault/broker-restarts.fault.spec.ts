@@ -5,6 +5,7 @@ import {
   http,
   persistently,
   pool,
+  purgeDeadLetterQueues,
   restartKafka,
   restartPostgres,
   restartRabbitMq,
@@ -20,6 +21,7 @@ import {
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
+  await purgeDeadLetterQueues();
   services = await startServices(['orders', 'inventory', 'payments'], {
     orders: { SAGA_STEP_TIMEOUT_MS: '120000' },
   });

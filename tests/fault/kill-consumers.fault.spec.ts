@@ -4,6 +4,7 @@ import {
   http,
   persistently,
   pool,
+  purgeDeadLetterQueues,
   seed,
   settle,
   startServices,
@@ -17,6 +18,7 @@ const KILLS = Number(process.env.FAULT_KILLS ?? 10);
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
+  await purgeDeadLetterQueues();
   services = await startServices(['orders', 'inventory', 'payments'], {
     orders: { SAGA_STEP_TIMEOUT_MS: '20000' },
   });

@@ -21,6 +21,7 @@ import {
   http,
   persistently,
   pool,
+  purgeDeadLetterQueues,
   portOpen,
   query,
   seed,
@@ -48,6 +49,7 @@ let amqp: AmqpClient;
 let kafka: KafkaClient;
 
 beforeAll(async () => {
+  await purgeDeadLetterQueues();
   const retries = { RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(',') };
   services = await startServices([...SERVICES], {
     ...Object.fromEntries(SERVICES.map((s) => [s, retries])),

@@ -44,6 +44,26 @@ export async function deadLettersInQueues(env: TestEnv = testEnv()): Promise<Dea
   return found;
 }
 
+/**
+ * Empties the run's dead letter queues. The files of a broker tier run one at a time in one vhost, so a test that
+ * asserts "nothing was dead-lettered" calls this first and counts only what it caused itself, whatever an earlier
+ * file (or an earlier file's failure) left behind.
+ */
+export async function purgeDeadLetterQueues(env: TestEnv = testEnv()): Promise<number> {
+  const connection = await amqp.connect(env.adminAmqpUrl);
+  let purged = 0;
+  try {
+    const channel = await connection.createChannel();
+    for (const queue of allQueueNames().filter((q) => q.endsWith('-dlq'))) {
+      purged += (await channel.purgeQueue(queue)).messageCount;
+    }
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+  return purged;
+}
+
 /** Dead letters the audit service stored since `since` (the store drains every dead letter queue when audit runs). */
 export async function deadLettersInStore(since: Date, env: TestEnv = testEnv()): Promise<DeadLetterReport[]> {
   const rows = await query<{

@@ -14,6 +14,13 @@ export interface KafkaClientOptions {
   logger?: MessagingLogger;
   /** Only for demonstrating what breaks; a producer without idempotence refuses to start. */
   idempotent?: boolean;
+  /** How long a send may wait for the broker's acknowledgement before the producer is replaced (default 30 s). */
+  sendTimeoutMs?: number;
+}
+
+/** A send that had no acknowledgement in time: the broker (or the connection to it) is away. */
+export class KafkaSendTimeoutError extends Error {
+  override name = 'KafkaSendTimeoutError';
 }
 
 // kafkajs 2.2.4 computes a negative client-side throttle delay when it is not throttled, which Node 24 reports
@@ -92,8 +99,9 @@ export function readHeaders(headers: IHeaders | undefined): Record<string, strin
 export class KafkaClient {
   readonly kafka: Kafka;
   readonly prefix: string;
-  private producer?: Producer;
+  private producer?: Promise<Producer>;
   private producerConnected = false;
+  private closed = false;
   private lagAdmin?: Promise<Admin>;
   private readonly logger: MessagingLogger;
 
@@ -132,7 +140,17 @@ export class KafkaClient {
   }
 
   async connectProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
+    this.producer ??= this.newProducer();
+    const pending = this.producer;
+    try {
+      return await pending;
+    } catch (error) {
+      if (this.producer === pending) this.producer = undefined;
+      throw error;
+    }
+  }
+
+  private async newProducer(): Promise<Producer> {
     // Idempotent producers keep retrying (kafkajs warns that bounded retries weaken the guarantee): while the
     // broker is away, a send waits rather than fails, and the outbox rows stay unsent until it is back.
     const producer = this.kafka.producer({
@@ -145,28 +163,66 @@ export class KafkaClient {
     producer.on(producer.events.CONNECT, () => (this.producerConnected = true));
     producer.on(producer.events.DISCONNECT, () => (this.producerConnected = false));
     await producer.connect();
-    this.producer = producer;
     this.producerConnected = true;
     return producer;
   }
 
-  /** Sends records (topic names unprefixed) with acks=all and waits for the broker's acknowledgement. */
+  /**
+   * Sends records (topic names unprefixed) with acks=all and waits for the broker's acknowledgement.
+   *
+   * A send that fails, or that has no answer within `sendTimeoutMs` (a producer can hang on a connection that
+   * died with a broker restart), throws, and the producer is replaced: after a failure its sequence numbers
+   * are in doubt, and a new producer id starts clean. The caller (the outbox relay) sends the rows again; a
+   * record the old producer did write arrives twice, and consumers drop the copy by its message id.
+   */
   async send(records: readonly KafkaRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const producer = await this.connectProducer();
+    const pending = (this.producer ??= this.newProducer());
     const byTopic = new Map<string, KafkaRecord[]>();
     for (const record of records) {
       const list = byTopic.get(record.topic) ?? [];
       list.push(record);
       byTopic.set(record.topic, list);
     }
-    await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic: this.name(topic),
-        messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-      })),
-    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const producer = await pending;
+      const sent = producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic: this.name(topic),
+          messages: list.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+        })),
+      });
+      const timeoutMs = this.options.sendTimeoutMs ?? 30_000;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new KafkaSendTimeoutError(`kafka: no acknowledgement within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      sent.catch(() => undefined);
+      await Promise.race([sent, deadline]);
+    } catch (error) {
+      this.replaceProducer(pending, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private replaceProducer(failed: Promise<Producer>, error: unknown): void {
+    if (this.producer !== failed || this.closed) return;
+    this.producer = undefined;
+    this.producerConnected = false;
+    this.logger.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      'kafka: send failed; the producer is replaced by a new one',
+    );
+    void failed.then((p) => p.disconnect()).catch(() => undefined);
+    // Connect the next one now, so /health turns green as soon as the broker answers, not at the next send.
+    const next = this.connectProducer();
+    next.catch(() => undefined);
   }
 
   /**
@@ -222,11 +278,13 @@ export class KafkaClient {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const admin = this.lagAdmin;
     this.lagAdmin = undefined;
     await admin?.then((a) => a.disconnect()).catch(() => undefined);
-    await this.producer?.disconnect().catch(() => undefined);
+    const producer = this.producer;
     this.producer = undefined;
+    await producer?.then((p) => p.disconnect()).catch(() => undefined);
     this.producerConnected = false;
   }
 }

@@ -7,7 +7,7 @@ import { InvalidMessageError } from '../errors.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import { silentLogger } from '../logger.js';
 import { DEAD_LETTER_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES, Topics } from '../topology.js';
-import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka-client.js';
+import { KafkaClient, KafkaHeaders, KafkaSendTimeoutError, readHeaders, recordFor } from './kafka-client.js';
 import { KafkaGroupConsumer } from './kafka-consumer.js';
 import { defineKafkaSubscription } from './kafka-subscription.js';
 
@@ -68,6 +68,45 @@ describe('Kafka', () => {
         [KafkaHeaders.correlationId]: event.correlationId,
         [KafkaHeaders.messageId]: event.messageId,
       });
+    }
+  });
+
+  it('replaces a producer whose send has no answer in time, and the next send goes through a new one', async () => {
+    const warnings: string[] = [];
+    const impatient = new KafkaClient({
+      brokers: [env.kafkaBrokers],
+      clientId: 'kafka.int.spec-impatient',
+      prefix: env.kafkaPrefix,
+      sendTimeoutMs: 2_000,
+      logger: { ...silentLogger, warn: (_obj, msg) => warnings.push(String(msg)) },
+    });
+    try {
+      const hanging = orderCreated();
+      // Topics are never created on demand, and the producer retries for ever: a send that can never be answered.
+      const topic = `missing-${randomUUID()}`;
+      await expect(impatient.send([recordFor(topic, hanging.data.orderId, hanging)])).rejects.toThrow(
+        KafkaSendTimeoutError,
+      );
+      expect(warnings).toContain('kafka: send failed; the producer is replaced by a new one');
+
+      const event = orderCreated();
+      await impatient.send([recordFor(Topics.orderEvents, event.data.orderId, event)]);
+      await waitFor('the new producer to report connected', () => impatient.isProducerConnected);
+      const seen: string[] = [];
+      const consumer = new KafkaGroupConsumer(
+        client,
+        defineKafkaSubscription({ topic: Topics.orderEvents, groupId: `group-${randomUUID()}` }),
+        async (message) => {
+          seen.push(message.key!.toString());
+        },
+      );
+      await consumer.start();
+      await waitFor('the record sent after the replacement', () => seen.includes(event.data.orderId), {
+        timeoutMs: 30_000,
+      });
+      await consumer.stop();
+    } finally {
+      await impatient.close();
     }
   });
 

@@ -56,7 +56,7 @@ const POSTGRES_OUTAGE_MESSAGES = [
   'is not queryable',
 ];
 
-/** kafkajs errors that mean the cluster (or the partition's leader) cannot be reached now. */
+/** kafkajs errors (and the client's own send timeout) that mean the cluster or the partition's leader cannot be reached now. */
 const KAFKA_OUTAGE_NAMES = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -64,6 +64,7 @@ const KAFKA_OUTAGE_NAMES = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSLockTimeout',
   'KafkaJSNoBrokerAvailableError',
+  'KafkaSendTimeoutError',
 ]);
 const KAFKA_OUTAGE_PROTOCOL_TYPES = new Set([
   'LEADER_NOT_AVAILABLE',
