@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OrderCreated } from '@am/contracts';
-import { MessagingTables1764400000000, createServiceDataSource, migrate } from '@am/persistence';
+import { messagingMigrations, createServiceDataSource, migrate } from '@am/persistence';
 import { FixtureProcess, testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from './amqp/amqp-client.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -33,7 +33,7 @@ async function queueState() {
 beforeAll(async () => {
   amqp = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'delivery-modes.fault.spec' });
   await amqp.connect();
-  db = createServiceDataSource({ url: databaseUrl, migrations: [MessagingTables1764400000000] });
+  db = createServiceDataSource({ url: databaseUrl, migrations: messagingMigrations });
   await db.initialize();
   await migrate(db);
   await db.query('CREATE TABLE IF NOT EXISTS crash_orders (id uuid PRIMARY KEY)');

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { traceHeaders } from '@am/observability';
+import { markOutboxWritten } from './outbox-commit-signal.js';
 
 /** Where an outbox row goes: a RabbitMQ exchange and routing key, or a Kafka topic and key. */
 export type OutboxDestination =
@@ -47,6 +48,7 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
      VALUES ${rows.join(', ')}`,
     values,
   );
+  markOutboxWritten(manager.queryRunner, manager.connection);
 }
 
 interface OutboxRecord {
@@ -60,32 +62,57 @@ interface OutboxRecord {
   headers: Record<string, string>;
 }
 
+/** Runs one statement and returns its rows: a `pg.Client` or pool, wrapped by the caller. */
+export type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/** The claim of the session running the statement: its process id and start time, unique for the server's life. */
+const SESSION = `(SELECT pid::text || ':' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid())`;
+
 /**
- * Locks up to `limit` unsent rows for this relay. `SKIP LOCKED` lets several relays share the table: no row is
- * taken by two at once, and none is skipped because of gaps in the id sequence (there is no cursor).
+ * Claims up to `limit` unsent rows for the relay whose database session runs this, in one statement that
+ * commits at once: no transaction stays open while the broker confirms. A row claimed by a session that still
+ * exists is left alone (another instance's relay is sending it); a claim whose session has ended (the relay
+ * crashed, or lost its connection) is taken over at once. `SKIP LOCKED` keeps two relays claiming at the same
+ * moment from waiting for each other.
  */
-export async function lockUnsent(manager: EntityManager, limit: number): Promise<OutboxRow[]> {
-  const records: OutboxRecord[] = await manager.query(
-    `SELECT id, message_id, broker, destination, routing_key, message_type, payload, headers
-       FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+export async function claimUnsent(query: Query, limit: number): Promise<OutboxRow[]> {
+  const records = await query<OutboxRecord>(
+    `WITH me AS MATERIALIZED (SELECT ${SESSION} AS session),
+          live AS MATERIALIZED (SELECT pid::text || ':' || backend_start::text AS session FROM pg_stat_activity
+                                 WHERE backend_start IS NOT NULL)
+     UPDATE outbox SET claimed_by = (SELECT session FROM me)
+      WHERE id IN (SELECT id FROM outbox
+                    WHERE sent_at IS NULL
+                      AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT session FROM live))
+                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, message_id, broker, destination, routing_key, message_type, payload, headers`,
     [limit],
   );
-  return records.map((r) => ({
-    id: r.id,
-    messageId: r.message_id,
-    type: r.message_type,
-    payload: r.payload,
-    headers: r.headers,
-    destination:
-      r.broker === 'amqp'
-        ? { broker: 'amqp', exchange: r.destination, routingKey: r.routing_key }
-        : { broker: 'kafka', topic: r.destination, key: r.routing_key },
-  }));
+  return records
+    .sort((a, b) => Number(a.id) - Number(b.id))
+    .map((r) => ({
+      id: r.id,
+      messageId: r.message_id,
+      type: r.message_type,
+      payload: r.payload,
+      headers: r.headers,
+      destination:
+        r.broker === 'amqp'
+          ? { broker: 'amqp', exchange: r.destination, routingKey: r.routing_key }
+          : { broker: 'kafka', topic: r.destination, key: r.routing_key },
+    }));
 }
 
-export async function markSent(manager: EntityManager, ids: readonly string[]): Promise<void> {
+/** Marks claimed rows sent (after the broker confirmed them). */
+export async function markSent(query: Query, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+  await query('UPDATE outbox SET sent_at = now(), claimed_by = NULL WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** Gives claimed rows back (the broker refused them or is away), so the next batch takes them again. */
+export async function releaseClaims(query: Query, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await query('UPDATE outbox SET claimed_by = NULL WHERE id = ANY($1::bigint[]) AND sent_at IS NULL', [ids]);
 }
 
 /** Number of rows not yet sent and the age of the oldest, for the outbox-lag metric and health. */
