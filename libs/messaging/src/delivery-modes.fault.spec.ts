@@ -91,7 +91,7 @@ describe('dual write versus transactional outbox under a crash between commit an
     await writer.printed('committed');
     await writer.kill();
     // Whatever survives the crash gets its chance: a relay runs as it would after a restart.
-    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 100 });
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 100, freshGraceMs: 0 });
     await relay.start();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await relay.stop();

@@ -29,6 +29,7 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
   if (messages.length === 0) return;
   const trace = traceHeaders();
   const values: unknown[] = [];
+  const headers = messages.map((m) => ({ ...trace, ...m.headers }));
   const rows = messages.map((m, i) => {
     const d = m.destination;
     values.push(
@@ -38,17 +39,22 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
       d.broker === 'amqp' ? d.routingKey : d.key,
       m.type,
       JSON.stringify(m.payload),
-      JSON.stringify({ ...trace, ...m.headers }),
+      JSON.stringify(headers[i]),
     );
     const b = i * 7;
     return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}::jsonb, $${b + 7}::jsonb)`;
   });
-  await manager.query(
+  const inserted = await manager.query<{ id: string; message_id: string }[]>(
     `INSERT INTO outbox (message_id, broker, destination, routing_key, message_type, payload, headers)
-     VALUES ${rows.join(', ')}`,
+     VALUES ${rows.join(', ')} RETURNING id, message_id`,
     values,
   );
-  markOutboxWritten(manager.queryRunner, manager.connection);
+  const ids = new Map(inserted.map((r) => [r.message_id, r.id]));
+  markOutboxWritten(
+    manager.queryRunner,
+    manager.connection,
+    messages.map((m, i) => ({ ...m, headers: headers[i]!, id: ids.get(m.messageId)! })),
+  );
 }
 
 interface OutboxRecord {
@@ -73,9 +79,10 @@ const SESSION = `(SELECT pid::text || ':' || backend_start::text FROM pg_stat_ac
  * commits at once: no transaction stays open while the broker confirms. A row claimed by a session that still
  * exists is left alone (another instance's relay is sending it); a claim whose session has ended (the relay
  * crashed, or lost its connection) is taken over at once. `SKIP LOCKED` keeps two relays claiming at the same
- * moment from waiting for each other.
+ * moment from waiting for each other. Rows younger than `olderThanMs` are left to the process that wrote them,
+ * which publishes them right after its commit.
  */
-export async function claimUnsent(query: Query, limit: number): Promise<OutboxRow[]> {
+export async function claimUnsent(query: Query, limit: number, olderThanMs = 0): Promise<OutboxRow[]> {
   const records = await query<OutboxRecord>(
     `WITH me AS MATERIALIZED (SELECT ${SESSION} AS session),
           live AS MATERIALIZED (SELECT pid::text || ':' || backend_start::text AS session FROM pg_stat_activity
@@ -83,10 +90,11 @@ export async function claimUnsent(query: Query, limit: number): Promise<OutboxRo
      UPDATE outbox SET claimed_by = (SELECT session FROM me)
       WHERE id IN (SELECT id FROM outbox
                     WHERE sent_at IS NULL
+                      AND created_at < now() - make_interval(secs => $2)
                       AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT session FROM live))
                     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
      RETURNING id, message_id, broker, destination, routing_key, message_type, payload, headers`,
-    [limit],
+    [limit, olderThanMs / 1000],
   );
   return records
     .sort((a, b) => Number(a.id) - Number(b.id))
@@ -101,6 +109,19 @@ export async function claimUnsent(query: Query, limit: number): Promise<OutboxRo
           ? { broker: 'amqp', exchange: r.destination, routingKey: r.routing_key }
           : { broker: 'kafka', topic: r.destination, key: r.routing_key },
     }));
+}
+
+/**
+ * Of rows a transaction reported after its commit, those that are in the table and nobody has sent or claimed:
+ * a savepoint rolled back inside that transaction may have removed some. A read, no commit.
+ */
+export async function committedUnsent(query: Query, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await query<{ id: string }>(
+    'SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND sent_at IS NULL AND claimed_by IS NULL',
+    [ids],
+  );
+  return new Set(rows.map((r) => String(r.id)));
 }
 
 /** Marks claimed rows sent (after the broker confirmed them). */

@@ -2,7 +2,15 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '@am/contracts';
 import { startProducerSpan } from '@am/observability';
-import { claimUnsent, markSent, onOutboxCommitted, releaseClaims, type OutboxRow, type Query } from '@am/persistence';
+import {
+  claimUnsent,
+  committedUnsent,
+  markSent,
+  onOutboxCommitted,
+  releaseClaims,
+  type OutboxRow,
+  type Query,
+} from '@am/persistence';
 import type { AmqpClient } from '../amqp/amqp-client.js';
 import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
 import { failpoint } from '../failpoint.js';
@@ -17,23 +25,29 @@ export interface OutboxRelayOptions {
   kafka?: KafkaClient;
   batchSize?: number;
   /**
-   * How often the relay looks for rows nobody told it about: rows another instance wrote, rows whose relay
-   * crashed. A commit in this process wakes it at once.
+   * How often the relay looks for rows nobody handed it: rows another instance wrote, rows whose relay crashed,
+   * rows whose first publish failed. A commit in this process hands its rows over at once.
    */
   pollIntervalMs?: number;
+  /** The poll leaves rows younger than this to the process that wrote them (default 2 s). */
+  freshGraceMs?: number;
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
 }
 
 /**
- * Pattern: transactional outbox, the relay half. Woken inside the process the moment a transaction that wrote
- * outbox rows commits (and by a short poll for rows written elsewhere), it claims unsent rows in one
- * autocommitted statement, publishes them with confirms (RabbitMQ) or acks=all from the idempotent producer
- * (Kafka), and then marks them sent. No transaction stays open while the broker answers, and nothing in the
- * database's commit path notifies anyone (a `pg_notify` would serialise every outbox-writing commit of the
- * server). A claim belongs to the relay's database session: several relays share the table without taking
- * the same row, and a crashed relay's rows are taken over as soon as its session ends. A crash between
- * publish and mark sends a row again: consumers absorb that duplicate with their inbox.
+ * Pattern: transactional outbox, the relay half. Two ways in:
+ * - the fast path: after a transaction of this process that wrote outbox rows commits, its rows are handed to the
+ *   relay, which checks with one read that they are in the table (a savepoint rolled back may have removed some),
+ *   publishes them with confirms (RabbitMQ) or acks=all (Kafka), and marks them sent. Rows that arrive while a
+ *   batch is being published go out together in the next one;
+ * - the safety net: every `pollIntervalMs` it claims rows older than `freshGraceMs` that nobody sent (written by
+ *   another instance, left by a crash, or whose first publish failed) in one autocommitted statement, in the name
+ *   of its database session, publishes them and marks them sent.
+ * No transaction stays open while the broker answers, and nothing in the database's commit path notifies anyone
+ * (a `pg_notify` would serialise every outbox-writing commit of the server). Claims belong to a session: several
+ * relays share the table without taking the same row, and a crashed relay's rows are taken over as soon as its
+ * session ends. A crash between publish and mark sends a row again: consumers absorb that duplicate with their inbox.
  */
 export class OutboxRelay {
   private client?: pg.Client;
@@ -42,6 +56,7 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private wake?: () => void;
   private woken = false;
+  private fresh: OutboxRow[] = [];
   private unsubscribe?: () => void;
   private readonly logger: MessagingLogger;
 
@@ -51,11 +66,15 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.running = true;
-    this.unsubscribe = onOutboxCommitted(this.options.dataSource, () => this.nudge());
+    // One relay per data source gets the rows of its commits; another one (a test's) only polls.
+    this.unsubscribe = onOutboxCommitted(this.options.dataSource, (rows) => {
+      this.fresh.push(...rows);
+      this.nudge();
+    });
     this.loop = this.run();
   }
 
-  /** Wakes the relay now (a commit wrote outbox rows); remembered if it is busy with a batch. */
+  /** Wakes the relay now; remembered if it is busy with a batch. */
   nudge(): void {
     if (this.wake) this.wake();
     else this.woken = true;
@@ -64,17 +83,22 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 200;
     const pollMs = this.options.pollIntervalMs ?? 500;
+    let nextPoll = 0;
     while (this.running) {
-      let sent = 0;
       try {
-        sent = await this.relayBatch(batchSize);
+        if (this.fresh.length > 0) await this.publishCommitted(this.fresh.splice(0, batchSize));
+        if (Date.now() >= nextPoll) {
+          const sent = await this.relayBatch(batchSize);
+          nextPoll = sent >= batchSize ? 0 : Date.now() + pollMs;
+        }
       } catch (error) {
         this.logger.warn({ err: (error as Error).message }, 'outbox: relay batch failed; will retry');
+        nextPoll = Date.now() + pollMs;
         this.woken = false;
         await this.sleep(pollMs);
         continue;
       }
-      if (sent < batchSize) await this.sleep(pollMs);
+      if (this.fresh.length === 0 && Date.now() < nextPoll) await this.sleep(nextPoll - Date.now());
     }
   }
 
@@ -142,10 +166,34 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes one batch; returns how many rows it sent. Exposed for tests. */
+  private queryFn(): Query {
+    return (sql, params) => this.query(sql, params);
+  }
+
+  /**
+   * The fast path: rows this process has just committed. A row that failed to go out stays unsent in the table
+   * and is the safety net's, once it is older than the grace.
+   */
+  private async publishCommitted(rows: OutboxRow[]): Promise<void> {
+    const query = this.queryFn();
+    const present = await committedUnsent(
+      query,
+      rows.map((r) => r.id),
+    );
+    const ready = rows.filter((r) => present.has(r.id));
+    if (ready.length === 0) return;
+    await this.publish(ready);
+    failpoint('outbox-after-publish');
+    await markSent(
+      query,
+      ready.map((r) => r.id),
+    );
+  }
+
+  /** The safety net: claims, publishes and marks one batch of older rows; returns how many it sent. */
   async relayBatch(limit: number): Promise<number> {
-    const query: Query = (sql, params) => this.query(sql, params);
-    const rows = await claimUnsent(query, limit);
+    const query = this.queryFn();
+    const rows = await claimUnsent(query, limit, this.options.freshGraceMs ?? 2_000);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
     try {

@@ -130,6 +130,28 @@ describe('inbox (idempotent consumer)', () => {
 });
 
 describe('outbox relay', () => {
+  const outboxMessage = (e: ReturnType<typeof PlaceOrder.create>) => ({
+    destination: toQueue(queue),
+    messageId: e.messageId,
+    type: e.type,
+    payload: e,
+  });
+
+  function placeOrderTasks(count: number) {
+    return Array.from({ length: count }, () =>
+      PlaceOrder.create(
+        {
+          orderId: randomUUID(),
+          userId: 'u',
+          items: [{ sku: 'S', quantity: 1, unitPrice: 1 }],
+          total: 1,
+          placedAt: new Date().toISOString(),
+        },
+        { correlationId: randomUUID() },
+      ),
+    );
+  }
+
   async function enqueue(count: number) {
     const messages = Array.from({ length: count }, () =>
       PlaceOrder.create(
@@ -179,6 +201,25 @@ describe('outbox relay', () => {
     expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
   });
 
+  it('never sends a row that a rolled-back savepoint took out of the committed transaction', async () => {
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 60_000 });
+    await relay.start();
+    const [kept, undone] = placeOrderTasks(2);
+    await db.transaction(async (manager) => {
+      await addToOutbox(manager, [outboxMessage(kept!)]);
+      await manager.query('SAVEPOINT attempt');
+      await addToOutbox(manager, [outboxMessage(undone!)]);
+      await manager.query('ROLLBACK TO SAVEPOINT attempt');
+    });
+    await waitFor(
+      'the kept row to be sent',
+      async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0,
+      { timeoutMs: 5_000 },
+    );
+    await relay.stop();
+    expect(await queuedIds()).toEqual([kept!.messageId]);
+  });
+
   it('puts nothing in the commit path: no trigger on the outbox table', async () => {
     const [row] = await db.query(
       "SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal",
@@ -197,7 +238,7 @@ describe('outbox relay', () => {
     );
     expect(claimed).toHaveLength(10);
 
-    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 50 });
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 50, freshGraceMs: 0 });
     await relay.start();
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await queuedIds()).toEqual([]);
@@ -218,7 +259,7 @@ describe('outbox relay', () => {
   it('shares the table between three relays without sending any row twice or skipping one', async () => {
     const messages = await enqueue(600);
     const relays = [1, 2, 3].map(
-      () => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50 }),
+      () => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50, freshGraceMs: 0 }),
     );
     await Promise.all(relays.map((r) => r.start()));
     await waitFor(
