@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues } from '@am/messaging';
-import { http, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
+import { http, query, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
 
 // The running services as real processes, over the real brokers, in this run's isolated vhost/topics/databases.
 let services: Record<string, ServiceProcess>;
@@ -109,6 +109,17 @@ describe('the first slice through both brokers', () => {
       items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }],
     });
     expect(unknownUser.status).toBe(404);
+    // The same id once the user exists: a miss is not remembered, and a user this process never registered
+    // (another instance did; here: a row written straight to the database) is looked up and accepted.
+    const lateUserId = randomUUID();
+    await query(testEnv(), 'orders', 'INSERT INTO users (id, email, name) VALUES ($1, $2, $3)', [
+      lateUserId,
+      `${lateUserId}@example.com`,
+      'Late User',
+    ]);
+    const late = { userId: lateUserId, items: [{ sku: 'SKU-1', quantity: 1, unitPrice: 100 }] };
+    expect((await http('POST', url('orders', '/orders'), { ...late, userId: randomUUID() })).status).toBe(404);
+    expect((await http('POST', url('orders', '/orders'), late)).status).toBe(202);
     const notJson = await http('POST', url('orders', '/orders'), '{"userId":', { 'content-type': 'application/json' });
     expect(notJson.status).toBe(400);
   });

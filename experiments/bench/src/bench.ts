@@ -1,7 +1,7 @@
 /**
  * The bench (`npm run bench`): the project's figures beside raw ceilings, side by side in one run on this machine.
  * Sections: brokers (the article's table, measured), intake, saga, kafka (analytics vs kafka-consumer-perf-test),
- * replay, peers. `npm run bench -- --only intake,saga` runs some of them. Writes CSV and SVG under
+ * replay, peers, outbox (commits/s of outbox-writing transactions, pgbench). `npm run bench -- --only intake,saga` runs some of them. Writes CSV and SVG under
  * experiments/results/bench/, experiments/results/bench.json, and the table into docs/benchmarks.md.
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
@@ -28,6 +28,7 @@ import {
   type ConsumerPerfResult,
 } from './tools.js';
 import { createWorld, publishAll, type World } from './world.js';
+import { measureOutboxCommits } from './outbox-commits.js';
 import type { PeerReport } from './peers/work.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,6 +49,9 @@ const settings = {
   peerMessages: num('BENCH_PEER_MESSAGES', 20_000),
   peerRate: num('BENCH_PEER_RATE', 500),
   prefetch: num('BENCH_PREFETCH', 100),
+  outboxClients: num('BENCH_OUTBOX_CLIENTS', 16),
+  outboxSeconds: num('BENCH_OUTBOX_S', 8),
+  outboxRounds: num('BENCH_OUTBOX_ROUNDS', 3),
 };
 
 const only = (() => {
@@ -900,6 +904,89 @@ async function peers(world: World): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// (f) The outbox's commit path: commits/s of outbox-writing transactions against plain ones (pgbench)
+
+async function outboxSection(world: World): Promise<void> {
+  const result = await measureOutboxCommits(
+    world.env,
+    { clients: settings.outboxClients, seconds: settings.outboxSeconds, rounds: settings.outboxRounds },
+    log,
+  );
+  const m = result.median;
+  csv(
+    'outbox.csv',
+    ['variant', 'round', 'commits_per_s', 'latency_ms', 'machine_cpu_us_per_commit'],
+    result.rounds.map((r) => [
+      r.variant,
+      r.round,
+      r.tps.toFixed(1),
+      r.latencyMs.toFixed(3),
+      r.cpuMicrosPerCommit.toFixed(1),
+    ]),
+  );
+  writeFileSync(
+    path.join(outDir, 'outbox.json'),
+    JSON.stringify({ ranAt: new Date().toISOString(), loadavg: os.loadavg(), ...result }, null, 2) + '\n',
+  );
+  writeBarChart(
+    path.join(outDir, 'outbox.svg'),
+    `Commits/s with ${result.clients} concurrent writers (pgbench, median of ${settings.outboxRounds} rounds of ${result.seconds} s)`,
+    'commits/s',
+    (['one row', 'plain', 'outbox', 'outbox + pg_notify'] as const).map((v) => ({
+      label: v,
+      value: m[v].tps,
+      ceiling: m.plain.tps,
+    })),
+  );
+  const method = `pgbench -c ${result.clients} -j 2 -T ${result.seconds}, ${settings.outboxRounds} alternating rounds, median; a business row and a message row per transaction (plain: the message row in a table with a primary key only); PostgreSQL ${Object.entries(
+    result.settings,
+  )
+    .map(([k, v]) => `${k}=${v}`)
+    .join(
+      ', ',
+    )}; machine CPU per commit ${m.plain.cpuMicrosPerCommit.toFixed(0)} / ${m.outbox.cpuMicrosPerCommit.toFixed(0)} / ${m['outbox + pg_notify'].cpuMicrosPerCommit.toFixed(0)} µs (plain / outbox / pg_notify)`;
+  const r = ratio(m.outbox.tps, m.plain.tps);
+  figure('(f) outbox-writing commits at 16 writers', {
+    value: m.outbox.tps,
+    unit: 'commits/s',
+    ceiling: m.plain.tps,
+    ceilingSource: 'the same two rows, the message row in a table with a primary key only, same run',
+    target: '>= 90% of plain',
+    meetsTarget: (r ?? 0) >= 0.9,
+    method,
+  });
+  figure('(f) the first version: outbox with a pg_notify trigger', {
+    value: m['outbox + pg_notify'].tps,
+    unit: 'commits/s',
+    ceiling: m.plain.tps,
+    ceilingSource: 'the same two rows, the message row in a table with a primary key only, same run',
+    method,
+  });
+  updateDocsBlock('outbox', outboxMarkdown(result));
+}
+
+function outboxMarkdown(result: Awaited<ReturnType<typeof measureOutboxCommits>>): string {
+  const m = result.median;
+  const row = (v: 'one row' | 'plain' | 'outbox' | 'outbox + pg_notify') =>
+    `| ${v} | ${fmt(m[v].tps, 0)} | ${pct(ratio(m[v].tps, m.plain.tps))} | ${fmt(m[v].latencyMs, 2)} | ${fmt(m[v].cpuMicrosPerCommit, 0)} |`;
+  return [
+    `Run ${new Date().toISOString()}, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        ' ',
+      )}; ${result.clients} clients, ${result.rounds.length / 4} alternating rounds of ${result.seconds} s each, medians (file: \`experiments/results/bench/outbox.json\`).`,
+    '',
+    '| transaction | commits/s | of plain | latency (ms) | machine CPU per commit (µs) |',
+    '|---|---|---|---|---|',
+    row('one row'),
+    row('plain'),
+    row('outbox'),
+    row('outbox + pg_notify'),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Report
 
 function machine() {
@@ -952,6 +1039,11 @@ function summary(started: number, info: ReturnType<typeof machine>): string {
 }
 
 function updateDocs(markdown: string): void {
+  updateDocsBlock('bench', markdown);
+}
+
+/** Replaces the generated block `<!-- name:begin -->` ... `<!-- name:end -->` of docs/benchmarks.md. */
+function updateDocsBlock(name: string, markdown: string): void {
   const file = path.join(root, 'docs', 'benchmarks.md');
   let text: string;
   try {
@@ -959,8 +1051,8 @@ function updateDocs(markdown: string): void {
   } catch {
     return;
   }
-  const begin = '<!-- bench:begin -->';
-  const end = '<!-- bench:end -->';
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
   if (a < 0 || b < a) return;
@@ -979,6 +1071,7 @@ async function main(): Promise<void> {
     ['saga', saga],
     ['kafka', kafkaSection],
     ['peers', peers],
+    ['outbox', outboxSection],
   ];
   try {
     for (const [name, run] of sections) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OrderCreated } from '@am/contracts';
-import { MessagingTables1764400000000, createServiceDataSource, migrate } from '@am/persistence';
+import { messagingMigrations, createServiceDataSource, migrate } from '@am/persistence';
 import { FixtureProcess, testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from './amqp/amqp-client.js';
 import { OutboxRelay } from './outbox/outbox-relay.js';
@@ -33,7 +33,7 @@ async function queueState() {
 beforeAll(async () => {
   amqp = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'delivery-modes.fault.spec' });
   await amqp.connect();
-  db = createServiceDataSource({ url: databaseUrl, migrations: [MessagingTables1764400000000] });
+  db = createServiceDataSource({ url: databaseUrl, migrations: messagingMigrations });
   await db.initialize();
   await migrate(db);
   await db.query('CREATE TABLE IF NOT EXISTS crash_orders (id uuid PRIMARY KEY)');
@@ -91,7 +91,7 @@ describe('dual write versus transactional outbox under a crash between commit an
     await writer.printed('committed');
     await writer.kill();
     // Whatever survives the crash gets its chance: a relay runs as it would after a restart.
-    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 100 });
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 100, freshGraceMs: 0 });
     await relay.start();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await relay.stop();

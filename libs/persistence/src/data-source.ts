@@ -1,4 +1,5 @@
 import { DataSource, type EntityManager, type MixedList } from 'typeorm';
+import { OutboxCommitSubscriber } from './outbox-commit-signal.js';
 
 /** Options for one service's database: each service owns its database (database per service). */
 export interface ServiceDataSourceOptions {
@@ -20,6 +21,8 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     url: options.url,
     entities: options.entities ?? [],
     migrations: options.migrations,
+    // Tells the process's outbox relay when a transaction that wrote outbox rows has committed.
+    subscribers: [OutboxCommitSubscriber],
     synchronize: false,
     migrationsRun: false,
     installExtensions: false,

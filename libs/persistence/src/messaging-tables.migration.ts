@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The tables every service needs for reliable messaging:
  * - `outbox`: messages that a transaction wants sent; the relay publishes and marks them
- *   (pattern: transactional outbox). A trigger notifies the relay on insert (LISTEN/NOTIFY).
+ *   (pattern: transactional outbox). The trigger made here is gone again: see OutboxClaims1764400000010.
  * - `processed_messages`: the inbox; one row per (consumer, message id) written in the same
  *   transaction as the effect, so a redelivered message has exactly one effect (pattern: idempotent consumer).
  */

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { traceHeaders } from '@am/observability';
+import { markOutboxWritten } from './outbox-commit-signal.js';
 
 /** Where an outbox row goes: a RabbitMQ exchange and routing key, or a Kafka topic and key. */
 export type OutboxDestination =
@@ -28,6 +29,7 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
   if (messages.length === 0) return;
   const trace = traceHeaders();
   const values: unknown[] = [];
+  const headers = messages.map((m) => ({ ...trace, ...m.headers }));
   const rows = messages.map((m, i) => {
     const d = m.destination;
     values.push(
@@ -37,15 +39,21 @@ export async function addToOutbox(manager: EntityManager, messages: readonly Out
       d.broker === 'amqp' ? d.routingKey : d.key,
       m.type,
       JSON.stringify(m.payload),
-      JSON.stringify({ ...trace, ...m.headers }),
+      JSON.stringify(headers[i]),
     );
     const b = i * 7;
     return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}::jsonb, $${b + 7}::jsonb)`;
   });
-  await manager.query(
+  const inserted = await manager.query<{ id: string; message_id: string }[]>(
     `INSERT INTO outbox (message_id, broker, destination, routing_key, message_type, payload, headers)
-     VALUES ${rows.join(', ')}`,
+     VALUES ${rows.join(', ')} RETURNING id, message_id`,
     values,
+  );
+  const ids = new Map(inserted.map((r) => [r.message_id, r.id]));
+  markOutboxWritten(
+    manager.queryRunner,
+    manager.connection,
+    messages.map((m, i) => ({ ...m, headers: headers[i]!, id: ids.get(m.messageId)! })),
   );
 }
 
@@ -60,32 +68,72 @@ interface OutboxRecord {
   headers: Record<string, string>;
 }
 
+/** Runs one statement and returns its rows: a `pg.Client` or pool, wrapped by the caller. */
+export type Query = <T>(sql: string, params?: unknown[]) => Promise<T[]>;
+
+/** The claim of the session running the statement: its process id and start time, unique for the server's life. */
+const SESSION = `(SELECT pid::text || ':' || backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid())`;
+
 /**
- * Locks up to `limit` unsent rows for this relay. `SKIP LOCKED` lets several relays share the table: no row is
- * taken by two at once, and none is skipped because of gaps in the id sequence (there is no cursor).
+ * Claims up to `limit` unsent rows for the relay whose database session runs this, in one statement that
+ * commits at once: no transaction stays open while the broker confirms. A row claimed by a session that still
+ * exists is left alone (another instance's relay is sending it); a claim whose session has ended (the relay
+ * crashed, or lost its connection) is taken over at once. `SKIP LOCKED` keeps two relays claiming at the same
+ * moment from waiting for each other. Rows younger than `olderThanMs` are left to the process that wrote them,
+ * which publishes them right after its commit.
  */
-export async function lockUnsent(manager: EntityManager, limit: number): Promise<OutboxRow[]> {
-  const records: OutboxRecord[] = await manager.query(
-    `SELECT id, message_id, broker, destination, routing_key, message_type, payload, headers
-       FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
+export async function claimUnsent(query: Query, limit: number, olderThanMs = 0): Promise<OutboxRow[]> {
+  const records = await query<OutboxRecord>(
+    `WITH me AS MATERIALIZED (SELECT ${SESSION} AS session),
+          live AS MATERIALIZED (SELECT pid::text || ':' || backend_start::text AS session FROM pg_stat_activity
+                                 WHERE backend_start IS NOT NULL)
+     UPDATE outbox SET claimed_by = (SELECT session FROM me)
+      WHERE id IN (SELECT id FROM outbox
+                    WHERE sent_at IS NULL
+                      AND created_at < now() - make_interval(secs => $2)
+                      AND (claimed_by IS NULL OR claimed_by NOT IN (SELECT session FROM live))
+                    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, message_id, broker, destination, routing_key, message_type, payload, headers`,
+    [limit, olderThanMs / 1000],
   );
-  return records.map((r) => ({
-    id: r.id,
-    messageId: r.message_id,
-    type: r.message_type,
-    payload: r.payload,
-    headers: r.headers,
-    destination:
-      r.broker === 'amqp'
-        ? { broker: 'amqp', exchange: r.destination, routingKey: r.routing_key }
-        : { broker: 'kafka', topic: r.destination, key: r.routing_key },
-  }));
+  return records
+    .sort((a, b) => Number(a.id) - Number(b.id))
+    .map((r) => ({
+      id: r.id,
+      messageId: r.message_id,
+      type: r.message_type,
+      payload: r.payload,
+      headers: r.headers,
+      destination:
+        r.broker === 'amqp'
+          ? { broker: 'amqp', exchange: r.destination, routingKey: r.routing_key }
+          : { broker: 'kafka', topic: r.destination, key: r.routing_key },
+    }));
 }
 
-export async function markSent(manager: EntityManager, ids: readonly string[]): Promise<void> {
+/**
+ * Of rows a transaction reported after its commit, those that are in the table and nobody has sent or claimed:
+ * a savepoint rolled back inside that transaction may have removed some. A read, no commit.
+ */
+export async function committedUnsent(query: Query, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await query<{ id: string }>(
+    'SELECT id FROM outbox WHERE id = ANY($1::bigint[]) AND sent_at IS NULL AND claimed_by IS NULL',
+    [ids],
+  );
+  return new Set(rows.map((r) => String(r.id)));
+}
+
+/** Marks claimed rows sent (after the broker confirmed them). */
+export async function markSent(query: Query, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
-  await manager.query('UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])', [ids]);
+  await query('UPDATE outbox SET sent_at = now(), claimed_by = NULL WHERE id = ANY($1::bigint[])', [ids]);
+}
+
+/** Gives claimed rows back (the broker refused them or is away), so the next batch takes them again. */
+export async function releaseClaims(query: Query, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await query('UPDATE outbox SET claimed_by = NULL WHERE id = ANY($1::bigint[]) AND sent_at IS NULL', [ids]);
 }
 
 /** Number of rows not yet sent and the age of the oldest, for the outbox-lag metric and health. */

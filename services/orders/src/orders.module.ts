@@ -6,6 +6,7 @@ import { SagaTimeoutsWorker } from './order-saga/saga-timeouts.worker.js';
 import { PlaceOrderController } from './place-order/place-order.controller.js';
 import { PlaceOrderHandler } from './place-order/place-order.handler.js';
 import { PlaceOrderSyncController } from './place-order-sync/place-order-sync.controller.js';
+import { KnownUsers } from './users/known-users.js';
 import { RegisterUserController } from './users/register-user.controller.js';
 
 @Module({
@@ -17,6 +18,6 @@ import { RegisterUserController } from './users/register-user.controller.js';
     PlaceOrderHandler,
     SagaReplyHandler,
   ],
-  providers: [OrderSagaRunner, SagaTimeoutsWorker],
+  providers: [OrderSagaRunner, SagaTimeoutsWorker, KnownUsers],
 })
 export class OrdersModule {}

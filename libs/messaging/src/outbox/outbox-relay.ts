@@ -2,7 +2,15 @@ import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Envelope } from '@am/contracts';
 import { startProducerSpan } from '@am/observability';
-import { lockUnsent, markSent, type OutboxRow } from '@am/persistence';
+import {
+  claimUnsent,
+  committedUnsent,
+  markSent,
+  onOutboxCommitted,
+  releaseClaims,
+  type OutboxRow,
+  type Query,
+} from '@am/persistence';
 import type { AmqpClient } from '../amqp/amqp-client.js';
 import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
 import { failpoint } from '../failpoint.js';
@@ -11,29 +19,45 @@ import type { MessagingMetrics } from '../metrics.js';
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
-  /** The database URL, for the LISTEN connection. */
+  /** The database URL, for the relay's own connection (its claims belong to that session). */
   databaseUrl: string;
   amqp?: AmqpClient;
   kafka?: KafkaClient;
   batchSize?: number;
-  /** Fallback poll interval when no notification arrives. */
+  /**
+   * How often the relay looks for rows nobody handed it: rows another instance wrote, rows whose relay crashed,
+   * rows whose first publish failed. A commit in this process hands its rows over at once.
+   */
   pollIntervalMs?: number;
+  /** The poll leaves rows younger than this to the process that wrote them (default 2 s). */
+  freshGraceMs?: number;
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
 }
 
 /**
- * Pattern: transactional outbox, the relay half. Takes unsent rows (`FOR UPDATE SKIP LOCKED`, so several
- * relays can run), publishes them with confirms (RabbitMQ) or acks=all from the idempotent producer (Kafka),
- * and marks them sent in the same transaction. A crash between publish and mark sends a row again later:
- * consumers absorb that duplicate with their inbox. Wakes on LISTEN/NOTIFY, polls as a fallback.
+ * Pattern: transactional outbox, the relay half. Two ways in:
+ * - the fast path: after a transaction of this process that wrote outbox rows commits, its rows are handed to the
+ *   relay, which checks with one read that they are in the table (a savepoint rolled back may have removed some),
+ *   publishes them with confirms (RabbitMQ) or acks=all (Kafka), and marks them sent. Rows that arrive while a
+ *   batch is being published go out together in the next one;
+ * - the safety net: every `pollIntervalMs` it claims rows older than `freshGraceMs` that nobody sent (written by
+ *   another instance, left by a crash, or whose first publish failed) in one autocommitted statement, in the name
+ *   of its database session, publishes them and marks them sent.
+ * No transaction stays open while the broker answers, and nothing in the database's commit path notifies anyone
+ * (a `pg_notify` would serialise every outbox-writing commit of the server). Claims belong to a session: several
+ * relays share the table without taking the same row, and a crashed relay's rows are taken over as soon as its
+ * session ends. A crash between publish and mark sends a row again: consumers absorb that duplicate with their inbox.
  */
 export class OutboxRelay {
-  private listener?: pg.Client;
+  private client?: pg.Client;
+  private connecting?: Promise<pg.Client>;
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
-  private notified = false;
+  private woken = false;
+  private fresh: OutboxRow[] = [];
+  private unsubscribe?: () => void;
   private readonly logger: MessagingLogger;
 
   constructor(private readonly options: OutboxRelayOptions) {
@@ -42,57 +66,56 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     this.running = true;
-    await this.listen().catch((error: Error) =>
-      this.logger.warn({ err: error.message }, 'outbox: LISTEN failed; polling only'),
-    );
+    // One relay per data source gets the rows of its commits; another one (a test's) only polls.
+    this.unsubscribe = onOutboxCommitted(this.options.dataSource, (rows) => {
+      this.fresh.push(...rows);
+      this.nudge();
+    });
     this.loop = this.run();
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.onNotification());
-    client.on('error', (error) => {
-      this.logger.warn({ err: error.message }, 'outbox: LISTEN connection lost; polling until it is back');
-      this.listener = undefined;
-      setTimeout(() => {
-        if (this.running) void this.listen().catch(() => undefined);
-      }, 1_000);
-    });
-    await client.connect();
-    await client.query('LISTEN outbox');
-    this.listener = client;
+  /** Wakes the relay now; remembered if it is busy with a batch. */
+  nudge(): void {
+    if (this.wake) this.wake();
+    else this.woken = true;
   }
 
   private async run(): Promise<void> {
     const batchSize = this.options.batchSize ?? 200;
-    const pollMs = this.options.pollIntervalMs ?? 1_000;
+    const pollMs = this.options.pollIntervalMs ?? 500;
+    let nextPoll = 0;
     while (this.running) {
-      let sent = 0;
       try {
-        sent = await this.relayBatch(batchSize);
+        if (this.fresh.length > 0) await this.publishCommitted(this.fresh.splice(0, batchSize));
+        if (Date.now() >= nextPoll) {
+          const sent = await this.relayBatch(batchSize);
+          nextPoll = sent >= batchSize ? 0 : Date.now() + pollMs;
+        }
       } catch (error) {
         this.logger.warn({ err: (error as Error).message }, 'outbox: relay batch failed; will retry');
+        nextPoll = Date.now() + pollMs;
+        this.woken = false;
         await this.sleep(pollMs);
         continue;
       }
-      if (sent < batchSize) await this.sleep(pollMs);
+      if (this.fresh.length === 0 && Date.now() < nextPoll) await this.sleep(nextPoll - Date.now());
     }
   }
 
   /**
-   * Sleeps until a notification or `ms`. A notification that arrived while a batch was running is remembered,
-   * so the relay goes round again at once instead of waiting for the poll with rows pending.
+   * Sleeps until a nudge or `ms`. A nudge that came while a batch was running is remembered, so the relay goes
+   * round again at once instead of waiting for the poll with rows pending.
    */
   private sleep(ms: number): Promise<void> {
-    if (this.notified) {
-      this.notified = false;
+    if (this.woken) {
+      this.woken = false;
       return Promise.resolve();
     }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.wake = undefined;
-        this.notified = false;
+        this.woken = false;
         resolve();
       };
       const timer = setTimeout(done, ms);
@@ -100,24 +123,88 @@ export class OutboxRelay {
     });
   }
 
-  private onNotification(): void {
-    if (this.wake) this.wake();
-    else this.notified = true;
+  /** The relay's own database session; its claims lapse when it ends. */
+  private connection(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({
+        connectionString: this.options.databaseUrl,
+        application_name: 'outbox-relay',
+        connectionTimeoutMillis: 5_000,
+      });
+      client.on('error', (error) => {
+        this.logger.warn({ err: error.message }, 'outbox: relay connection lost; reconnecting');
+        if (this.client === client) this.client = undefined;
+      });
+      client.on('end', () => {
+        if (this.client === client) this.client = undefined;
+      });
+      try {
+        await client.connect();
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      this.client = client;
+      return client;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
   }
 
-  /** Publishes one batch; returns how many rows it sent. Exposed for tests. */
+  private async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
+    const client = await this.connection();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } catch (error) {
+      // A broken session cannot run the next statement; a new one will (its claims start afresh).
+      const code = (error as { code?: string }).code ?? '';
+      if (code === '' || code.startsWith('08') || code.startsWith('57')) {
+        if (this.client === client) this.client = undefined;
+        void client.end().catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  private queryFn(): Query {
+    return (sql, params) => this.query(sql, params);
+  }
+
+  /**
+   * The fast path: rows this process has just committed. A row that failed to go out stays unsent in the table
+   * and is the safety net's, once it is older than the grace.
+   */
+  private async publishCommitted(rows: OutboxRow[]): Promise<void> {
+    const query = this.queryFn();
+    const present = await committedUnsent(
+      query,
+      rows.map((r) => r.id),
+    );
+    const ready = rows.filter((r) => present.has(r.id));
+    if (ready.length === 0) return;
+    await this.publish(ready);
+    failpoint('outbox-after-publish');
+    await markSent(
+      query,
+      ready.map((r) => r.id),
+    );
+  }
+
+  /** The safety net: claims, publishes and marks one batch of older rows; returns how many it sent. */
   async relayBatch(limit: number): Promise<number> {
-    return this.options.dataSource.transaction(async (manager) => {
-      const rows = await lockUnsent(manager, limit);
-      if (rows.length === 0) return 0;
+    const query = this.queryFn();
+    const rows = await claimUnsent(query, limit, this.options.freshGraceMs ?? 2_000);
+    if (rows.length === 0) return 0;
+    const ids = rows.map((r) => r.id);
+    try {
       await this.publish(rows);
-      failpoint('outbox-after-publish');
-      await markSent(
-        manager,
-        rows.map((r) => r.id),
-      );
-      return rows.length;
-    });
+    } catch (error) {
+      await releaseClaims(query, ids).catch(() => undefined);
+      throw error;
+    }
+    failpoint('outbox-after-publish');
+    await markSent(query, ids);
+    return rows.length;
   }
 
   private async publish(rows: OutboxRow[]): Promise<void> {
@@ -185,8 +272,11 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
+    await this.connecting?.catch(() => undefined);
+    await this.client?.end().catch(() => undefined);
+    this.client = undefined;
   }
 }

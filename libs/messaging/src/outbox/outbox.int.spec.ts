@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MessageCatalog, PlaceOrder, UserRegistered } from '@am/contracts';
-import { MessagingTables1764400000000, addToOutbox, createServiceDataSource, migrate } from '@am/persistence';
+import pg from 'pg';
+import { addToOutbox, claimUnsent, createServiceDataSource, messagingMigrations, migrate } from '@am/persistence';
 import { testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from '../amqp/amqp-client.js';
 import { InvalidMessageError } from '../errors.js';
@@ -25,7 +26,7 @@ const registered = () =>
   );
 
 beforeAll(async () => {
-  db = createServiceDataSource({ url: databaseUrl, migrations: [MessagingTables1764400000000] });
+  db = createServiceDataSource({ url: databaseUrl, migrations: messagingMigrations });
   await db.initialize();
   await migrate(db);
   await db.query('CREATE TABLE IF NOT EXISTS effects (message_id uuid, note text)');
@@ -129,6 +130,28 @@ describe('inbox (idempotent consumer)', () => {
 });
 
 describe('outbox relay', () => {
+  const outboxMessage = (e: ReturnType<typeof PlaceOrder.create>) => ({
+    destination: toQueue(queue),
+    messageId: e.messageId,
+    type: e.type,
+    payload: e,
+  });
+
+  function placeOrderTasks(count: number) {
+    return Array.from({ length: count }, () =>
+      PlaceOrder.create(
+        {
+          orderId: randomUUID(),
+          userId: 'u',
+          items: [{ sku: 'S', quantity: 1, unitPrice: 1 }],
+          total: 1,
+          placedAt: new Date().toISOString(),
+        },
+        { correlationId: randomUUID() },
+      ),
+    );
+  }
+
   async function enqueue(count: number) {
     const messages = Array.from({ length: count }, () =>
       PlaceOrder.create(
@@ -163,7 +186,7 @@ describe('outbox relay', () => {
     return ids;
   }
 
-  it('publishes rows with confirms and marks them sent, woken by NOTIFY rather than the poll', async () => {
+  it('publishes rows with confirms and marks them sent, woken by the commit in this process, not by the poll', async () => {
     const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 60_000 });
     await relay.start();
     const messages = await enqueue(5);
@@ -178,10 +201,65 @@ describe('outbox relay', () => {
     expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
   });
 
+  it('never sends a row that a rolled-back savepoint took out of the committed transaction', async () => {
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 60_000 });
+    await relay.start();
+    const [kept, undone] = placeOrderTasks(2);
+    await db.transaction(async (manager) => {
+      await addToOutbox(manager, [outboxMessage(kept!)]);
+      await manager.query('SAVEPOINT attempt');
+      await addToOutbox(manager, [outboxMessage(undone!)]);
+      await manager.query('ROLLBACK TO SAVEPOINT attempt');
+    });
+    await waitFor(
+      'the kept row to be sent',
+      async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0,
+      { timeoutMs: 5_000 },
+    );
+    await relay.stop();
+    expect(await queuedIds()).toEqual([kept!.messageId]);
+  });
+
+  it('puts nothing in the commit path: no trigger on the outbox table', async () => {
+    const [row] = await db.query(
+      "SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal",
+    );
+    expect(row.n).toBe(0);
+  });
+
+  it("leaves rows claimed by a live relay's session alone and takes them over the moment that session ends", async () => {
+    const messages = await enqueue(10);
+    // Another relay's session claims every row, then "crashes" (its connection ends) without sending.
+    const other = new pg.Client({ connectionString: databaseUrl });
+    await other.connect();
+    const claimed = await claimUnsent(
+      async <T>(sql: string, params?: unknown[]) => (await other.query(sql, params)).rows as T[],
+      100,
+    );
+    expect(claimed).toHaveLength(10);
+
+    const relay = new OutboxRelay({ dataSource: db, databaseUrl, amqp, pollIntervalMs: 50, freshGraceMs: 0 });
+    await relay.start();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await queuedIds()).toEqual([]);
+
+    await other.end();
+    const started = performance.now();
+    await waitFor(
+      'the rows to be sent by the surviving relay',
+      async () => (await db.query('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL'))[0].n === 0,
+      { timeoutMs: 5_000 },
+    );
+    // Within a few polls, not after a lease.
+    expect(performance.now() - started).toBeLessThan(3_000);
+    await relay.stop();
+    expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
+  });
+
   it('shares the table between three relays without sending any row twice or skipping one', async () => {
     const messages = await enqueue(600);
     const relays = [1, 2, 3].map(
-      () => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50 }),
+      () => new OutboxRelay({ dataSource: db, databaseUrl, amqp, batchSize: 25, pollIntervalMs: 50, freshGraceMs: 0 }),
     );
     await Promise.all(relays.map((r) => r.start()));
     await waitFor(

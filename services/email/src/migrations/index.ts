@@ -1,5 +1,5 @@
-import { MessagingTables1764400000000 } from '@am/persistence';
+import { messagingMigrations } from '@am/persistence';
 import { Email1764400000400 } from './1764400000400-email.migration.js';
 
 /** Every migration of the email database, in order: the library's inbox/outbox tables first. */
-export const migrations = [MessagingTables1764400000000, Email1764400000400];
+export const migrations = [...messagingMigrations, Email1764400000400];

@@ -1,10 +1,10 @@
-import { MessagingTables1764400000000 } from '@am/persistence';
+import { messagingMigrations } from '@am/persistence';
 import { Orders1764400000100 } from './1764400000100-orders.migration.js';
 import { OrderSaga1764400000101 } from './1764400000101-order-saga.migration.js';
 import { IdempotencyKeys1764400000102 } from './1764400000102-idempotency-keys.migration.js';
 
 export const migrations = [
-  MessagingTables1764400000000,
+  ...messagingMigrations,
   Orders1764400000100,
   OrderSaga1764400000101,
   IdempotencyKeys1764400000102,

@@ -11,6 +11,7 @@ import {
 import { DataSource } from 'typeorm';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, parseRequest, publishFailure } from '@am/messaging';
+import { KnownUsers } from '../users/known-users.js';
 import { IdempotencyKey, PlaceOrderRequest, orderIdFor, orderTotal } from './place-order.request.js';
 
 interface ExistingOrder {
@@ -33,6 +34,7 @@ export class PlaceOrderController {
   constructor(
     private readonly amqp: AmqpClient,
     private readonly db: DataSource,
+    private readonly users: KnownUsers,
   ) {}
 
   @Post()
@@ -43,8 +45,7 @@ export class PlaceOrderController {
   ): Promise<{ orderId: string; status: string }> {
     const request = parseRequest(PlaceOrderRequest, body);
     const key = rawKey === undefined ? undefined : parseRequest(IdempotencyKey, rawKey);
-    const users = await this.db.query<unknown[]>('SELECT 1 FROM users WHERE id = $1', [request.userId]);
-    if (users.length === 0) throw new NotFoundException(`unknown user ${request.userId}`);
+    if (!(await this.users.exists(request.userId))) throw new NotFoundException(`unknown user ${request.userId}`);
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const orderId = key ? orderIdFor(request.userId, key) : randomUUID();
     if (key) {

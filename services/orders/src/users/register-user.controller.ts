@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DEFAULT_LOCALE, UserRegistered, splitName } from '@am/contracts';
 import { Exchanges, parseRequest, toExchange } from '@am/messaging';
 import { addToOutbox } from '@am/persistence';
+import { KnownUsers } from './known-users.js';
 import { RegisterUserRequest } from './register-user.request.js';
 
 /**
@@ -13,7 +14,10 @@ import { RegisterUserRequest } from './register-user.request.js';
  */
 @Controller('users')
 export class RegisterUserController {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly users: KnownUsers,
+  ) {}
 
   @Post()
   async register(@Body() body: unknown): Promise<{ userId: string }> {
@@ -35,6 +39,7 @@ export class RegisterUserController {
       const destination = toExchange(Exchanges.userEvents);
       await addToOutbox(manager, [{ destination, messageId: event.messageId, type: event.type, payload: event }]);
     });
+    this.users.remember(userId);
     return { userId };
   }
 }
