@@ -3,7 +3,7 @@
 //   npm run test:fault:repeat -- 10          (or: node scripts/repeat-fault-tier.mjs 10)
 // Each run's output goes to .run/fault-repeat/run-<n>.log; the summary (per run: passed, seconds, failed tests,
 // whether a development stack was running beside it) to experiments/results/fault-repeat.json, with a plot
-// in experiments/results/fault-repeat.svg.
+// in experiments/results/fault-repeat.svg, both rewritten after every run.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
 import os from 'node:os';
@@ -109,29 +109,38 @@ ${bars}
 }
 
 const results = [];
+
+/** Writes the result file and plot: after every run, so a series cut short still leaves its figures. */
+function writeSummary() {
+  const summary = {
+    command: `npm run test:fault:repeat -- ${runs}`,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), load1: os.loadavg()[0] },
+    planned: runs,
+    runs: results.length,
+    passed: results.filter((r) => r.passed).length,
+    medianSeconds: [...results.map((r) => r.seconds)].sort((a, b) => a - b)[Math.floor(results.length / 2)],
+    results,
+  };
+  writeFileSync(path.join(resultsDir, 'fault-repeat.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(path.join(resultsDir, 'fault-repeat.svg'), plot(results));
+  return summary;
+}
+
 console.log(`fault tier: ${runs} runs in a row; logs in ${path.relative(root, logDir)}/`);
 for (let n = 1; n <= runs; n++) {
   const loaded = await devStackRunning();
   process.stdout.write(`run ${n}/${runs}${loaded ? ' (development stack running beside it)' : ''} `);
   const result = { ...(await runOnce(n)), devStackRunning: loaded };
   results.push(result);
+  writeSummary();
   const passes = results.filter((r) => r.passed).length;
   console.log(
     ` ${result.passed ? 'passed' : 'FAILED'} in ${result.seconds} s (${passes}/${n} passed so far)` +
       (result.failed.length > 0 ? `\n  ${result.failed.join('\n  ')}\n  see ${result.log}` : ''),
   );
 }
-const summary = {
-  command: `npm run test:fault:repeat -- ${runs}`,
-  finishedAt: new Date().toISOString(),
-  machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), load1: os.loadavg()[0] },
-  runs: results.length,
-  passed: results.filter((r) => r.passed).length,
-  medianSeconds: [...results.map((r) => r.seconds)].sort((a, b) => a - b)[Math.floor(results.length / 2)],
-  results,
-};
-writeFileSync(path.join(resultsDir, 'fault-repeat.json'), `${JSON.stringify(summary, null, 2)}\n`);
-writeFileSync(path.join(resultsDir, 'fault-repeat.svg'), plot(results));
+const summary = writeSummary();
 console.log(
   `${summary.passed}/${summary.runs} passed; median ${summary.medianSeconds} s; experiments/results/fault-repeat.json`,
 );

@@ -159,10 +159,18 @@ describe('docker-compose.yml', () => {
     const tracing = read('libs/observability/src/tracing.ts');
     const readByTracing = new Set([...tracing.matchAll(/env\.([A-Z0-9_]+)/g)].map((m) => m[1]!));
     expect([...readByTracing].sort()).toEqual([...TRACING_ENV].sort());
-    expect(app('jaeger').ports).toContain('4318:4318');
+    expect(app('jaeger').ports).toContain('127.0.0.1:4318:4318');
     for (const name of SERVICES) {
       expect(app(name).environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('http://jaeger:4318');
     }
+  });
+
+  it('publishes every port on 127.0.0.1 only: nothing of the stack is reachable from other machines', () => {
+    const published = Object.entries(services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => `${name} ${port}`),
+    );
+    expect(published.length).toBeGreaterThan(10);
+    expect(published.filter((p) => !/ 127\.0\.0\.1:\d+:\d+$/.test(p))).toEqual([]);
   });
 
   it('uses the native ports (DEFAULT_PORTS) and the service-named users, vhost and databases', () => {
@@ -170,7 +178,7 @@ describe('docker-compose.yml', () => {
       const env = app(name).environment!;
       const port = DEFAULT_PORTS[name];
       expect(Number(env.PORT)).toBe(port);
-      expect(app(name).ports).toEqual([`${port}:${port}`]);
+      expect(app(name).ports).toEqual([`127.0.0.1:${port}:${port}`]);
       expect(env.HOST).toBe('0.0.0.0');
       expect(env.KAFKA_BROKERS).toBe('kafka:9092');
       expect(env.KAFKA_PREFIX).toBe('');

@@ -5,7 +5,7 @@ import {
   http,
   persistently,
   pool,
-  purgeDeadLetterQueues,
+  purgeRunQueues,
   restartKafka,
   restartPostgres,
   restartRabbitMq,
@@ -21,7 +21,7 @@ import {
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
-  await purgeDeadLetterQueues();
+  await purgeRunQueues();
   services = await startServices(['orders', 'inventory', 'payments'], {
     orders: { SAGA_STEP_TIMEOUT_MS: '120000' },
   });

@@ -8,7 +8,7 @@ import {
   http,
   persistently,
   pool,
-  purgeDeadLetterQueues,
+  purgeRunQueues,
   seed,
   settle,
   startServices,
@@ -31,6 +31,7 @@ const STEP_TIMEOUT_MS = 20_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
+  await purgeRunQueues();
   // Every relay kills its own process after 2% of its batches, between publishing and marking sent.
   const failpoint = { FAILPOINT: 'outbox-after-publish:0.02', SAGA_STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS) };
   services = await startServices(['orders', 'inventory', 'payments'], {
@@ -123,7 +124,7 @@ describe('poison messages', () => {
 
   afterAll(async () => {
     // A failed run must not leave its poison behind for the next file's dead-letter checks.
-    await purgeDeadLetterQueues();
+    await purgeRunQueues();
   });
 
   it('are dead-lettered on the first attempt, with the reason, while other traffic flows', async () => {

@@ -4,7 +4,7 @@ import {
   http,
   persistently,
   pool,
-  purgeDeadLetterQueues,
+  purgeRunQueues,
   seed,
   settle,
   startServices,
@@ -18,7 +18,7 @@ const KILLS = Number(process.env.FAULT_KILLS ?? 10);
 let services: Record<string, ServiceProcess>;
 
 beforeAll(async () => {
-  await purgeDeadLetterQueues();
+  await purgeRunQueues();
   services = await startServices(['orders', 'inventory', 'payments'], {
     orders: { SAGA_STEP_TIMEOUT_MS: '20000' },
   });

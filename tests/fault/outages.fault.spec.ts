@@ -21,7 +21,7 @@ import {
   http,
   persistently,
   pool,
-  purgeDeadLetterQueues,
+  purgeRunQueues,
   portOpen,
   query,
   seed,
@@ -49,7 +49,7 @@ let amqp: AmqpClient;
 let kafka: KafkaClient;
 
 beforeAll(async () => {
-  await purgeDeadLetterQueues();
+  await purgeRunQueues();
   const retries = { RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(',') };
   services = await startServices([...SERVICES], {
     ...Object.fromEntries(SERVICES.map((s) => [s, retries])),
@@ -168,15 +168,21 @@ describe('an outage is not a poison message', () => {
       type: 'order.place',
     });
 
-    // Every service notices, pauses its consumers, and says so on /health.
+    // Every service notices, pauses its consumers, and says so on /health. A miss names the services that did not.
+    let notPaused: string[] = [];
     await waitFor(
       'every service to report its consumers paused',
       async () => {
-        const states = await Promise.all(Object.values(services).map(async (s) => (await health(s)).checks?.consumers));
-        return states.every((state) => state === 'down');
+        const states = await Promise.all(
+          Object.values(services).map(async (s) => [s.service, (await health(s)).checks?.consumers] as const),
+        );
+        notPaused = states.filter(([, state]) => state !== 'down').map(([name, state]) => `${name}: ${state}`);
+        return notPaused.length === 0;
       },
       { timeoutMs: outageMs, intervalMs: 500 },
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}; not paused: ${notPaused.join(', ')}`);
+    });
     const left = outageMs - (performance.now() - stoppedAt);
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
     await startPostgres();

@@ -1,4 +1,5 @@
 export * from './topology.js';
+export * from './topology-diagram.js';
 export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';

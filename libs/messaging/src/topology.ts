@@ -67,6 +67,10 @@ export const ORDER_PROCESSING_MAX_LENGTH = 50_000;
 export interface TopicSpec {
   name: string;
   partitions: number;
+  /** Services that write records to it (through their outbox, or a Kafka transaction). */
+  producers: ServiceName[];
+  /** Consumer groups that read it, and the service each belongs to. */
+  groups: { groupId: string; consumer: ServiceName }[];
   /** The topic's `max.message.bytes`, set on purpose rather than left to the broker's default. */
   maxMessageBytes: number;
 }
@@ -137,10 +141,39 @@ export const queues: QueueSpec[] = [
 ];
 
 export const topics: TopicSpec[] = [
-  { name: Topics.orderEvents, partitions: 3, maxMessageBytes: MAX_MESSAGE_BYTES },
-  { name: Topics.orderEventsDeadLetters, partitions: 1, maxMessageBytes: DEAD_LETTER_MAX_MESSAGE_BYTES },
-  { name: Topics.accountEvents, partitions: 3, maxMessageBytes: MAX_MESSAGE_BYTES },
-  { name: Topics.orderMetrics, partitions: 1, maxMessageBytes: MAX_MESSAGE_BYTES },
+  {
+    name: Topics.orderEvents,
+    partitions: 3,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    producers: ['orders'],
+    groups: [
+      { groupId: 'analytics', consumer: 'analytics' },
+      { groupId: 'audit', consumer: 'audit' },
+      { groupId: 'order-notifications', consumer: 'email' },
+      { groupId: 'order-metrics', consumer: 'analytics' },
+    ],
+  },
+  {
+    name: Topics.orderEventsDeadLetters,
+    partitions: 1,
+    maxMessageBytes: DEAD_LETTER_MAX_MESSAGE_BYTES,
+    producers: ['analytics', 'audit', 'email'],
+    groups: [],
+  },
+  {
+    name: Topics.accountEvents,
+    partitions: 3,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    producers: ['payments'],
+    groups: [],
+  },
+  {
+    name: Topics.orderMetrics,
+    partitions: 1,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    producers: ['analytics'],
+    groups: [],
+  },
 ];
 
 /** The queue that holds messages of `queue` that failed for good. */

@@ -45,18 +45,16 @@ export async function deadLettersInQueues(env: TestEnv = testEnv()): Promise<Dea
 }
 
 /**
- * Empties the run's dead letter queues. The files of a broker tier run one at a time in one vhost, so a test that
- * asserts "nothing was dead-lettered" calls this first and counts only what it caused itself, whatever an earlier
- * file (or an earlier file's failure) left behind.
+ * Empties every queue of the run: work queues, retry queues and dead letter queues. The files of a broker tier run
+ * one at a time in one vhost, so a test that counts what it caused (dead letters, messages handled) calls this
+ * first: whatever an earlier file left behind, a failed one included, is gone before its services start.
  */
-export async function purgeDeadLetterQueues(env: TestEnv = testEnv()): Promise<number> {
+export async function purgeRunQueues(env: TestEnv = testEnv()): Promise<number> {
   const connection = await amqp.connect(env.adminAmqpUrl);
   let purged = 0;
   try {
     const channel = await connection.createChannel();
-    for (const queue of allQueueNames().filter((q) => q.endsWith('-dlq'))) {
-      purged += (await channel.purgeQueue(queue)).messageCount;
-    }
+    for (const queue of allQueueNames()) purged += (await channel.purgeQueue(queue)).messageCount;
     await channel.close();
   } finally {
     await connection.close();

@@ -201,7 +201,7 @@ export class AmqpConsumer implements ChannelUser {
       if (!this.subscription.autoAck) safely(() => channel.ack(message));
       try {
         await this.handle(message);
-        this.options.metrics?.consumed(queue, performance.now() - started);
+        this.handled(message, started);
       } catch (error) {
         this.options.metrics?.failed(queue);
         recordSpanFailure(error);
@@ -215,7 +215,7 @@ export class AmqpConsumer implements ChannelUser {
     try {
       await this.handle(message);
       safely(() => channel.ack(message));
-      this.options.metrics?.consumed(queue, performance.now() - started);
+      this.handled(message, started);
     } catch (error) {
       this.options.metrics?.failed(queue);
       recordSpanFailure(error);
@@ -232,6 +232,28 @@ export class AmqpConsumer implements ChannelUser {
       }
       await this.fail(channel, message, error, kind);
     }
+  }
+
+  /**
+   * One info line per handled message (with its ids, so grepping a correlation id shows an order's path through
+   * every service), and the consumed metric.
+   */
+  private handled(message: ConsumeMessage, started: number): void {
+    const { queue } = this.subscription;
+    const durationMs = performance.now() - started;
+    this.options.metrics?.consumed(queue, durationMs);
+    const props = message.properties;
+    this.logger.info(
+      {
+        queue,
+        messageType: props.type as string | undefined,
+        messageId: props.messageId as string | undefined,
+        correlationId: props.correlationId as string | undefined,
+        outcome: 'handled',
+        durationMs: Math.round(durationMs * 10) / 10,
+      },
+      'amqp: message handled',
+    );
   }
 
   private async fail(channel: Channel, message: ConsumeMessage, error: unknown, kind: FailureKind): Promise<void> {

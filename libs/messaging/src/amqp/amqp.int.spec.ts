@@ -105,6 +105,35 @@ describe('RabbitMQ consuming', () => {
     expect(await inspect.checkQueue(queue)).toMatchObject({ messageCount: 0 });
   });
 
+  it('writes one info line per handled message, with its type, ids, outcome and duration', async () => {
+    const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const logger = { ...silentLogger, info: (obj: object, msg?: string) => lines.push({ obj: { ...obj }, msg }) };
+    const consumer = new AmqpConsumer(client, defineSubscription({ queue, prefetch: 5 }), async () => undefined, {
+      logger,
+    });
+    await client.addChannelUser(consumer);
+    const messages = [task(), task()];
+    await Promise.all(messages.map((m) => client.publish(DEFAULT_EXCHANGE, queue, m)));
+    const handled = () => lines.filter((l) => l.msg === 'amqp: message handled');
+    await waitFor('two lines', () => handled().length === 2);
+    await consumer.stop();
+    expect(
+      handled()
+        .map((l) => l.obj.messageId)
+        .sort(),
+    ).toEqual(messages.map((m) => m.messageId).sort());
+    for (const line of handled()) {
+      const message = messages.find((m) => m.messageId === line.obj.messageId)!;
+      expect(line.obj).toMatchObject({
+        queue,
+        messageType: message.type,
+        correlationId: message.correlationId,
+        outcome: 'handled',
+        durationMs: expect.any(Number),
+      });
+    }
+  });
+
   it('retries a failing message three times with x-retry-count, then dead-letters it with the reason', async () => {
     const attempts: number[] = [];
     const consumer = await consume(async (m) => {

@@ -143,7 +143,25 @@ export class KafkaGroupConsumer {
       await this.waitWhilePaused(heartbeat);
       try {
         await this.handle(message, partition);
-        this.options.metrics?.consumed(topic, performance.now() - started);
+        const durationMs = performance.now() - started;
+        this.options.metrics?.consumed(topic, durationMs);
+        // One info line per handled record, with its ids: grepping a correlation id shows an order's whole path.
+        const headers = readHeaders(message.headers);
+        this.logger.info(
+          {
+            topic,
+            groupId: this.subscription.groupId,
+            partition,
+            offset: message.offset,
+            messageType: headers[KafkaHeaders.eventType],
+            messageId: headers[KafkaHeaders.messageId],
+            correlationId: headers[KafkaHeaders.correlationId],
+            outcome: 'handled',
+            attempts: attempt + 1,
+            durationMs: Math.round(durationMs * 10) / 10,
+          },
+          'kafka: record handled',
+        );
         return;
       } catch (error) {
         const err: Error = error instanceof Error ? error : new Error(describeFailure(error).message);

@@ -110,6 +110,32 @@ describe('Kafka', () => {
     }
   });
 
+  it('writes one info line per handled record, with its type, ids, group and attempts', async () => {
+    const lines: { obj: Record<string, unknown>; msg?: string }[] = [];
+    const logger = { ...silentLogger, info: (obj: object, msg?: string) => lines.push({ obj: { ...obj }, msg }) };
+    const event = orderCreated();
+    const groupId = `group-${randomUUID()}`;
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({ topic: Topics.orderEvents, groupId }),
+      async () => undefined,
+      { logger },
+    );
+    await consumer.start();
+    await client.send([recordFor(Topics.orderEvents, event.data.orderId, event)]);
+    const mine = () => lines.filter((l) => l.msg === 'kafka: record handled' && l.obj.messageId === event.messageId);
+    await waitFor('the line of the record', () => mine().length === 1, { timeoutMs: 30_000 });
+    await consumer.stop();
+    expect(mine()[0]!.obj).toMatchObject({
+      topic: Topics.orderEvents,
+      groupId,
+      messageType: 'order.created',
+      correlationId: event.correlationId,
+      outcome: 'handled',
+      attempts: 1,
+    });
+  });
+
   it('keeps every record of one key on one partition, in order', async () => {
     const orderId = randomUUID();
     const events = Array.from({ length: 5 }, () =>

@@ -47,7 +47,9 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     throw new Error(`RETRY_DELAYS_MS must be numbers, got ${env.RETRY_DELAYS_MS}`);
   return {
     service,
-    host: env.HOST ?? '0.0.0.0',
+    // Loopback unless told otherwise (compose sets 0.0.0.0 inside a container, where the port is published on
+    // the host's 127.0.0.1 only).
+    host: env.HOST ?? '127.0.0.1',
     port,
     rabbitmqUrl: env.RABBITMQ_URL ?? `amqp://${service}:${devPassword(service)}@127.0.0.1:5672/messaging`,
     kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),

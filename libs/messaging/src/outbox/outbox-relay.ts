@@ -31,6 +31,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number;
   /** The poll leaves rows younger than this to the process that wrote them (default 2 s). */
   freshGraceMs?: number;
+  /** How many committed rows may wait in memory for the fast path (default 10,000); more wait for the poll. */
+  freshRowsBound?: number;
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
 }
@@ -67,8 +69,11 @@ export class OutboxRelay {
   async start(): Promise<void> {
     this.running = true;
     // One relay per data source gets the rows of its commits; another one (a test's) only polls.
+    // Bounded: while a broker is slow or away the rows pile up here, and past the bound they are left to the
+    // safety net, which finds them in the table.
+    const bound = this.options.freshRowsBound ?? 10_000;
     this.unsubscribe = onOutboxCommitted(this.options.dataSource, (rows) => {
-      this.fresh.push(...rows);
+      if (this.fresh.length + rows.length <= bound) this.fresh.push(...rows);
       this.nudge();
     });
     this.loop = this.run();
@@ -191,9 +196,9 @@ export class OutboxRelay {
   }
 
   /** The safety net: claims, publishes and marks one batch of older rows; returns how many it sent. */
-  async relayBatch(limit: number): Promise<number> {
+  async relayBatch(limit: number, olderThanMs = this.options.freshGraceMs ?? 2_000): Promise<number> {
     const query = this.queryFn();
-    const rows = await claimUnsent(query, limit, this.options.freshGraceMs ?? 2_000);
+    const rows = await claimUnsent(query, limit, olderThanMs);
     if (rows.length === 0) return 0;
     const ids = rows.map((r) => r.id);
     try {

@@ -220,6 +220,25 @@ describe('outbox relay', () => {
     expect(await queuedIds()).toEqual([kept!.messageId]);
   });
 
+  it('leaves committed rows past its in-memory bound to the poll, which finds them in the table', async () => {
+    const relay = new OutboxRelay({
+      dataSource: db,
+      databaseUrl,
+      amqp,
+      pollIntervalMs: 60_000,
+      // The relay's own poll never takes these young rows; the test polls by hand below.
+      freshGraceMs: 60_000,
+      freshRowsBound: 2,
+    });
+    await relay.start();
+    const messages = await enqueue(5);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await queuedIds()).toEqual([]);
+    expect(await relay.relayBatch(100, 0)).toBe(5);
+    await relay.stop();
+    expect((await queuedIds()).sort()).toEqual(messages.map((m) => m.messageId).sort());
+  });
+
   it('puts nothing in the commit path: no trigger on the outbox table', async () => {
     const [row] = await db.query(
       "SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal",

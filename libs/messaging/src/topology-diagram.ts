@@ -1,0 +1,41 @@
+import { SERVICES, exchanges, queues, topics } from './topology.js';
+
+const id = (kind: string, name: string) => `${kind}_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
+
+/**
+ * The whole messaging topology as a Mermaid flowchart, generated from `topology.ts` (so it cannot drift): services,
+ * RabbitMQ exchanges and queues with their bindings, Kafka topics with their producers and consumer groups. Each
+ * queue also has three retry queues and a dead letter queue (audit consumes every one of those), left out of the
+ * picture to keep it readable.
+ */
+export function topologyMermaid(): string {
+  const lines = ['flowchart LR'];
+  for (const service of SERVICES) lines.push(`  ${id('svc', service)}(["${service}"])`);
+  lines.push('  subgraph RabbitMQ');
+  for (const exchange of exchanges)
+    lines.push(`    ${id('ex', exchange.name)}{{"${exchange.name} (${exchange.type})"}}`);
+  for (const queue of queues) lines.push(`    ${id('q', queue.name)}[["${queue.name}"]]`);
+  lines.push('  end');
+  lines.push('  subgraph Kafka');
+  for (const topic of topics) lines.push(`    ${id('t', topic.name)}[("${topic.name} (${topic.partitions})")]`);
+  lines.push('  end');
+  for (const exchange of exchanges) {
+    for (const publisher of exchange.publishers) lines.push(`  ${id('svc', publisher)} --> ${id('ex', exchange.name)}`);
+  }
+  for (const queue of queues) {
+    for (const binding of queue.bindings) {
+      const label = binding.routingKey ? ` -->|${binding.routingKey}| ` : ' --> ';
+      lines.push(`  ${id('ex', binding.exchange)}${label}${id('q', queue.name)}`);
+    }
+    for (const sender of queue.senders)
+      lines.push(`  ${id('svc', sender)} -.->|default exchange| ${id('q', queue.name)}`);
+    lines.push(`  ${id('q', queue.name)} --> ${id('svc', queue.consumer)}`);
+  }
+  for (const topic of topics) {
+    for (const producer of topic.producers) lines.push(`  ${id('svc', producer)} --> ${id('t', topic.name)}`);
+    for (const group of topic.groups) {
+      lines.push(`  ${id('t', topic.name)} -->|group ${group.groupId}| ${id('svc', group.consumer)}`);
+    }
+  }
+  return lines.join('\n');
+}
