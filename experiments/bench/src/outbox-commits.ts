@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createServiceDataSource, messagingMigrations, migrate } from '@am/persistence';
+import { createServiceDataSource, messagingMigrations, migrate, outboxNotifyTrigger } from '@am/persistence';
 import type { TestEnv } from '@am/testing';
 import { median } from './stats.js';
 
@@ -99,15 +99,7 @@ export async function measureOutboxCommits(
     await dataSource.query('CREATE TABLE outbox_notify (LIKE outbox INCLUDING ALL)');
     // The same columns and defaults, and only a primary key.
     await dataSource.query('CREATE TABLE bare_messages (LIKE outbox INCLUDING DEFAULTS, PRIMARY KEY (id))');
-    await dataSource.query(`
-      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('outbox', '');
-        RETURN NULL;
-      END $$`);
-    await dataSource.query(
-      'CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox_notify FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()',
-    );
+    for (const statement of outboxNotifyTrigger('outbox_notify')) await dataSource.query(statement);
     const triggers = await dataSource.query<{ n: number }[]>(
       "SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal",
     );

@@ -7,6 +7,23 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - `processed_messages`: the inbox; one row per (consumer, message id) written in the same
  *   transaction as the effect, so a redelivered message has exactly one effect (pattern: idempotent consumer).
  */
+/**
+ * The first version's wake-up of the relay: a trigger that calls `pg_notify` on every insert into `table`. Removed
+ * again by OutboxClaims1764400000010 (it serialises every outbox-writing commit of the server); kept as statements
+ * for that migration's `down` and for the outbox benchmark, which measures it.
+ */
+export function outboxNotifyTrigger(table: string): string[] {
+  return [
+    `CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('outbox', '');
+        RETURN NULL;
+      END $$`,
+    `CREATE TRIGGER outbox_inserted AFTER INSERT ON ${table}
+      FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`,
+  ];
+}
+
 export class MessagingTables1764400000000 implements MigrationInterface {
   name = 'MessagingTables1764400000000';
 
@@ -25,15 +42,7 @@ export class MessagingTables1764400000000 implements MigrationInterface {
         sent_at      timestamptz
       )`);
     await q.query(`CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL`);
-    await q.query(`
-      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('outbox', '');
-        RETURN NULL;
-      END $$`);
-    await q.query(`
-      CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
-      FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    for (const statement of outboxNotifyTrigger('outbox')) await q.query(statement);
     await q.query(`
       CREATE TABLE processed_messages (
         consumer     text        NOT NULL,

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { outboxNotifyTrigger } from './messaging-tables.migration.js';
 
 /**
  * The outbox without a notification in the commit path.
@@ -29,14 +30,6 @@ export class OutboxClaims1764400000010 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query('ALTER TABLE outbox DROP COLUMN claimed_by');
     await q.query('ALTER TABLE outbox ADD CONSTRAINT outbox_message_id_key UNIQUE (message_id)');
-    await q.query(`
-      CREATE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        PERFORM pg_notify('outbox', '');
-        RETURN NULL;
-      END $$`);
-    await q.query(`
-      CREATE TRIGGER outbox_inserted AFTER INSERT ON outbox
-      FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()`);
+    for (const statement of outboxNotifyTrigger('outbox')) await q.query(statement);
   }
 }

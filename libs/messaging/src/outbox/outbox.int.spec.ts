@@ -153,24 +153,8 @@ describe('outbox relay', () => {
   }
 
   async function enqueue(count: number) {
-    const messages = Array.from({ length: count }, () =>
-      PlaceOrder.create(
-        {
-          orderId: randomUUID(),
-          userId: 'u',
-          items: [{ sku: 'S', quantity: 1, unitPrice: 1 }],
-          total: 1,
-          placedAt: new Date().toISOString(),
-        },
-        { correlationId: randomUUID() },
-      ),
-    );
-    await db.transaction((m) =>
-      addToOutbox(
-        m,
-        messages.map((e) => ({ destination: toQueue(queue), messageId: e.messageId, type: e.type, payload: e })),
-      ),
-    );
+    const messages = placeOrderTasks(count);
+    await db.transaction((m) => addToOutbox(m, messages.map(outboxMessage)));
     return messages;
   }
 
