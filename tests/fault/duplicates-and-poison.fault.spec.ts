@@ -39,19 +39,18 @@ beforeAll(async () => {
     inventory: failpoint,
     payments: failpoint,
   });
-  // A supervisor, as systemd or Kubernetes would be: a dead service is started again.
-  let restarting = false;
+  // A supervisor, as systemd or Kubernetes would be: each dead service is started again, independently of the others.
+  const restarting = new Set<string>();
   supervisor = setInterval(() => {
-    if (restarting) return;
-    const dead = Object.values(services).find((s) => !s.running);
-    if (!dead) return;
-    restarting = true;
-    restarts += 1;
-    // A start can itself be cut short by the failpoint; the next tick starts it again.
-    void dead
-      .start()
-      .catch(() => undefined)
-      .finally(() => (restarting = false));
+    for (const dead of Object.values(services).filter((s) => !s.running && !restarting.has(s.service))) {
+      restarting.add(dead.service);
+      restarts += 1;
+      // A start can itself be cut short by the failpoint; the next tick starts it again.
+      void dead
+        .start()
+        .catch(() => undefined)
+        .finally(() => restarting.delete(dead.service));
+    }
   }, 200);
   publisher = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'duplicates-and-poison.fault.spec' });
   await publisher.connect();
@@ -101,7 +100,7 @@ describe('duplicates: relays killed between publish and mark-sent, and 10% of de
       }
     });
     await sleep(1_000);
-    await settle(180_000);
+    await settle(tasks.length, 180_000);
     const report = await awaitInvariants(ledger, 60_000);
     console.log(
       `faults 2 and 4: ${restarts} relay crashes, ${duplicated.length * 3} duplicate deliveries, orders ${JSON.stringify(report.orders)}`,

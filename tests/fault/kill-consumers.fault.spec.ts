@@ -53,7 +53,7 @@ describe(`SIGKILL consumers mid-batch during a run of ${ORDERS} orders`, () => {
       kills += 1;
       await victim.start();
     }
-    await settle(120_000 * Math.max(1, scale));
+    await settle(ORDERS, 120_000 * Math.max(1, scale));
     const report = await awaitInvariants(ledger);
     console.log(`fault 1: ${kills} kills, orders by status ${JSON.stringify(report.orders)}`);
     expect(report.problems).toEqual([]);

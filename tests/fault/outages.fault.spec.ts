@@ -191,7 +191,7 @@ describe('an outage is not a poison message', () => {
     await load;
     // Deadlines follow from what was measured: the outage itself, plus the time to drain what piled up.
     const drainMs = 60_000 + 3 * outage.downMs;
-    await settle(drainMs);
+    await settle(120 + 1 + directOrders.length, drainMs);
     const report = await awaitInvariants(ledger, drainMs);
     const letters = [
       ...(await deadLettersInQueues(env)),

@@ -79,18 +79,28 @@ export async function seed(urls: Urls, users: number, deposit: number, skus: num
   return { ledger, userIds, skuIds };
 }
 
-/** Waits until no order of this test run is PENDING any more. */
-export async function settle(timeoutMs: number, env: TestEnv = testEnv()): Promise<void> {
+/**
+ * Waits until this test run holds `expected` orders and none of them is PENDING any more. Counting them matters:
+ * orders placed through the queue exist only once a worker has stored them, so "nothing PENDING" alone also holds
+ * before the first one is stored (while the orders worker is restarting, say).
+ */
+export async function settle(expected: number, timeoutMs: number, env: TestEnv = testEnv()): Promise<void> {
+  let seen = 'no orders yet';
   await waitFor(
-    'every order to reach a terminal state',
+    `${expected} orders to reach a terminal state`,
     async () => {
-      const [row] = await query<{ n: number }>(
+      const rows = await query<{ status: string; n: number }>(
         env,
         'orders',
-        `SELECT count(*)::int AS n FROM orders WHERE status = 'PENDING'`,
+        `SELECT status, count(*)::int AS n FROM orders GROUP BY status`,
       );
-      return row!.n === 0;
+      const byStatus = Object.fromEntries(rows.map((r) => [r.status, r.n]));
+      seen = JSON.stringify(byStatus);
+      const total = rows.reduce((sum, r) => sum + r.n, 0);
+      return total >= expected && !byStatus.PENDING;
     },
     { timeoutMs, intervalMs: 500 },
-  );
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; orders by status: ${seen}`);
+  });
 }
