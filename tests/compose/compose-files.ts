@@ -38,7 +38,17 @@ export interface ComposeFile {
   [extension: `x-${string}`]: unknown;
 }
 
-export const compose = () => readYaml<ComposeFile>('docker-compose.yml');
+/**
+ * docker-compose.yml as compose reads it with no `.env`: published ports' `${NAME_HOST_PORT:-N}` resolved to N
+ * (tests/compose/compose.unit.spec.ts checks that every published port can be moved that way).
+ */
+export const compose = () => {
+  const file = readYaml<ComposeFile>('docker-compose.yml');
+  for (const service of Object.values(file.services)) {
+    service.ports = service.ports?.map((port) => port.replace(/\$\{[A-Z0-9_]+_HOST_PORT:-(\d+)\}/g, '$1'));
+  }
+  return file;
+};
 
 /** The folders under services/: one per service. */
 export const serviceFolders = () =>

@@ -16,6 +16,7 @@ import {
   readYaml,
   root,
   serviceFolders,
+  type ComposeFile,
   type ComposeService,
 } from './compose-files.js';
 
@@ -171,6 +172,22 @@ describe('docker-compose.yml', () => {
     );
     expect(published.length).toBeGreaterThan(10);
     expect(published.filter((p) => !/ 127\.0\.0\.1:\d+:\d+$/.test(p))).toEqual([]);
+  });
+
+  it('lets every published host port be moved by a <NAME>_HOST_PORT variable, defaulting to the native port', () => {
+    const raw = readYaml<ComposeFile>('docker-compose.yml');
+    const published = Object.entries(raw.services).flatMap(([name, service]) =>
+      (service.ports ?? []).map((port) => `${name} ${port}`),
+    );
+    expect(published.length).toBeGreaterThan(10);
+    const fixed = published.filter((p) => !/ 127\.0\.0\.1:\$\{[A-Z0-9_]+_HOST_PORT:-\d+\}:\d+$/.test(p));
+    expect(fixed).toEqual([]);
+    const names = published.map((p) => /\$\{([A-Z0-9_]+):-/.exec(p)![1]);
+    expect(new Set(names).size, 'one variable per published port').toBe(names.length);
+    // Kafka tells clients on the host where to connect: its advertised address moves with its published port.
+    expect(String(raw.services.kafka!.environment!.KAFKA_ADVERTISED_LISTENERS)).toContain(
+      'HOST://localhost:${KAFKA_HOST_PORT:-9092}',
+    );
   });
 
   it('uses the native ports (DEFAULT_PORTS) and the service-named users, vhost and databases', () => {

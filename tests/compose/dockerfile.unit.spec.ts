@@ -71,7 +71,11 @@ describe('Dockerfile', () => {
   });
 
   it('is multi-stage: the build stage (all dependencies, tsc) is no ancestor of any image that runs', () => {
-    expect(run(stage('build'))).toEqual(expect.arrayContaining([expect.stringMatching(/^npm ci\b/), 'npx tsc -b']));
+    expect(run(stage('build'))).toEqual(expect.arrayContaining([expect.stringMatching(/^npm ci\b/)]));
+    // tsc builds every service (and so the libraries they reference) by name: the root tsconfig.json also
+    // references experiments, which the build context leaves out (a plain `tsc -b` fails with TS5083).
+    const tsc = run(stage('build')).find((r) => r.startsWith('npx tsc -b'));
+    expect(tsc?.split(/\s+/).slice(3).sort()).toEqual(SERVICES.map((s) => `services/${s}`).sort());
     for (const target of [...SERVICES, 'topology']) {
       expect(ancestry(target).map((s) => s.name)).not.toContain('build');
       expect(ancestry(target).map((s) => s.name)).toContain('runtime');
