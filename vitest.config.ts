@@ -44,6 +44,17 @@ export default defineConfig({
           testTimeout: 300_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // The stack of docker-compose.yml in containers, started by `./stack containers test` (no test world:
+          // the containers' own brokers and database).
+          name: 'containers',
+          include: ['tests/containers/**/*.container.spec.ts'],
+          fileParallelism: false,
+          testTimeout: 400_000,
+        },
+      },
     ],
   },
 });

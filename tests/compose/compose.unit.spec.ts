@@ -1,4 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -120,12 +122,37 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('probes each service on GET /health of its own PORT', () => {
-    for (const name of SERVICES) {
-      const test = app(name).healthcheck!.test as string[];
-      expect(test.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
-      expect(test[3]).toContain("'http://127.0.0.1:' + process.env.PORT + '/health'");
+  it('probes each service on GET /health of its own PORT: healthy on 200, unhealthy on 503 or a closed port', async () => {
+    const tests = SERVICES.map((name) => app(name).healthcheck!.test as string[]);
+    for (const test of tests) expect(test).toEqual(tests[0]);
+    const [kind, shell, flag, script] = tests[0]!;
+    expect([kind, shell, flag]).toEqual(['CMD', 'bash', '-c']);
+    // Run the probe as the container would (compose turns `$$` into `$`) against a real server on loopback.
+    const probe = (port: number) =>
+      new Promise<number>((resolve) => {
+        const child = spawn(shell!, [flag!, script!.replaceAll('$$', '$')], {
+          env: { ...process.env, PORT: String(port) },
+          stdio: 'ignore',
+        });
+        child.on('exit', (code) => resolve(code ?? -1));
+      });
+    let status = 200;
+    const paths: string[] = [];
+    const server = createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.writeHead(status).end('{}');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect(await probe(port)).toBe(0);
+      status = 503;
+      expect(await probe(port)).not.toBe(0);
+      expect(paths).toEqual(['/health', '/health']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
+    expect(await probe(port)).not.toBe(0);
   });
 
   it('starts each container only after what it needs is healthy, or has completed for a one-shot job', () => {

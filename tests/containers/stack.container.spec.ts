@@ -1,0 +1,190 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { SERVICES, devPassword, type ServiceName } from '@am/messaging';
+import { awaitInvariants, http, persistently, pool, query, seed, settle, waitFor, type TestEnv } from '@am/testing';
+
+// The container tier: the stack of docker-compose.yml running in containers (started by `./stack containers test`,
+// which sets the variables read here), driven from the host over 127.0.0.1 only, as a user of `docker compose up`
+// would drive it.
+const port = (name: string) => {
+  const value = process.env[`${name}_HOST_PORT`];
+  if (!value) throw new Error(`${name}_HOST_PORT is not set: run this tier with ./stack containers test`);
+  return Number(value);
+};
+const project = process.env.CONTAINER_PROJECT ?? 'async-messaging';
+const ports: Record<ServiceName, number> = {
+  orders: port('ORDERS'),
+  inventory: port('INVENTORY'),
+  payments: port('PAYMENTS'),
+  email: port('EMAIL'),
+  analytics: port('ANALYTICS'),
+  audit: port('AUDIT'),
+};
+const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
+const urls = { orders: url('orders'), inventory: url('inventory'), payments: url('payments') };
+
+/** The containerised stack seen from the host: its databases and broker on their moved ports, development passwords. */
+const stack: TestEnv = {
+  runId: 'containers',
+  vhost: 'messaging',
+  kafkaPrefix: '',
+  kafkaBrokers: `127.0.0.1:${port('KAFKA')}`,
+  database: (s) => s,
+  databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@127.0.0.1:${port('POSTGRES')}/${s}`,
+  rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  adminAmqpUrl: `amqp://messaging-admin:messaging-admin-dev@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  admin: {
+    managementUrl: `http://127.0.0.1:${port('RABBITMQ_MANAGEMENT')}`,
+    user: 'messaging-admin',
+    password: 'messaging-admin-dev',
+  },
+  postgresAdminUrl: `postgres://postgres:postgres-dev@127.0.0.1:${port('POSTGRES')}/postgres`,
+};
+
+const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
+const container = (service: string) => `${project}_${service}_1`;
+
+interface Order {
+  status: string;
+  reason?: string;
+}
+
+describe('the stack in containers (docker-compose.yml)', () => {
+  it('answers on 127.0.0.1 only, every service healthy and every container up', async () => {
+    for (const s of SERVICES) {
+      const health = await http<{ status: string }>('GET', `${url(s)}/health`);
+      expect(health.status, `${s} /health`).toBe(200);
+      expect(docker('inspect', '-f', '{{.State.Health.Status}}', container(s)), s).toBe('healthy');
+      // Published on the host's loopback only.
+      const bindings = docker('port', container(s));
+      expect(
+        bindings.split('\n').every((b) => b.includes('127.0.0.1:')),
+        bindings,
+      ).toBe(true);
+    }
+  });
+
+  it("runs the demo's four orders to CONFIRMED, CONFIRMED, out_of_stock and payment_failed, with e-mails and analytics", async () => {
+    const before = (await http<Record<string, number>>('GET', `${url('analytics')}/analytics/summary`)).body;
+    const email = `alice-${randomUUID()}@example.com`;
+    const user = await http<{ userId: string }>('POST', `${url('orders')}/users`, { email, name: 'Alice' });
+    expect(user.status).toBe(201);
+    const userId = user.body.userId;
+    await waitFor(
+      'the account',
+      async () => (await http('GET', `${url('payments')}/accounts/${userId}`)).status === 200,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect((await http('POST', `${url('payments')}/accounts/${userId}/deposits`, { amount: 10_000 })).status).toBe(201);
+    const sku = `DEMO-BOOK-${randomUUID().slice(0, 8)}`;
+    expect((await http('PUT', `${url('inventory')}/stock/${sku}`, { quantity: 5 })).status).toBe(200);
+
+    const plans = [
+      [1, 1_250],
+      [2, 1_250],
+      [5, 1_250],
+      [2, 5_000],
+    ] as const;
+    const ids: string[] = [];
+    for (const [quantity, unitPrice] of plans) {
+      const placed = await http<{ orderId: string }>('POST', `${url('orders')}/orders`, {
+        userId,
+        items: [{ sku, quantity, unitPrice }],
+      });
+      expect(placed.status).toBe(202);
+      ids.push(placed.body.orderId);
+      // One at a time: the third order must find the stock the first two left.
+      await waitFor(
+        `order ${placed.body.orderId}`,
+        async () => {
+          const order = await http<Order>('GET', `${url('orders')}/orders/${placed.body.orderId}`);
+          return order.status === 200 && order.body.status !== 'PENDING';
+        },
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
+    }
+    const outcomes = await Promise.all(
+      ids.map(async (id) => {
+        const order = (await http<Order>('GET', `${url('orders')}/orders/${id}`)).body;
+        return order.reason ? `${order.status} (${order.reason})` : order.status;
+      }),
+    );
+    expect(outcomes).toEqual(['CONFIRMED', 'CONFIRMED', 'CANCELLED (out_of_stock)', 'CANCELLED (payment_failed)']);
+
+    // Kafka's order-events reach analytics, and the e-mails go out over SMTP to the Mailpit stand-in.
+    const after = await waitFor(
+      'analytics to count the four orders',
+      async () => {
+        const summary = (await http<Record<string, number>>('GET', `${url('analytics')}/analytics/summary`)).body;
+        return summary.ordersCreated! >= before.ordersCreated! + 4 &&
+          summary.ordersCancelled! >= before.ordersCancelled! + 2
+          ? summary
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(after.ordersConfirmed! - before.ordersConfirmed!).toBe(2);
+    expect(after.revenue! - before.revenue!).toBe(3_750);
+    const mails = await waitFor(
+      'the five e-mails in the SMTP server',
+      async () => {
+        const sink = await http<{ messages: { subject: string }[] }>(
+          'GET',
+          `http://127.0.0.1:${port('MAILPIT')}/messages?to=${encodeURIComponent(email)}`,
+        );
+        return sink.body.messages?.length >= 5 ? sink.body.messages : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+    expect(mails.map((m) => m.subject).sort()).toEqual(
+      [
+        'Welcome to Async Shop, Alice!',
+        ...ids.slice(0, 2).map((id) => `Your order ${id.slice(0, 8)} is confirmed`),
+        ...ids.slice(2).map((id) => `Your order ${id.slice(0, 8)} was cancelled`),
+      ].sort(),
+    );
+  });
+
+  it('loses no order when a service container crashes in the middle of 500, and its restart policy brings it back', async () => {
+    const { ledger, userIds, skuIds } = await seed(urls, 5, 80_000, 4, 100);
+    const [existing] = await query<{ n: number }>(stack, 'orders', 'SELECT count(*)::int AS n FROM orders');
+    const victim = container('orders');
+    const startedAt = docker('inspect', '-f', '{{.State.StartedAt}}', victim);
+    let crashed = false;
+    const load = pool(500, 10, async (i) => {
+      if (i === 150) {
+        // A crash, not an operator's stop: the process dies (SIGKILL from the host), so the restart policy applies.
+        // (`docker kill` counts as a manual stop: Docker then leaves the container down.)
+        execFileSync('kill', ['-9', docker('inspect', '-f', '{{.State.Pid}}', victim)]);
+        crashed = true;
+      }
+      const body = {
+        userId: userIds[i % userIds.length],
+        items: [{ sku: skuIds[i % skuIds.length], quantity: 1 + (i % 2), unitPrice: 1_000 }],
+      };
+      // Every retry of a POST is safe: the Idempotency-Key makes the order once.
+      const key = { 'idempotency-key': randomUUID() };
+      await persistently(() => http('POST', `${urls.orders}/orders`, body, key), 120_000);
+    });
+    await load;
+    expect(crashed).toBe(true);
+    await settle(existing!.n + 500, 180_000, stack);
+    const report = await awaitInvariants(ledger, 60_000, stack);
+    console.log(`containers: orders container crashed at order 150; outcomes ${JSON.stringify(report.orders)}`);
+    expect(report.problems).toEqual([]);
+    expect((report.orders.CONFIRMED ?? 0) + (report.orders.CANCELLED ?? 0)).toBe(500);
+    // The same container, started again by Docker (restart policy), not a new one.
+    expect(docker('inspect', '-f', '{{.State.StartedAt}}', victim)).not.toBe(startedAt);
+    expect(Number(docker('inspect', '-f', '{{.RestartCount}}', victim))).toBeGreaterThanOrEqual(1);
+    await waitFor(
+      'orders to be healthy again',
+      async () => (await http('GET', `${urls.orders}/health`)).status === 200,
+      {
+        timeoutMs: 60_000,
+      },
+    );
+  });
+});
