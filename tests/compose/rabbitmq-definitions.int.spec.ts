@@ -30,6 +30,7 @@ function forThisRun(defs: Definitions): Definitions {
     users: defs.users.filter((u) => u.name !== ADMIN_USER).map((u) => ({ ...u, name: user(u.name) })),
     vhosts: defs.vhosts.map((v) => ({ ...v, name: vhost })),
     permissions: moved(defs.permissions).map((p) => ({ ...p, user: user(p.user) })),
+    topic_permissions: moved(defs.topic_permissions).map((p) => ({ ...p, user: user(p.user) })),
     policies: moved(defs.policies),
     queues: moved(defs.queues),
     exchanges: moved(defs.exchanges),

@@ -4,9 +4,12 @@ import {
   allQueueNames,
   devPassword,
   exchanges,
+  failureBindings,
+  failureExchanges,
   permissionsFor,
   policiesFor,
   queues,
+  topicPermissionsFor,
   type ServiceName,
 } from '@am/messaging';
 
@@ -51,7 +54,7 @@ export interface Definitions {
   users: DefinitionsUser[];
   vhosts: { name: string; description: string; tags: string[] }[];
   permissions: { user: string; vhost: string; configure: string; write: string; read: string }[];
-  topic_permissions: never[];
+  topic_permissions: { user: string; vhost: string; exchange: string; write: string; read: string }[];
   parameters: never[];
   global_parameters: never[];
   policies: {
@@ -110,7 +113,7 @@ export function buildDefinitions(hash: (user: string, password: string) => strin
       { user: ADMIN_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' },
       ...SERVICES.map((s) => ({ user: s, vhost: VHOST, ...permissionsFor(s) })),
     ],
-    topic_permissions: [],
+    topic_permissions: SERVICES.flatMap((s) => topicPermissionsFor(s).map((t) => ({ user: s, vhost: VHOST, ...t }))),
     parameters: [],
     global_parameters: [],
     policies: policiesFor().map((p) => ({
@@ -122,7 +125,7 @@ export function buildDefinitions(hash: (user: string, password: string) => strin
       priority: 10,
     })),
     queues: allQueueNames().map((name) => ({ name, vhost: VHOST, durable: true, auto_delete: false, arguments: {} })),
-    exchanges: exchanges.map((e) => ({
+    exchanges: [...exchanges, ...failureExchanges].map((e) => ({
       name: e.name,
       vhost: VHOST,
       type: e.type,
@@ -131,15 +134,18 @@ export function buildDefinitions(hash: (user: string, password: string) => strin
       internal: false,
       arguments: {},
     })),
-    bindings: queues.flatMap((q) =>
-      q.bindings.map((b) => ({
-        source: b.exchange,
-        vhost: VHOST,
-        destination: q.name,
-        destination_type: 'queue' as const,
-        routing_key: b.routingKey,
-        arguments: {},
-      })),
-    ),
+    bindings: [
+      ...queues.flatMap((q) =>
+        q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey })),
+      ),
+      ...failureBindings(),
+    ].map((b) => ({
+      source: b.exchange,
+      vhost: VHOST,
+      destination: b.queue,
+      destination_type: 'queue' as const,
+      routing_key: b.routingKey,
+      arguments: {},
+    })),
   };
 }

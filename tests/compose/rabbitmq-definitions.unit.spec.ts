@@ -9,6 +9,7 @@ import {
   deadLetterQueue,
   devPassword,
   exchanges,
+  failureExchanges,
   permissionsFor,
   queues,
   retryQueue,
@@ -109,11 +110,30 @@ describe('compose/rabbitmq/definitions.json', () => {
   });
 
   it('has the exchanges and bindings of the topology (user-events fanout to its four subscribers)', () => {
-    expect(committed!.exchanges.map((e) => [e.name, e.type])).toEqual(exchanges.map((e) => [e.name, e.type]));
+    expect(committed!.exchanges.map((e) => [e.name, e.type])).toEqual(
+      [...exchanges, ...failureExchanges].map((e) => [e.name, e.type]),
+    );
     const fanout = committed!.bindings.filter((b) => b.source === 'user-events').map((b) => b.destination);
     expect(fanout.sort()).toEqual(
       [Queues.emailNotifications, Queues.analyticsTracking, Queues.auditLog, Queues.paymentsAccounts].sort(),
     );
+  });
+
+  it('gives no service write access to the default exchange, and holds each to its own retry and dead letter queues', () => {
+    for (const permission of committed!.permissions.filter((p) => p.user !== 'messaging-admin')) {
+      expect(new RegExp(permission.write).test('amq.default'), permission.user).toBe(false);
+      expect(new RegExp(permission.write).test(''), permission.user).toBe(false);
+    }
+    for (const q of queues) {
+      const own = committed!.topic_permissions.filter((t) => t.user === q.consumer);
+      const others = committed!.topic_permissions.filter((t) => t.user !== q.consumer);
+      const writes = (list: typeof own, exchange: string, key: string) =>
+        list.some((t) => t.exchange === exchange && new RegExp(t.write).test(key));
+      expect(writes(own, 'retries', retryQueue(q.name, 1)), q.name).toBe(true);
+      expect(writes(own, 'dead-letters', deadLetterQueue(q.name)), q.name).toBe(true);
+      expect(writes(others, 'retries', retryQueue(q.name, 1)), q.name).toBe(false);
+      expect(writes(others, 'dead-letters', deadLetterQueue(q.name)), q.name).toBe(false);
+    }
   });
 
   it('documents its dev passwords the way the services default to them', () => {

@@ -16,7 +16,6 @@ import {
 import {
   Exchanges,
   MAX_RETRIES,
-  Queues,
   Topics,
   deadLetterQueue,
   exchanges,
@@ -32,7 +31,7 @@ export const REGENERATE = 'npm run asyncapi';
 
 /**
  * What each service sends where. Consumers are derived from the code (`loadConsumptions`); producers are declared
- * here, and the test checks them against the topology's publishers and senders and against every consumer.
+ * here, and the test checks them against the topology's publishers and against every consumer.
  */
 export interface Production {
   service: ServiceName;
@@ -43,7 +42,7 @@ export interface Production {
 
 export const productions: Production[] = [
   { service: 'orders', kind: 'exchange', channel: Exchanges.userEvents, messages: userEvents },
-  { service: 'orders', kind: 'queue', channel: Queues.orderProcessing, messages: [PlaceOrder] },
+  { service: 'orders', kind: 'exchange', channel: Exchanges.orderTasks, messages: [PlaceOrder] },
   { service: 'orders', kind: 'exchange', channel: Exchanges.sagaCommands, messages: sagaCommands },
   { service: 'inventory', kind: 'exchange', channel: Exchanges.sagaReplies, messages: inventoryReplies },
   { service: 'payments', kind: 'exchange', channel: Exchanges.sagaReplies, messages: paymentReplies },
@@ -119,12 +118,12 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
   });
   for (const queue of queues) {
     const from = queue.bindings.map((b) => `${b.exchange} (routing key '${b.routingKey}')`);
-    if (queue.senders.length > 0) from.push(`the default exchange, sent by ${queue.senders.join(', ')}`);
     addChannel(
       idOf('queue', queue.name),
       queue.name,
       `RabbitMQ queue consumed by ${queue.consumer}, fed by ${from.join(' and ')}. A failed message is retried ` +
-        `through ${queue.name}-retry-1..${MAX_RETRIES} (delay queues), then goes to ${deadLetterQueue(queue.name)}.`,
+        `through ${queue.name}-retry-1..${MAX_RETRIES} (delay queues, fed by the retries exchange), then goes to ` +
+        `${deadLetterQueue(queue.name)} (through the dead-letters exchange).`,
       consumed(queue.name),
       { ...amqpServer, bindings: queueBinding(queue.name) },
     );

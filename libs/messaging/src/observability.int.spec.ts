@@ -7,7 +7,7 @@ import { AmqpClient } from './amqp/amqp-client.js';
 import { KafkaClient, KafkaHeaders, readHeaders, recordFor } from './kafka/kafka-client.js';
 import { KafkaGroupConsumer } from './kafka/kafka-consumer.js';
 import { defineKafkaSubscription } from './kafka/kafka-subscription.js';
-import { DEFAULT_EXCHANGE, Queues, Topics } from './topology.js';
+import { Exchanges, Queues, Topics } from './topology.js';
 
 // The readers behind the queue-depth and consumer-lag metrics, and trace context through real brokers.
 const env = testEnv();
@@ -40,7 +40,7 @@ describe('metrics readers', () => {
   it('reads queue depth with a passive declare as a service user, skipping a queue that does not exist', async () => {
     const event = orderCreated();
     // order-processing has no consumer in this test: what is published stays ready.
-    await amqp.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, event);
+    await amqp.publish(Exchanges.orderTasks, Queues.orderProcessing, event);
     const depths = await amqp.queueDepths([`no-such-queue-${randomUUID()}`, Queues.orderProcessing]);
     expect(depths).toEqual([{ queue: Queues.orderProcessing, messages: expect.any(Number), consumers: 0 }]);
     expect(depths[0]!.messages).toBeGreaterThanOrEqual(1);

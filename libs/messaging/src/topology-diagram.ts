@@ -5,8 +5,9 @@ const id = (kind: string, name: string) => `${kind}_${name.replace(/[^a-zA-Z0-9]
 /**
  * The whole messaging topology as a Mermaid flowchart, generated from `topology.ts` (so it cannot drift): services,
  * RabbitMQ exchanges and queues with their bindings, Kafka topics with their producers and consumer groups. Each
- * queue also has three retry queues and a dead letter queue (audit consumes every one of those), left out of the
- * picture to keep it readable.
+ * queue also has three retry queues and a dead letter queue (audit consumes every one of those), fed through the
+ * `retries` and `dead-letters` exchanges, and audit replays through `replays`: left out of the picture to keep it
+ * readable.
  */
 export function topologyMermaid(): string {
   const lines = ['flowchart LR'];
@@ -27,8 +28,6 @@ export function topologyMermaid(): string {
       const label = binding.routingKey ? ` -->|${binding.routingKey}| ` : ' --> ';
       lines.push(`  ${id('ex', binding.exchange)}${label}${id('q', queue.name)}`);
     }
-    for (const sender of queue.senders)
-      lines.push(`  ${id('svc', sender)} -.->|default exchange| ${id('q', queue.name)}`);
     lines.push(`  ${id('q', queue.name)} --> ${id('svc', queue.consumer)}`);
   }
   for (const topic of topics) {

@@ -7,13 +7,28 @@
 export const SERVICES = ['orders', 'inventory', 'payments', 'email', 'analytics', 'audit'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-/** The default exchange routes by queue name; publishing to it is how a task lands on a named queue. */
+/**
+ * The default exchange routes by queue name. No service may publish to it: write permission on it would be write
+ * permission on every queue of the vhost. Only the broker uses it, to move expired retries back to their queue and
+ * rejected messages to their dead letter queue (policies), and tests and the admin use it to plant messages.
+ */
 export const DEFAULT_EXCHANGE = '';
 
 export const Exchanges = {
   userEvents: 'user-events',
   sagaCommands: 'saga-commands',
   sagaReplies: 'saga-replies',
+  /** Tasks for the orders workers (the load-leveling queue `order-processing`). */
+  orderTasks: 'order-tasks',
+  /**
+   * Where a consumer sends a failed message for a delayed retry, and where it sends a message that failed for good.
+   * Topic exchanges, so that topic permissions can hold each service to the retry and dead letter queues of its own
+   * queues (a routing key is the destination queue's name).
+   */
+  retries: 'retries',
+  deadLetters: 'dead-letters',
+  /** Where audit sends a dead letter back to the queue it came from (operator replay). */
+  replays: 'replays',
 } as const;
 
 /** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
@@ -52,8 +67,6 @@ export interface QueueSpec {
   name: string;
   consumer: ServiceName;
   bindings: { exchange: string; routingKey: string }[];
-  /** Services that send to this queue through the default exchange. */
-  senders: ServiceName[];
   /**
    * Bound on the backlog (pattern: backpressure): past it the broker refuses new messages with a negative
    * confirm (`overflow: reject-publish`), which the producer turns into a 503, instead of growing without end.
@@ -87,45 +100,40 @@ export const exchanges: ExchangeSpec[] = [
   { name: Exchanges.userEvents, type: 'fanout', publishers: ['orders'] },
   { name: Exchanges.sagaCommands, type: 'direct', publishers: ['orders'] },
   { name: Exchanges.sagaReplies, type: 'direct', publishers: ['inventory', 'payments'] },
+  { name: Exchanges.orderTasks, type: 'direct', publishers: ['orders'] },
 ];
 
 export const queues: QueueSpec[] = [
   {
     name: Queues.orderProcessing,
     consumer: 'orders',
-    bindings: [],
-    senders: ['orders'],
+    bindings: [{ exchange: Exchanges.orderTasks, routingKey: Queues.orderProcessing }],
     maxLength: ORDER_PROCESSING_MAX_LENGTH,
   },
   {
     name: Queues.inventoryReserve,
     consumer: 'inventory',
     bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.inventoryReserve }],
-    senders: [],
   },
   {
     name: Queues.inventoryRelease,
     consumer: 'inventory',
     bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.inventoryRelease }],
-    senders: [],
   },
   {
     name: Queues.paymentProcess,
     consumer: 'payments',
     bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.paymentProcess }],
-    senders: [],
   },
   {
     name: Queues.paymentRefund,
     consumer: 'payments',
     bindings: [{ exchange: Exchanges.sagaCommands, routingKey: Queues.paymentRefund }],
-    senders: [],
   },
   {
     name: Queues.sagaReplies,
     consumer: 'orders',
     bindings: [{ exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY }],
-    senders: [],
   },
   ...[
     [Queues.emailNotifications, 'email'],
@@ -136,8 +144,19 @@ export const queues: QueueSpec[] = [
     name: name as string,
     consumer: consumer as ServiceName,
     bindings: [{ exchange: Exchanges.userEvents, routingKey: '' }],
-    senders: [] as ServiceName[],
   })),
+];
+
+const consumingServices = [...new Set(queues.map((q) => q.consumer))];
+
+/**
+ * The exchanges that carry failures and replays rather than business messages (bound by {@link failureBindings}):
+ * every consuming service publishes its retries and dead letters, audit its replays.
+ */
+export const failureExchanges: ExchangeSpec[] = [
+  { name: Exchanges.retries, type: 'topic', publishers: consumingServices },
+  { name: Exchanges.deadLetters, type: 'topic', publishers: consumingServices },
+  { name: Exchanges.replays, type: 'direct', publishers: ['audit'] },
 ];
 
 export const topics: TopicSpec[] = [
@@ -184,6 +203,22 @@ export function deadLetterQueue(queue: string): string {
 /** The delay queue a message waits in before its `attempt`-th retry (1-based). */
 export function retryQueue(queue: string, attempt: number): string {
   return `${queue}-retry-${attempt}`;
+}
+
+/**
+ * The bindings that carry failures and replays, for every queue of the topology: each retry queue on `retries` and
+ * each dead letter queue on `dead-letters` under its own name, and each queue on `replays` under its own name.
+ */
+export function failureBindings(): { exchange: string; queue: string; routingKey: string }[] {
+  return queues.flatMap((q) => [
+    ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q.name, i + 1)).map((name) => ({
+      exchange: Exchanges.retries,
+      queue: name,
+      routingKey: name,
+    })),
+    { exchange: Exchanges.deadLetters, queue: deadLetterQueue(q.name), routingKey: deadLetterQueue(q.name) },
+    { exchange: Exchanges.replays, queue: q.name, routingKey: q.name },
+  ]);
 }
 
 /** Every queue the provisioner creates: each consumed queue with its retry queues and dead letter queue. */

@@ -5,7 +5,7 @@ import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import type { FailureKind } from '../outage/failure-kind.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
-import { DEFAULT_EXCHANGE, deadLetterQueue, retryQueue } from '../topology.js';
+import { Exchanges, deadLetterQueue, retryQueue } from '../topology.js';
 import type { AmqpClient, ChannelUser } from './amqp-client.js';
 import type { AmqpSubscription } from './amqp-subscription.js';
 
@@ -284,7 +284,7 @@ export class AmqpConsumer implements ChannelUser {
     try {
       if (!permanent && delay !== undefined) {
         headers[RetryHeaders.retryCount] = retries + 1;
-        await this.client.publishRaw(DEFAULT_EXCHANGE, retryQueue(queue, retries + 1), message.content, {
+        await this.client.publishRaw(Exchanges.retries, retryQueue(queue, retries + 1), message.content, {
           ...props,
           headers,
           expirationMs: delay,
@@ -296,7 +296,10 @@ export class AmqpConsumer implements ChannelUser {
         );
       } else {
         headers[RetryHeaders.retryCount] = retries;
-        await this.client.publishRaw(DEFAULT_EXCHANGE, deadLetterQueue(queue), message.content, { ...props, headers });
+        await this.client.publishRaw(Exchanges.deadLetters, deadLetterQueue(queue), message.content, {
+          ...props,
+          headers,
+        });
         this.options.metrics?.deadLettered(queue);
         this.logger.error({ queue, messageId: props.messageId, retries, reason }, 'amqp: message dead-lettered');
       }

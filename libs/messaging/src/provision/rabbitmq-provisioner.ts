@@ -1,9 +1,12 @@
 import {
   DEFAULT_EXCHANGE,
+  Exchanges,
   MAX_RETRIES,
   SERVICES,
   deadLetterQueue,
   exchanges,
+  failureBindings,
+  failureExchanges,
   queues,
   retryQueue,
   type ServiceName,
@@ -35,17 +38,35 @@ function anyOf(names: string[]): string {
 
 /**
  * Least-privilege permissions of one service user. Nobody but the provisioner configures (declares) anything.
- * A service writes to the exchanges it publishes to, and to the default exchange when it sends to a queue by
- * name (its own retry and dead letter queues included); it reads the queues it consumes.
+ * A service writes only to the exchanges it publishes to, never to the default exchange (that would be write access
+ * to every queue); it reads the queues it consumes. Its failures go to the `retries` and `dead-letters` topic
+ * exchanges, where {@link topicPermissionsFor} holds it to its own queues' retry and dead letter queues.
  */
 export function permissionsFor(service: ServiceName): { configure: string; write: string; read: string } {
   const consumed = queues.filter((q) => q.consumer === service).map((q) => q.name);
-  const sends = queues.some((q) => q.senders.includes(service)) || consumed.length > 0;
-  const writes = exchanges.filter((e) => e.publishers.includes(service)).map((e) => e.name);
-  if (sends) writes.push('amq.default');
+  const writes = [...exchanges, ...failureExchanges].filter((e) => e.publishers.includes(service)).map((e) => e.name);
   const reads = [...consumed];
   if (service === 'audit') reads.push(...queues.map((q) => deadLetterQueue(q.name)));
   return { configure: '^$', write: anyOf(writes), read: anyOf(reads) };
+}
+
+/**
+ * Topic permissions of one service user: on `retries` it may publish only with the names of its own queues' retry
+ * queues as routing keys, on `dead-letters` only with its own dead letter queues' names. Without them, a service
+ * allowed to publish its retries could send a message to any queue's retry queue, and so, after the delay, to any
+ * queue.
+ */
+export function topicPermissionsFor(service: ServiceName): { exchange: string; write: string; read: string }[] {
+  const consumed = queues.filter((q) => q.consumer === service).map((q) => q.name);
+  if (consumed.length === 0) return [];
+  return [
+    {
+      exchange: Exchanges.retries,
+      write: anyOf(consumed.flatMap((q) => Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q, i + 1)))),
+      read: '^$',
+    },
+    { exchange: Exchanges.deadLetters, write: anyOf(consumed.map(deadLetterQueue)), read: '^$' },
+  ];
 }
 
 /**
@@ -118,6 +139,9 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
   for (const service of SERVICES) {
     await api.request('PUT', `/users/${enc(service)}`, { password: options.passwords[service], tags: '' });
     await api.request('PUT', `/permissions/${v}/${enc(service)}`, permissionsFor(service));
+    for (const topic of topicPermissionsFor(service)) {
+      await api.request('PUT', `/topic-permissions/${v}/${enc(service)}`, topic);
+    }
   }
   for (const policy of policiesFor(options.queuePolicies)) {
     await api.request('PUT', `/policies/${v}/${enc(policy.name)}`, {
@@ -127,7 +151,7 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       priority: 10,
     });
   }
-  for (const exchange of exchanges) {
+  for (const exchange of [...exchanges, ...failureExchanges]) {
     await api.request('PUT', `/exchanges/${v}/${enc(exchange.name)}`, {
       type: exchange.type,
       durable: true,
@@ -150,5 +174,11 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
         arguments: {},
       });
     }
+  }
+  for (const binding of failureBindings()) {
+    await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(binding.queue)}`, {
+      routing_key: binding.routingKey,
+      arguments: {},
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AmqpClient, DEFAULT_EXCHANGE, RetryHeaders, publishFailure } from '@am/messaging';
+import { AmqpClient, Exchanges, RetryHeaders, publishFailure } from '@am/messaging';
 import { DeadLetterIdPipe } from '../inspect-dead-letters/dead-letter-id.pipe.js';
 import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
 
@@ -57,7 +57,7 @@ export class ReplayDeadLetterController {
     const queue = originalQueueOf(letter.queue);
     if (!queue) throw new ConflictException(`dead letter ${id} came from ${letter.queue}, which no queue feeds`);
     await this.amqp
-      .publishRaw(DEFAULT_EXCHANGE, queue, letter.content, {
+      .publishRaw(Exchanges.replays, queue, letter.content, {
         messageId: letter.message_id,
         type: letter.message_type ?? undefined,
         correlationId: letter.correlation_id ?? undefined,

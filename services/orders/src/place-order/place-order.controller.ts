@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PlaceOrder } from '@am/contracts';
-import { AmqpClient, DEFAULT_EXCHANGE, Queues, parseRequest, publishFailure } from '@am/messaging';
+import { AmqpClient, Exchanges, Queues, parseRequest, publishFailure } from '@am/messaging';
 import { KnownUsers } from '../users/known-users.js';
 import { IdempotencyKey, PlaceOrderRequest, orderIdFor, orderTotal } from './place-order.request.js';
 
@@ -76,7 +76,7 @@ export class PlaceOrderController {
       },
       { correlationId: orderId },
     );
-    await this.amqp.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task).catch(publishFailure);
+    await this.amqp.publish(Exchanges.orderTasks, Queues.orderProcessing, task).catch(publishFailure);
     return { orderId, status: 'PENDING' };
   }
 }

@@ -1,0 +1,67 @@
+import amqp from 'amqplib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { testEnv } from '@am/testing';
+import { DEFAULT_EXCHANGE, Exchanges, Queues, deadLetterQueue, retryQueue, type ServiceName } from '../topology.js';
+
+// The service users' permissions as the provisioner sets them (this run's vhost), tried on the real broker: what a
+// service's credentials can publish, and what the broker refuses with ACCESS_REFUSED.
+const env = testEnv();
+const connections: amqp.ChannelModel[] = [];
+
+afterAll(async () => {
+  await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
+  // Whatever the accepted publishes left on the retry and dead letter queues of analytics-tracking goes.
+  const admin = await amqp.connect(env.adminAmqpUrl);
+  const channel = await admin.createChannel();
+  for (const queue of [retryQueue(Queues.analyticsTracking, 1), deadLetterQueue(Queues.analyticsTracking)])
+    await channel.purgeQueue(queue);
+  await admin.close();
+});
+
+/** Publishes one message as `service` on a confirm channel: 'accepted', or the broker's refusal. */
+async function publishAs(service: ServiceName, exchange: string, routingKey: string): Promise<string> {
+  const connection = await amqp.connect(env.rabbitmqUrl(service));
+  connections.push(connection);
+  const channel = await connection.createConfirmChannel();
+  let closedWith = '';
+  channel.on('error', (error: Error) => (closedWith = error.message));
+  try {
+    channel.publish(exchange, routingKey, Buffer.from('{"forged":true}'), { persistent: true, expiration: '60000' });
+    await channel.waitForConfirms();
+    return 'accepted';
+  } catch (error) {
+    // The broker closes the channel: its reason arrives as the channel's error.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return closedWith || (error as Error).message;
+  }
+}
+
+describe('RabbitMQ permissions of the service users (least privilege, on the broker)', () => {
+  it('refuses every service the default exchange, which would reach any queue by name', async () => {
+    // With the analytics user's password, a forged payment.process command; with inventory's, a forged user event.
+    expect(await publishAs('analytics', DEFAULT_EXCHANGE, Queues.paymentProcess)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('inventory', DEFAULT_EXCHANGE, Queues.paymentsAccounts)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('orders', DEFAULT_EXCHANGE, Queues.orderProcessing)).toMatch(/ACCESS_REFUSED/);
+  });
+
+  it('refuses an exchange the service does not publish to', async () => {
+    expect(await publishAs('analytics', Exchanges.sagaCommands, Queues.paymentProcess)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('email', Exchanges.userEvents, '')).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('payments', Exchanges.replays, Queues.paymentProcess)).toMatch(/ACCESS_REFUSED/);
+  });
+
+  it("holds each service to its own queues' retry and dead letter queues", async () => {
+    // Another service's retry queue would lead, after the delay, into that service's queue.
+    expect(await publishAs('analytics', Exchanges.retries, retryQueue(Queues.paymentProcess, 1))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    expect(await publishAs('analytics', Exchanges.deadLetters, deadLetterQueue(Queues.paymentProcess))).toMatch(
+      /ACCESS_REFUSED/,
+    );
+    // Its own: accepted (this is how its consumer retries and dead-letters).
+    expect(await publishAs('analytics', Exchanges.retries, retryQueue(Queues.analyticsTracking, 1))).toBe('accepted');
+    expect(await publishAs('analytics', Exchanges.deadLetters, deadLetterQueue(Queues.analyticsTracking))).toBe(
+      'accepted',
+    );
+  });
+});
