@@ -1064,7 +1064,9 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   log(`settings ${JSON.stringify(settings)}; message size ${messageSize} B`);
   const world = await createWorld();
-  log(`world: vhost ${world.env.vhost}, topic prefix ${world.env.kafkaPrefix}`);
+  log(
+    `world: vhost ${world.env.vhost}, topic prefix ${world.env.kafkaPrefix}; services without HTTP rate limits (RATE_LIMIT=off)`,
+  );
   const sections: [string, (w: World) => Promise<void>][] = [
     ['brokers', brokers],
     ['intake', intake],

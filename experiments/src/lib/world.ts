@@ -116,6 +116,8 @@ export async function withWorld<T>(options: WorldOptions, main: (world: Experime
   process.once('SIGTERM', interrupted);
   try {
     await world.provision(options);
+    // Said in the output, as the measurements depend on it: one address sends the whole load on purpose.
+    console.log('world: services run without HTTP rate limits (RATE_LIMIT=off), as a load experiment must');
     return await main(world);
   } finally {
     process.off('SIGINT', interrupted);

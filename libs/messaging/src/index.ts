@@ -20,6 +20,7 @@ export * from './nest/service-config.js';
 export * from './nest/run-service.js';
 export * from './nest/http.js';
 export * from './nest/storable-input.js';
+export * from './nest/rate-limit.js';
 export * from './rate-limiter.js';
 export * from './nest/rethrow-rpc.filter.js';
 export * from './failpoint.js';

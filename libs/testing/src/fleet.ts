@@ -26,13 +26,16 @@ export async function pool<T>(count: number, concurrency: number, task: (i: numb
   return results;
 }
 
-/** Retries an HTTP call while the service is down or answers 503 (a process being restarted by a fault test). */
+/**
+ * Retries an HTTP call while the service is down, answers 503 (a process being restarted by a fault test) or 429
+ * (its rate limit: the container tier runs the stack with compose's default limit).
+ */
 export async function persistently<T>(call: () => Promise<{ status: number; body: T }>, timeoutMs = 60_000) {
   return waitFor(
     'a service to answer',
     async () => {
       const answer = await call().catch(() => undefined);
-      return answer && answer.status !== 503 && answer.status < 500 ? answer : undefined;
+      return answer && answer.status !== 503 && answer.status !== 429 && answer.status < 500 ? answer : undefined;
     },
     { timeoutMs, intervalMs: 200 },
   );

@@ -106,6 +106,8 @@ export function serviceEnv(
     KAFKA_PREFIX: env.kafkaPrefix,
     DATABASE_URL: env.databaseUrl(service),
     RETRY_DELAYS_MS: '100,200,400',
+    // One client address sending thousands of requests on purpose: no rate limit (the limiter's own test sets one).
+    RATE_LIMIT: 'off',
     LOG_LEVEL: 'warn',
     // The run's own SMTP sink (started by the global setup), or a closed port: never a developer's sink.
     ...(service === 'email' ? { SMTP_URL: process.env.TEST_SMTP_URL ?? 'smtp://127.0.0.1:9' } : {}),

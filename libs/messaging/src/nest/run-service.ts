@@ -24,6 +24,7 @@ import { AmqpTransport } from './amqp.transport.js';
 import { KafkaTransport } from './kafka.transport.js';
 import { RethrowRpcErrorsFilter } from './rethrow-rpc.filter.js';
 import { refuseUnstorableInput } from './storable-input.js';
+import { rateLimiter } from './rate-limit.js';
 import { readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
 
@@ -156,6 +157,8 @@ export async function runService(
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
+  // First, so a flood is refused before any work (not even the body is read).
+  if (config.rateLimit) app.use(rateLimiter(config.rateLimit));
   app.useBodyParser('json', { limit: '64kb' });
   // Strings PostgreSQL cannot store are refused here, on every route, before they can become a lost message.
   app.use(refuseUnstorableInput());

@@ -1,4 +1,5 @@
 import type { ServiceName } from '../topology.js';
+import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
 /** Everything a service reads from its environment; each has a default for the native development stack. */
 export interface ServiceConfig {
@@ -12,6 +13,8 @@ export interface ServiceConfig {
   databaseUrl: string;
   /** Delays of the delayed retries of every RabbitMQ subscription (tests shorten them). */
   retryDelaysMs?: number[];
+  /** Requests per client address and window on the HTTP routes (RATE_LIMIT); undefined when off. */
+  rateLimit?: RateLimit;
 }
 
 /** The names of the environment variables each service reads, so compose and the native stack agree. */
@@ -23,6 +26,7 @@ export const CONFIG_ENV = [
   'KAFKA_PREFIX',
   'DATABASE_URL',
   'RETRY_DELAYS_MS',
+  'RATE_LIMIT',
   'LOG_LEVEL',
 ] as const;
 
@@ -56,5 +60,6 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     kafkaPrefix: env.KAFKA_PREFIX ?? '',
     databaseUrl: env.DATABASE_URL ?? `postgres://${service}:${devPassword(service)}@127.0.0.1:5432/${service}`,
     ...(retry ? { retryDelaysMs: retry } : {}),
+    rateLimit: parseRateLimit(env.RATE_LIMIT),
   };
 }
