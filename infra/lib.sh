@@ -86,6 +86,12 @@ port_listeners() {
   ss -Hltnp "( sport = :$1 )" 2>/dev/null || true
 }
 port_in_use() { [[ -n "$(port_listeners "$1")" ]]; }
+# True when the management port listens, and only on 127.0.0.1.
+rabbitmq_mgmt_on_loopback() {
+  local addresses
+  addresses="$(ss -ltnH "( sport = :$RABBITMQ_MGMT_PORT )" | awk '{print $4}')"
+  [[ -n "$addresses" ]] && ! grep -qv '^127\.0\.0\.1:' <<<"$addresses"
+}
 # port_pids PORT : pids of the processes listening on PORT, one per line.
 port_pids() {
   port_listeners "$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u

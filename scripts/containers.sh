@@ -131,6 +131,8 @@ case "${1:-}" in
     step "container tests (vitest --project containers)"
     npx vitest run --project containers
     say "container tier passed in $((SECONDS - started)) s"
+    # Images of earlier builds that no tag names any more (the tagged ones stay cached for the next run).
+    docker image prune -f >/dev/null 2>&1 || true
     ;;
   up)
     ensure_docker

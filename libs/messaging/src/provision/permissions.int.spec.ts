@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testEnv } from '@am/testing';
@@ -63,5 +64,18 @@ describe('RabbitMQ permissions of the service users (least privilege, on the bro
     expect(await publishAs('analytics', Exchanges.deadLetters, deadLetterQueue(Queues.analyticsTracking))).toBe(
       'accepted',
     );
+  });
+
+  it('serves the management UI and API (the admin of every vhost) on loopback only, as infra/up sets it', () => {
+    const port = new URL(env.admin.managementUrl).port || '15672';
+    const listening = execFileSync('ss', ['-ltnH', `( sport = :${port} )`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[3]);
+    expect(listening.length).toBeGreaterThan(0);
+    expect(
+      listening.every((address) => address?.startsWith('127.0.0.1:')),
+      listening.join(', '),
+    ).toBe(true);
   });
 });
