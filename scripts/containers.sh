@@ -63,6 +63,8 @@ stop_engine_if_ours() {
   rm -f "$ENGINE_MARK"
   local pid; pid="$(cat "$ENGINE_PID_FILE" 2>/dev/null || true)"
   [ -n "$pid" ] || return 0
+  # Only the engine this project started (a stale pid file must not stop anything else).
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- '--exec-root /run/async-messaging-docker' || return 0
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
   say "Docker engine: stopped (this project had started it)"
