@@ -205,17 +205,23 @@ export function retryQueue(queue: string, attempt: number): string {
   return `${queue}-retry-${attempt}`;
 }
 
+/** The delay queues of `queue`, in the order a failing message goes through them. */
+export function retryQueues(queue: string): string[] {
+  return Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(queue, i + 1));
+}
+
+/** The queues a service consumes. */
+export function consumedBy(service: ServiceName): string[] {
+  return queues.filter((q) => q.consumer === service).map((q) => q.name);
+}
+
 /**
  * The bindings that carry failures and replays, for every queue of the topology: each retry queue on `retries` and
  * each dead letter queue on `dead-letters` under its own name, and each queue on `replays` under its own name.
  */
 export function failureBindings(): { exchange: string; queue: string; routingKey: string }[] {
   return queues.flatMap((q) => [
-    ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q.name, i + 1)).map((name) => ({
-      exchange: Exchanges.retries,
-      queue: name,
-      routingKey: name,
-    })),
+    ...retryQueues(q.name).map((name) => ({ exchange: Exchanges.retries, queue: name, routingKey: name })),
     { exchange: Exchanges.deadLetters, queue: deadLetterQueue(q.name), routingKey: deadLetterQueue(q.name) },
     { exchange: Exchanges.replays, queue: q.name, routingKey: q.name },
   ]);
@@ -223,11 +229,7 @@ export function failureBindings(): { exchange: string; queue: string; routingKey
 
 /** Every queue the provisioner creates: each consumed queue with its retry queues and dead letter queue. */
 export function allQueueNames(): string[] {
-  return queues.flatMap((q) => [
-    q.name,
-    deadLetterQueue(q.name),
-    ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q.name, i + 1)),
-  ]);
+  return queues.flatMap((q) => [q.name, deadLetterQueue(q.name), ...retryQueues(q.name)]);
 }
 
 /** The Kafka topic name with the deployment's prefix (tests use their own prefix to stay isolated). */

@@ -1,14 +1,15 @@
 import {
   DEFAULT_EXCHANGE,
   Exchanges,
-  MAX_RETRIES,
   SERVICES,
+  allQueueNames,
+  consumedBy,
   deadLetterQueue,
   exchanges,
   failureBindings,
   failureExchanges,
   queues,
-  retryQueue,
+  retryQueues,
   type ServiceName,
 } from '../topology.js';
 
@@ -43,9 +44,8 @@ function anyOf(names: string[]): string {
  * exchanges, where {@link topicPermissionsFor} holds it to its own queues' retry and dead letter queues.
  */
 export function permissionsFor(service: ServiceName): { configure: string; write: string; read: string } {
-  const consumed = queues.filter((q) => q.consumer === service).map((q) => q.name);
   const writes = [...exchanges, ...failureExchanges].filter((e) => e.publishers.includes(service)).map((e) => e.name);
-  const reads = [...consumed];
+  const reads = consumedBy(service);
   if (service === 'audit') reads.push(...queues.map((q) => deadLetterQueue(q.name)));
   return { configure: '^$', write: anyOf(writes), read: anyOf(reads) };
 }
@@ -57,14 +57,10 @@ export function permissionsFor(service: ServiceName): { configure: string; write
  * queue.
  */
 export function topicPermissionsFor(service: ServiceName): { exchange: string; write: string; read: string }[] {
-  const consumed = queues.filter((q) => q.consumer === service).map((q) => q.name);
+  const consumed = consumedBy(service);
   if (consumed.length === 0) return [];
   return [
-    {
-      exchange: Exchanges.retries,
-      write: anyOf(consumed.flatMap((q) => Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(q, i + 1)))),
-      read: '^$',
-    },
+    { exchange: Exchanges.retries, write: anyOf(consumed.flatMap(retryQueues)), read: '^$' },
     { exchange: Exchanges.deadLetters, write: anyOf(consumed.map(deadLetterQueue)), read: '^$' },
   ];
 }
@@ -88,9 +84,9 @@ export function policiesFor(
         ...extra[q.name],
       },
     },
-    ...Array.from({ length: MAX_RETRIES }, (_, i) => ({
-      name: `retry:${retryQueue(q.name, i + 1)}`,
-      pattern: `^${escapeRegex(retryQueue(q.name, i + 1))}$`,
+    ...retryQueues(q.name).map((retry) => ({
+      name: `retry:${retry}`,
+      pattern: `^${escapeRegex(retry)}$`,
       definition: { 'dead-letter-exchange': DEFAULT_EXCHANGE, 'dead-letter-routing-key': q.name },
     })),
   ]);
@@ -159,15 +155,10 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       arguments: {},
     });
   }
+  for (const name of allQueueNames()) {
+    await api.request('PUT', `/queues/${v}/${enc(name)}`, { durable: true, auto_delete: false, arguments: {} });
+  }
   for (const queue of queues) {
-    const names = [
-      queue.name,
-      deadLetterQueue(queue.name),
-      ...Array.from({ length: MAX_RETRIES }, (_, i) => retryQueue(queue.name, i + 1)),
-    ];
-    for (const name of names) {
-      await api.request('PUT', `/queues/${v}/${enc(name)}`, { durable: true, auto_delete: false, arguments: {} });
-    }
     for (const binding of queue.bindings) {
       await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(queue.name)}`, {
         routing_key: binding.routingKey,
