@@ -9,6 +9,7 @@ export * from './amqp/amqp-subscription.js';
 export * from './kafka/kafka-client.js';
 export * from './kafka/kafka-consumer.js';
 export * from './kafka/kafka-subscription.js';
+export * from './kafka/kafka-projection-consumer.js';
 export * from './kafka/kafka-provisioner.js';
 export * from './outbox/outbox-relay.js';
 export * from './message-context.js';

@@ -10,3 +10,4 @@ import { OutboxClaims1764400000010 } from './outbox-claims.migration.js';
 
 /** The messaging tables' migrations, in order: every service lists these before its own. */
 export const messagingMigrations = [MessagingTables1764400000000, OutboxClaims1764400000010];
+export * from './consumer-offsets.js';

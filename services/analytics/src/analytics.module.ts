@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { OrderMetricsLoop } from './order-metrics/order-metrics.loop.js';
-import { OrderStatsHandler } from './order-stats/order-stats.handler.js';
 import { SummaryController } from './summary/summary.controller.js';
 import { TrackUserHandler } from './user-tracking/track-user.handler.js';
 
 @Module({
-  controllers: [SummaryController, OrderStatsHandler, TrackUserHandler],
+  controllers: [SummaryController, TrackUserHandler],
   providers: [OrderMetricsLoop],
 })
 export class AnalyticsModule {}

@@ -1,7 +1,7 @@
 import type { ServiceDefinition } from '@am/messaging';
 import { AnalyticsModule } from './analytics.module.js';
 import { migrations } from './migrations/index.js';
-import { orderEventsSubscription } from './order-stats/order-events.subscription.js';
+import { orderEventsProjection } from './order-stats/order-events.subscription.js';
 import { analyticsTrackingSubscription } from './user-tracking/analytics-tracking.subscription.js';
 
 export const analyticsService: ServiceDefinition = {
@@ -9,5 +9,5 @@ export const analyticsService: ServiceDefinition = {
   imports: [AnalyticsModule],
   migrations,
   amqp: [analyticsTrackingSubscription],
-  kafka: [orderEventsSubscription],
+  kafkaProjections: [orderEventsProjection],
 };

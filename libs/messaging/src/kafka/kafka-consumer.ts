@@ -14,33 +14,32 @@ export type KafkaRecordHandler = (message: KafkaMessage, partition: number) => P
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What every consumer group member of the project shares: its options, crash handling, pausing, dead letters. */
+export interface KafkaMemberOptions {
+  logger?: MessagingLogger;
+  metrics?: MessagingMetrics;
+  /** The service's breakers; a consumer without them gets its own (no probes: it retries after a backoff). */
+  breakers?: DependencyBreakers;
+}
+
 /**
- * A consumer group member. Each record is handled, retried in place a bounded number of times, and then
- * sent to the dead letter topic with the error in its headers, so one poison record never blocks its
- * partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).
- * An outage (the database or a broker unavailable) is not the record's fault: the dependency's breaker opens and
- * the partition waits, heartbeating so the group keeps it, until the breaker closes; then the same record is
- * tried again, without counting an attempt.
+ * One member of a consumer group, whatever it does with its records: it never dies silently. A crash makes
+ * `isRunning` false (the service's `/health` goes red) until the member has joined its group again, whether kafkajs
+ * restarts it or, when kafkajs gives up, this class does. Subclasses say how records are consumed (`run`).
  */
-export class KafkaGroupConsumer {
-  private consumer?: Consumer;
-  private readonly logger: MessagingLogger;
+export abstract class KafkaMember {
+  protected consumer?: Consumer;
+  protected readonly logger: MessagingLogger;
   /** True while consuming; false after a crash until the consumer has joined its group again. */
   private running = false;
   /** Set by `stop()`: the consumer is not restarted any more. */
-  private stopped = false;
-  private readonly breakers: DependencyBreakers;
+  protected stopped = false;
+  protected readonly breakers: DependencyBreakers;
 
   constructor(
-    private readonly client: KafkaClient,
+    protected readonly client: KafkaClient,
     readonly subscription: KafkaSubscription,
-    private readonly handle: KafkaRecordHandler,
-    private readonly options: {
-      logger?: MessagingLogger;
-      metrics?: MessagingMetrics;
-      /** The service's breakers; a consumer without them gets its own (no probes: it retries after a backoff). */
-      breakers?: DependencyBreakers;
-    } = {},
+    protected readonly options: KafkaMemberOptions = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
     this.breakers = options.breakers ?? new DependencyBreakers({ logger: this.logger, metrics: options.metrics });
@@ -55,16 +54,22 @@ export class KafkaGroupConsumer {
     await this.connectAndRun();
   }
 
-  /**
-   * A consumer never dies silently: a crash makes `isRunning` false (the service's `/health` goes red) until the
-   * consumer has joined its group again, whether kafkajs restarts it or, when kafkajs gives up, this class does.
-   */
+  /** Starts consuming on a connected, subscribed consumer (`consumer.run(...)`). */
+  protected abstract run(consumer: Consumer): Promise<void>;
+
+  /** Called when the group gave this member its partitions (topic name → partitions); nothing by default. */
+  protected async assigned(_consumer: Consumer, _assignment: Record<string, number[]>): Promise<void> {}
+
   private async connectAndRun(): Promise<void> {
     // kafkajs would restart some crashes itself and give up on others; this class restarts every one.
     const consumer = this.client.consumer(this.subscription.groupId, { restartOnCrash: false });
     const { topic, groupId } = this.subscription;
-    consumer.on(consumer.events.GROUP_JOIN, () => {
-      if (this.consumer === consumer && !this.stopped) this.running = true;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      if (this.consumer !== consumer || this.stopped) return;
+      this.running = true;
+      this.assigned(consumer, event.payload.memberAssignment).catch((error: unknown) =>
+        this.logger.warn({ topic, groupId, err: describeFailure(error).message }, 'kafka: after-assignment step failed'),
+      );
     });
     consumer.on(consumer.events.CRASH, (event) => {
       if (this.consumer !== consumer) return;
@@ -79,10 +84,7 @@ export class KafkaGroupConsumer {
     });
     this.running = true;
     this.consumer = consumer;
-    await consumer.run({
-      autoCommit: true,
-      eachMessage: async (payload) => this.process(payload.message, payload.partition, () => payload.heartbeat()),
-    });
+    await this.run(consumer);
   }
 
   private async restartAfterCrash(crashed: Consumer): Promise<void> {
@@ -102,6 +104,81 @@ export class KafkaGroupConsumer {
         delay = Math.min(delay * 2, 30_000);
       }
     }
+  }
+
+  /** Sends a record to the dead letter topic with the reason, where it came from and which group failed. */
+  protected async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
+    const { topic, deadLetterTopic, groupId } = this.subscription;
+    const headers = readHeaders(message.headers);
+    const letter = deadLetterRecord(
+      message,
+      headers,
+      {
+        [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
+        [KafkaHeaders.originalTopic]: this.client.name(topic),
+        [KafkaHeaders.originalPartition]: String(partition),
+        [KafkaHeaders.originalOffset]: message.offset,
+        [KafkaHeaders.attempts]: String(attempts),
+        [KafkaHeaders.consumerGroup]: this.client.name(groupId),
+      },
+      this.subscription.deadLetterMaxBytes ?? DEAD_LETTER_MAX_MESSAGE_BYTES,
+    );
+    await this.client.send([{ topic: deadLetterTopic, ...letter }]);
+    this.options.metrics?.deadLettered(topic);
+    this.logger.error(
+      { topic, partition, offset: message.offset, messageId: headers[KafkaHeaders.messageId], reason: error.message },
+      'kafka: record dead-lettered',
+    );
+  }
+
+  /**
+   * Waits while any breaker of the service is open. Heartbeats keep the partition assigned to this member; a
+   * heartbeat refused because the group rebalances ends the wait with that error, and kafkajs hands the record
+   * to whoever owns the partition next (the offset was not committed: nothing is lost).
+   */
+  protected async waitWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
+    while (this.breakers.anyOpen) {
+      if (this.stopped) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
+      await Promise.race([this.breakers.whenAllClosed(), sleep(1_000)]);
+      try {
+        await heartbeat();
+      } catch (error) {
+        const kind = this.breakers.classify(error);
+        if (kind.kind !== 'outage') throw error;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.running = false;
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+}
+
+/**
+ * A consumer group member that handles one record at a time. Each record is handled, retried in place a bounded
+ * number of times, and then sent to the dead letter topic with the error in its headers, so one poison record never
+ * blocks its partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).
+ * An outage (the database or a broker unavailable) is not the record's fault: the dependency's breaker opens and
+ * the partition waits, heartbeating so the group keeps it, until the breaker closes; then the same record is
+ * tried again, without counting an attempt.
+ */
+export class KafkaGroupConsumer extends KafkaMember {
+  constructor(
+    client: KafkaClient,
+    subscription: KafkaSubscription,
+    private readonly handle: KafkaRecordHandler,
+    options: KafkaMemberOptions = {},
+  ) {
+    super(client, subscription, options);
+  }
+
+  protected async run(consumer: Consumer): Promise<void> {
+    await consumer.run({
+      autoCommit: true,
+      eachMessage: async (payload) => this.process(payload.message, payload.partition, () => payload.heartbeat()),
+    });
   }
 
   /**
@@ -186,54 +263,6 @@ export class KafkaGroupConsumer {
         await sleep(delay);
       }
     }
-  }
-
-  private async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
-    const { topic, deadLetterTopic, groupId } = this.subscription;
-    const headers = readHeaders(message.headers);
-    const letter = deadLetterRecord(
-      message,
-      headers,
-      {
-        [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
-        [KafkaHeaders.originalTopic]: this.client.name(topic),
-        [KafkaHeaders.originalPartition]: String(partition),
-        [KafkaHeaders.originalOffset]: message.offset,
-        [KafkaHeaders.attempts]: String(attempts),
-        [KafkaHeaders.consumerGroup]: this.client.name(groupId),
-      },
-      this.subscription.deadLetterMaxBytes ?? DEAD_LETTER_MAX_MESSAGE_BYTES,
-    );
-    await this.client.send([{ topic: deadLetterTopic, ...letter }]);
-    this.options.metrics?.deadLettered(topic);
-    this.logger.error(
-      { topic, partition, offset: message.offset, messageId: headers[KafkaHeaders.messageId], reason: error.message },
-      'kafka: record dead-lettered',
-    );
-  }
-
-  /**
-   * Waits while any breaker of the service is open. Heartbeats keep the partition assigned to this member; a
-   * heartbeat refused because the group rebalances ends the wait with that error, and kafkajs hands the record
-   * to whoever owns the partition next (the offset was not committed: nothing is lost).
-   */
-  private async waitWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
-    while (this.breakers.anyOpen) {
-      if (this.stopped) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
-      await Promise.race([this.breakers.whenAllClosed(), sleep(1_000)]);
-      try {
-        await heartbeat();
-      } catch (error) {
-        const kind = this.breakers.classify(error);
-        if (kind.kind !== 'outage') throw error;
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.running = false;
-    await this.consumer?.disconnect().catch(() => undefined);
   }
 }
 

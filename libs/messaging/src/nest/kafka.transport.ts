@@ -3,7 +3,8 @@ import type { DataSource } from 'typeorm';
 import type { MessageCatalog } from '@am/contracts';
 import { handleMessage } from '../handle-message.js';
 import type { KafkaClient } from '../kafka/kafka-client.js';
-import { KafkaGroupConsumer } from '../kafka/kafka-consumer.js';
+import { KafkaGroupConsumer, type KafkaMember } from '../kafka/kafka-consumer.js';
+import { KafkaProjectionConsumer, type KafkaProjection } from '../kafka/kafka-projection-consumer.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import type { MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
@@ -15,6 +16,8 @@ export interface KafkaTransportOptions {
   client: KafkaClient;
   dataSource: DataSource;
   subscriptions: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
+  /** Read models fed in batches with their offsets kept in their own tables (no inbox, no Nest handler). */
+  projections?: KafkaProjection[];
   logger?: MessagingLogger;
   metrics?: MessagingMetrics;
   /** The service's breakers, shared by all its consumers. */
@@ -27,7 +30,7 @@ export interface KafkaTransportOptions {
  * every record passes validation and the inbox before its handler runs.
  */
 export class KafkaTransport extends Server implements CustomTransportStrategy {
-  private readonly consumers: KafkaGroupConsumer[] = [];
+  private readonly consumers: KafkaMember[] = [];
 
   constructor(private readonly options: KafkaTransportOptions) {
     super();
@@ -54,6 +57,15 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
           },
           { logger: this.options.logger, metrics: this.options.metrics, breakers: this.options.breakers },
         );
+        await consumer.start();
+        this.consumers.push(consumer);
+      }
+      for (const projection of this.options.projections ?? []) {
+        const consumer = new KafkaProjectionConsumer(this.options.client, projection, this.options.dataSource, {
+          logger: this.options.logger,
+          metrics: this.options.metrics,
+          breakers: this.options.breakers,
+        });
         await consumer.start();
         this.consumers.push(consumer);
       }

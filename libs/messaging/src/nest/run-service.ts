@@ -17,6 +17,7 @@ import { AmqpClient } from '../amqp/amqp-client.js';
 import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
 import { KafkaClient } from '../kafka/kafka-client.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
+import type { KafkaProjection } from '../kafka/kafka-projection-consumer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { DependencyBreakers, tcpProbe } from '../outage/dependency-breakers.js';
 import { portOf } from '../outage/failure-kind.js';
@@ -39,6 +40,8 @@ export interface ServiceDefinition {
   entities?: MixedList<Function>;
   amqp?: { subscription: AmqpSubscription; catalog: MessageCatalog }[];
   kafka?: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
+  /** Read models fed from Kafka in batches, offsets kept in their transactions (`KafkaProjectionConsumer`). */
+  kafkaProjections?: KafkaProjection[];
 }
 
 /** A started service: its Nest app and the pieces tests may want to look at. */
@@ -120,6 +123,7 @@ export async function runService(
     metrics: messagingMetrics,
     breakers,
     subscriptions: (definition.kafka ?? []).map((k) => ({ ...k, subscription: withRetry(k.subscription) })),
+    projections: (definition.kafkaProjections ?? []).map((p) => ({ ...p, subscription: withRetry(p.subscription) })),
   });
 
   const checks = [
@@ -132,7 +136,9 @@ export async function runService(
   metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
   const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
   metrics.trackQueueDepth(() => amqp.queueDepths(consumedQueues));
-  const consumedTopics = (definition.kafka ?? []).map(({ subscription: { topic, groupId } }) => ({ topic, groupId }));
+  const consumedTopics = [...(definition.kafka ?? []), ...(definition.kafkaProjections ?? [])].map(
+    ({ subscription: { topic, groupId } }) => ({ topic, groupId }),
+  );
   metrics.trackConsumerLag(() => kafka.consumerLag(consumedTopics));
 
   @Global()

@@ -1,4 +1,4 @@
-import { messagingMigrations } from '@am/persistence';
+import { ConsumerOffsets1764400000020, messagingMigrations } from '@am/persistence';
 import { Analytics1764400000500 } from './1764400000500-analytics.migration.js';
 
-export const migrations = [...messagingMigrations, Analytics1764400000500];
+export const migrations = [...messagingMigrations, ConsumerOffsets1764400000020, Analytics1764400000500];

@@ -16,7 +16,7 @@ import { MessageCatalog, orderEvents, type OrderEvent } from '@am/contracts';
 import { KafkaClient, Topics, readServiceConfig } from '@am/messaging';
 import { createServiceDataSource, migrate } from '@am/persistence';
 import { migrations } from '../migrations/index.js';
-import { projectOrderEvent } from '../order-stats/order-stats.projection.js';
+import { projectOrderEvents } from '../order-stats/order-stats.projection.js';
 
 const config = readServiceConfig('analytics');
 const catalog = new MessageCatalog([...orderEvents]);
@@ -68,9 +68,8 @@ await consumer.run({
       if (parsed?.ok) events.push(parsed.message);
       else skipped += 1;
     }
-    inflight = sink(async (manager) => {
-      for (const event of events) await projectOrderEvent(manager, event, 'order_stats_rebuild');
-    });
+    // The live consumer's set-based projection, into the shadow table.
+    inflight = sink((manager) => projectOrderEvents(manager, events, 'order_stats_rebuild'));
     await inflight;
     applied += events.length;
     position.set(batch.partition, Number(batch.lastOffset()) + 1);
