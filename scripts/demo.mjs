@@ -9,10 +9,20 @@ const base = {
   audit: process.env.AUDIT_URL ?? 'http://127.0.0.1:3006',
 };
 
-async function call(method, url, body) {
+// Every route but POST /users wants a bearer token (docs/security.md). Alice gets hers when she registers; the
+// operator's (stock, analytics, audit) is OPERATOR_TOKEN, or one signed here with the stack's key (.run/keys).
+async function operatorToken() {
+  if (process.env.OPERATOR_TOKEN) return process.env.OPERATOR_TOKEN;
+  const { TokenIssuer } = await import('../libs/messaging/dist/auth/tokens.js');
+  const dir = process.env.AUTH_KEYS_DIR ?? new URL('../.run/keys', import.meta.url).pathname;
+  return TokenIssuer.fromDir(dir).issue({ role: 'operator', subject: 'demo' });
+}
+const operator = await operatorToken();
+
+async function call(method, url, body, token = operator) {
   const response = await fetch(url, {
     method,
-    headers: body ? { 'content-type': 'application/json' } : {},
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), authorization: `Bearer ${token}` },
     body: body ? JSON.stringify(body) : undefined,
     signal: AbortSignal.timeout(10_000),
   });
@@ -42,13 +52,19 @@ const email = `alice-${Date.now()}@example.com`;
 console.log('1. Alice registers. orders stores her and puts user.registered in its outbox for the user-events fanout;');
 console.log('   payments opens her account, email sends a welcome mail, analytics and audit record her.');
 const user = await call('POST', `${base.orders}/users`, { email, name: 'Alice' });
-const userId = user.body.userId;
-show('POST /users', `${user.status} ${JSON.stringify(user.body)}`);
-await until('the account', async () => (await call('GET', `${base.payments}/accounts/${userId}`)).status === 200);
+const { userId, token: alice } = user.body;
+show('POST /users', `${user.status} {"userId":"${userId}","token":"${alice.slice(0, 16)}..."}`);
+await until(
+  'the account',
+  async () => (await call('GET', `${base.payments}/accounts/${userId}`, undefined, alice)).status === 200,
+);
 show(
   'POST /accounts/:id/deposits 100 EUR',
-  (await call('POST', `${base.payments}/accounts/${userId}/deposits`, { amount: 10_000 })).body,
+  (await call('POST', `${base.payments}/accounts/${userId}/deposits`, { amount: 10_000 }, alice)).body,
 );
+const someoneElse = '00000000-0000-4000-8000-000000000000';
+const refused = await call('GET', `${base.payments}/accounts/${someoneElse}`, undefined, alice);
+show("GET someone else's account (Alice)", `${refused.status} ${refused.body?.reason ?? ''}`);
 show(`PUT /stock/${sku} 5`, (await call('PUT', `${base.inventory}/stock/${sku}`, { quantity: 5 })).body);
 
 console.log('\n2. Four orders. POST /orders answers 202 once RabbitMQ confirmed the task on order-processing;');
@@ -61,7 +77,7 @@ const plans = [
 ];
 const orders = [];
 for (const [label, quantity, unitPrice] of plans) {
-  const answer = await call('POST', `${base.orders}/orders`, { userId, items: [{ sku, quantity, unitPrice }] });
+  const answer = await call('POST', `${base.orders}/orders`, { userId, items: [{ sku, quantity, unitPrice }] }, alice);
   orders.push([label, answer.body.orderId]);
   show(`POST /orders ${label}`, `${answer.status} ${JSON.stringify(answer.body)}`);
   await sleep(300); // one at a time, so the outcomes read in order
@@ -70,18 +86,18 @@ for (const [label, quantity, unitPrice] of plans) {
 console.log('\n3. Outcomes (GET /orders/:id)');
 for (const [label, id] of orders) {
   const order = await until(`order ${id}`, async () => {
-    const got = (await call('GET', `${base.orders}/orders/${id}`)).body;
+    const got = (await call('GET', `${base.orders}/orders/${id}`, undefined, alice)).body;
     return got && got.status !== 'PENDING' ? got : undefined;
   });
   show(label, `${order.status}${order.reason ? ` (${order.reason})` : ''}, total ${euros(order.total)}`);
 }
 await sleep(500);
 show(`GET /stock/${sku}`, (await call('GET', `${base.inventory}/stock/${sku}`)).body);
-const account = (await call('GET', `${base.payments}/accounts/${userId}`)).body;
+const account = (await call('GET', `${base.payments}/accounts/${userId}`, undefined, alice)).body;
 show('GET /accounts/:id', `balance ${euros(account.balance)}, version ${account.version}`);
 
 console.log('\n4. How did the balance get there? (GET /accounts/:id/events: the event-sourced account)');
-for (const event of (await call('GET', `${base.payments}/accounts/${userId}/events`)).body) {
+for (const event of (await call('GET', `${base.payments}/accounts/${userId}/events`, undefined, alice)).body) {
   show(`  v${event.version} ${event.type}`, event.data.amount ? euros(event.data.amount) : (event.data.name ?? ''));
 }
 
@@ -95,9 +111,11 @@ const after = await until('analytics', async () => {
 show('GET /analytics/summary (before)', before);
 show('GET /analytics/summary (now)', after);
 const mails = await until('the e-mails', async () => {
-  const list = (await call('GET', `${base.email}/emails?to=${encodeURIComponent(email)}`)).body;
+  const list = (await call('GET', `${base.email}/emails?to=${encodeURIComponent(email)}`, undefined, alice)).body;
   return Array.isArray(list) && list.length >= 5 ? list : undefined;
-}).catch(() => call('GET', `${base.email}/emails?to=${encodeURIComponent(email)}`).then((r) => r.body));
+}).catch(() =>
+  call('GET', `${base.email}/emails?to=${encodeURIComponent(email)}`, undefined, alice).then((r) => r.body),
+);
 for (const mail of mails ?? []) show(`mail (${mail.kind})`, mail.subject);
 
 console.log("\n6. One order's whole story across the services (GET /audit?correlationId=...)");
@@ -108,4 +126,4 @@ const flowed = after.ordersCreated - before.ordersCreated;
 console.log(
   `\n${flowed >= 4 ? 'OK' : 'INCOMPLETE'}: ${flowed} of 4 orders flowed from HTTP through RabbitMQ and Kafka.`,
 );
-if (flowed < 4) process.exit(1);
+if (flowed < 4 || refused.status !== 403) process.exit(1);

@@ -8,6 +8,14 @@ export const ORDERS_URL = __ENV.ORDERS_URL ?? 'http://orders:3001';
 export const INVENTORY_URL = __ENV.INVENTORY_URL ?? 'http://inventory:3002';
 export const PAYMENTS_URL = __ENV.PAYMENTS_URL ?? 'http://payments:3003';
 
+/**
+ * Bearer tokens (docs/security.md): orders and deposits go as a service (the scripts act for many users), stock is
+ * set as an operator. Natively: `-e SERVICE_TOKEN=$(./stack token service) -e OPERATOR_TOKEN=$(./stack token operator)`.
+ */
+export const SERVICE_TOKEN = __ENV.SERVICE_TOKEN ?? '';
+export const OPERATOR_TOKEN = __ENV.OPERATOR_TOKEN ?? '';
+export const bearer = (token: string): Record<string, string> => ({ Authorization: `Bearer ${token}` });
+
 /** A whole number from the environment, or the default. */
 export function envInt(name: string, fallback: number): number {
   const raw = __ENV[name];

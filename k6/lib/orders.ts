@@ -1,7 +1,7 @@
 import { check } from 'k6';
 import exec from 'k6/execution';
 import http from 'k6/http';
-import { ORDERS_URL } from './config.ts';
+import { ORDERS_URL, SERVICE_TOKEN, bearer } from './config.ts';
 import type { LoadData } from './setup.ts';
 
 export type Endpoint = 'async' | 'sync';
@@ -20,7 +20,7 @@ export function placeOrder(data: LoadData, endpoint: Endpoint): void {
   const response = http.post(
     `${ORDERS_URL}${PATHS[endpoint]}`,
     JSON.stringify({ userId, items: [{ sku, quantity: 1, unitPrice: data.unitPrice }] }),
-    { headers: { 'Content-Type': 'application/json' }, tags: { endpoint } },
+    { headers: { 'Content-Type': 'application/json', ...bearer(SERVICE_TOKEN) }, tags: { endpoint } },
   );
   check(
     response,

@@ -1,6 +1,6 @@
 import { fail, sleep } from 'k6';
 import http from 'k6/http';
-import { INVENTORY_URL, ORDERS_URL, PAYMENTS_URL } from './config.ts';
+import { INVENTORY_URL, OPERATOR_TOKEN, ORDERS_URL, PAYMENTS_URL, SERVICE_TOKEN, bearer } from './config.ts';
 
 /** What every scenario's setup() prepares: customers with money, and SKUs with stock. */
 export interface LoadData {
@@ -19,6 +19,8 @@ export interface LoadPlan {
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const AS_OPERATOR = { ...JSON_HEADERS, ...bearer(OPERATOR_TOKEN) };
+const AS_SERVICE = { ...JSON_HEADERS, ...bearer(SERVICE_TOKEN) };
 /** Setup traffic is tagged apart, so the scenarios' thresholds only judge the traffic under test. */
 const SETUP_TAGS = { phase: 'setup' };
 
@@ -54,7 +56,7 @@ export function prepareLoad(plan: LoadPlan): LoadData {
   const perSku = Math.ceil(plan.orders / plan.skus) + 1;
   for (const sku of skus) {
     const response = http.put(`${INVENTORY_URL}/stock/${sku}`, JSON.stringify({ quantity: perSku }), {
-      headers: JSON_HEADERS,
+      headers: AS_OPERATOR,
       tags: SETUP_TAGS,
     });
     expectStatus(`PUT /stock/${sku}`, response.status, [200], response.body);
@@ -65,7 +67,7 @@ export function prepareLoad(plan: LoadPlan): LoadData {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const response = http.post(`${PAYMENTS_URL}/accounts/${userId}/deposits`, JSON.stringify({ amount }), {
-        headers: JSON_HEADERS,
+        headers: AS_SERVICE,
         tags: SETUP_TAGS,
         // 404 until payments has opened the account: expected here, not a failed request.
         responseCallback: http.expectedStatuses(200, 201, 404),

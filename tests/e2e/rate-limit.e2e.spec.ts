@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, startServices, testEnv, type ServiceProcess } from '@am/testing';
+import { query, serviceToken, startServices, testEnv, type ServiceProcess } from '@am/testing';
 
 // The HTTP rate limit (RATE_LIMIT, per client address), on a real orders process. The other tiers run with it off;
 // here it is 20 requests per 10 s, and the clients are two loopback addresses: 127.0.0.1 floods, 127.0.0.2 is a
@@ -26,15 +26,19 @@ interface Answer {
 }
 
 /** One request from a chosen local address (fetch cannot choose it). */
-function call(from: string, method: string, path: string, body?: unknown): Promise<Answer> {
+async function call(from: string, method: string, path: string, body?: unknown): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
+  const authorization = `Bearer ${await serviceToken()}`;
   return new Promise((resolve, reject) => {
     const req = request(
       `${orders.url}${path}`,
       {
         method,
         localAddress: from,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: {
+          authorization,
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
       },
       (res) => {
         let text = '';

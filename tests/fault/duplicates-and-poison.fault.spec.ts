@@ -5,6 +5,7 @@ import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, RetryHeaders, deadLetterQueue } from '@am/messaging';
 import {
   awaitInvariants,
+  describeService,
   http,
   persistently,
   pool,
@@ -75,11 +76,6 @@ afterAll(async () => {
   await publisher?.close();
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
 });
-
-async function describeService(s: ServiceProcess): Promise<string> {
-  const health = await http('GET', `${s.url}/health`).catch((error: Error) => ({ status: 0, body: error.message }));
-  return `--- ${s.service} (pid ${s.pid}, ${s.running ? 'running' : 'not running'}): /health ${health.status} ${JSON.stringify(health.body)}\n${s.logs(30)}`;
-}
 
 const urls = () => ({
   orders: services.orders!.url,

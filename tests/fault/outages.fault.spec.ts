@@ -17,6 +17,7 @@ import {
   deadLettersInQueues,
   deadLettersInStore,
   deadLettersInTopic,
+  describeService,
   formatDeadLetter,
   http,
   persistently,
@@ -180,8 +181,10 @@ describe('an outage is not a poison message', () => {
         return notPaused.length === 0;
       },
       { timeoutMs: outageMs, intervalMs: 500 },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}; not paused: ${notPaused.join(', ')}`);
+    ).catch(async (error: Error) => {
+      const stuck = Object.values(services).filter((s) => notPaused.some((n) => n.startsWith(`${s.service}:`)));
+      const described = await Promise.all(stuck.map((s) => describeService(s)));
+      throw new Error(`${error.message}; not paused: ${notPaused.join(', ')}\n${described.join('\n')}`);
     });
     const left = outageMs - (performance.now() - stoppedAt);
     if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));

@@ -1,5 +1,6 @@
 /** HTTP load for the bench: keep-alive POSTs in a closed model (N in flight) or an open model (fixed rate). */
 import { Agent, request } from 'node:http';
+import { serviceToken } from '@am/testing';
 import { sleep } from './stats.js';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 512 });
@@ -9,14 +10,18 @@ export interface PostResult {
   body: string;
 }
 
-export function post(url: string, body: string): Promise<PostResult> {
+/** The bench places orders as a service (it acts for many users), with a token signed with the clone's key. */
+const token = serviceToken();
+
+export async function post(url: string, body: string): Promise<PostResult> {
+  const authorization = `Bearer ${await token}`;
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization },
       },
       (res) => {
         let data = '';

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { serviceToken } from '@am/testing';
 import { epochMs } from './clock.js';
 
 /** One request of a load run. */
@@ -42,6 +43,11 @@ export interface OpenLoadOptions {
   maxSockets?: number;
   /** Which answers to keep the parsed body of (default: none). */
   keepBody?: (status: number) => boolean;
+  /**
+   * The bearer token every request carries (default: a service token signed with the clone's key, as the load
+   * tools act for many users; docs/security.md).
+   */
+  token?: string;
   /** Called about every second with the results so far. */
   onProgress?: (sent: number, done: number, results: readonly LoadResult[]) => void;
 }
@@ -55,6 +61,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<{ start: nu
   const { requests, durationMs, timeoutMs = 30_000 } = options;
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 1_000, scheduling: 'fifo' });
   const base = new URL(options.baseUrl);
+  const authorization = `Bearer ${options.token ?? (await serviceToken())}`;
   const results: LoadResult[] = new Array<LoadResult>(requests);
   const interval = requests > 1 ? durationMs / requests : 0;
   let sent = 0;
@@ -92,6 +99,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<{ start: nu
         path: spec.path,
         headers: {
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+          authorization,
           ...spec.headers,
         },
       },

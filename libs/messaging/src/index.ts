@@ -27,3 +27,4 @@ export * from './nest/rethrow-rpc.filter.js';
 export * from './failpoint.js';
 export * from './outage/failure-kind.js';
 export * from './outage/dependency-breakers.js';
+export * from './auth/index.js';

@@ -1,4 +1,14 @@
-import { Controller, Get, Header, HttpException, HttpStatus, Inject, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpException,
+  HttpStatus,
+  Inject,
+  Module,
+  SetMetadata,
+  type DynamicModule,
+} from '@nestjs/common';
 import type { ServiceMetrics } from './metrics.js';
 
 /** A dependency the service needs to be ready: its name and a check that resolves true when it is usable. */
@@ -10,12 +20,20 @@ export interface HealthCheck {
 }
 
 export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+
+/**
+ * The metadata key of a route's access rule (`@Access(...)` in `@am/messaging`). Defined here so that `/health`
+ * and `/metrics` can say they are open to everyone: probes and scrapers carry no token.
+ */
+export const ACCESS_METADATA = 'am:access';
+const OpenToEveryone = () => SetMetadata(ACCESS_METADATA, { public: true });
 export const SERVICE_METRICS = Symbol('SERVICE_METRICS');
 
 const withTimeout = <T>(promise: Promise<T>, ms: number, fallback: T) =>
   Promise.race([promise, new Promise<T>((resolve) => setTimeout(() => resolve(fallback), ms))]);
 
 @Controller()
+@OpenToEveryone()
 export class HealthController {
   constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
 
@@ -40,6 +58,7 @@ export class HealthController {
 }
 
 @Controller()
+@OpenToEveryone()
 export class MetricsController {
   constructor(@Inject(SERVICE_METRICS) private readonly metrics: ServiceMetrics) {}
 

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { ensureAuthKeys } from '@am/messaging';
 import { provisionWorld } from './provision-world.js';
+import { TEST_KEYS_DIR } from './tokens.js';
 import { newRunId, testEnv } from './test-env.js';
 
 /**
@@ -14,6 +16,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   const runId = newRunId();
   process.env.TEST_RUN_ID = runId;
   const world = await provisionWorld(testEnv(runId));
+  // The token keys, before any service of the run starts (every one verifies with the public key).
+  ensureAuthKeys(TEST_KEYS_DIR);
 
   // An SMTP server for this run, so the email service never sends to a developer's sink or fails by default.
   const sink = await startSmtpSink();

@@ -9,3 +9,4 @@ export * from './fleet.js';
 export * from './brokers.js';
 export * from './isolated-world.js';
 export * from './provision-world.js';
+export * from './tokens.js';

@@ -1,3 +1,5 @@
+import { http } from './http.js';
+import { TEST_KEYS_DIR } from './tokens.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +111,8 @@ export function serviceEnv(
     // One client address sending thousands of requests on purpose: no rate limit (the limiter's own test sets one).
     RATE_LIMIT: 'off',
     LOG_LEVEL: 'warn',
+    // The clone's token keys: the tests sign with the private key (tokens.ts), the services verify.
+    AUTH_KEYS_DIR: TEST_KEYS_DIR,
     // The run's own SMTP sink (started by the global setup), or a closed port: never a developer's sink.
     ...(service === 'email' ? { SMTP_URL: process.env.TEST_SMTP_URL ?? 'smtp://127.0.0.1:9' } : {}),
     ...extra,
@@ -125,4 +129,13 @@ export async function startServices(
     services.map(async (s) => new ServiceProcess(s, await freePort(), serviceEnv(s, env, extra[s])).start()),
   );
   return Object.fromEntries(started.map((p) => [p.service, p]));
+}
+
+/** A service's state for a failure message: its pid, whether it runs, its /health answer and its last log lines. */
+export async function describeService(s: ServiceProcess): Promise<string> {
+  const health = await http('GET', `${s.url}/health`).catch((error: Error) => ({ status: 0, body: error.message }));
+  return (
+    `--- ${s.service} (pid ${s.pid}, ${s.running ? 'running' : 'not running'}): ` +
+    `/health ${health.status} ${JSON.stringify(health.body)}\n${s.logs(30)}`
+  );
 }

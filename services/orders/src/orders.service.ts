@@ -8,5 +8,7 @@ export const ordersService: ServiceDefinition = {
   service: 'orders',
   imports: [OrdersModule],
   migrations,
+  // Customers get their bearer token from POST /users: orders holds the signing key.
+  issuesTokens: true,
   amqp: [orderProcessingSubscription, sagaRepliesSubscription],
 };

@@ -68,7 +68,10 @@ export abstract class KafkaMember {
       if (this.consumer !== consumer || this.stopped) return;
       this.running = true;
       this.assigned(consumer, event.payload.memberAssignment).catch((error: unknown) =>
-        this.logger.warn({ topic, groupId, err: describeFailure(error).message }, 'kafka: after-assignment step failed'),
+        this.logger.warn(
+          { topic, groupId, err: describeFailure(error).message },
+          'kafka: after-assignment step failed',
+        ),
       );
     });
     consumer.on(consumer.events.CRASH, (event) => {

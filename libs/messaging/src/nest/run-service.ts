@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { NestFactory, Reflector } from '@nestjs/core';
 import { DataSource, type MixedList } from 'typeorm';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { MessageCatalog } from '@am/contracts';
@@ -14,6 +14,9 @@ import {
 } from '@am/observability';
 import { createServiceDataSource, migrate, outboxBacklog } from '@am/persistence';
 import { AmqpClient } from '../amqp/amqp-client.js';
+import { AccessGuard } from '../auth/access.js';
+import { readKey } from '../auth/keys.js';
+import { TokenIssuer, TokenVerifier } from '../auth/tokens.js';
 import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
 import { KafkaClient } from '../kafka/kafka-client.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
@@ -42,6 +45,8 @@ export interface ServiceDefinition {
   kafka?: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
   /** Read models fed from Kafka in batches, offsets kept in their transactions (`KafkaProjectionConsumer`). */
   kafkaProjections?: KafkaProjection[];
+  /** The service signs bearer tokens (orders: a customer's token at registration); it needs the signing key. */
+  issuesTokens?: boolean;
 }
 
 /** A started service: its Nest app and the pieces tests may want to look at. */
@@ -61,6 +66,11 @@ export async function runService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = readServiceConfig(definition.service, env);
+  // Keys first: a service that cannot check tokens must not start (and say where the keys should be).
+  const verifier = new TokenVerifier(readKey(config.auth.publicKeyFile, 'token verification key'));
+  const issuer = definition.issuesTokens
+    ? new TokenIssuer(readKey(config.auth.privateKeyFile, 'token signing key'))
+    : undefined;
   // First, so that every client created below publishes and consumes with trace context.
   const tracing = initTracing({ service: config.service, env });
   const logger = createLogger(config.service);
@@ -150,8 +160,19 @@ export async function runService(
       { provide: ServiceMetrics, useValue: metrics },
       { provide: DataSource, useValue: dataSource },
       { provide: DependencyBreakers, useValue: breakers },
+      { provide: TokenVerifier, useValue: verifier },
+      ...(issuer ? [{ provide: TokenIssuer, useValue: issuer }] : []),
     ],
-    exports: [SERVICE_CONFIG, AmqpClient, KafkaClient, ServiceMetrics, DataSource, DependencyBreakers],
+    exports: [
+      SERVICE_CONFIG,
+      AmqpClient,
+      KafkaClient,
+      ServiceMetrics,
+      DataSource,
+      DependencyBreakers,
+      TokenVerifier,
+      ...(issuer ? [TokenIssuer] : []),
+    ],
   })
   class RuntimeModule {}
 
@@ -170,6 +191,8 @@ export async function runService(
   app.use(refuseUnstorableInput());
   // After the body parser: the request's span and log context then cover the route handler.
   app.use(httpObservability());
+  // Every route says who may call it (`@Access`); a route that says nothing refuses everyone.
+  app.useGlobalGuards(new AccessGuard(app.get(Reflector), verifier));
   // Registered before the transports connect: they inherit it, and handler errors reach them unchanged.
   app.useGlobalFilters(new RethrowRpcErrorsFilter(app.getHttpAdapter(), (error) => breakers.classify(error)));
   app.connectMicroservice(

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { authKeyFiles } from '../auth/keys.js';
 import type { ServiceName } from '../topology.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
@@ -15,6 +17,8 @@ export interface ServiceConfig {
   retryDelaysMs?: number[];
   /** Requests per client address and window on the HTTP routes (RATE_LIMIT); undefined when off. */
   rateLimit?: RateLimit;
+  /** The public key every service verifies bearer tokens with, and the signing key (used by orders only). */
+  auth: { publicKeyFile: string; privateKeyFile: string };
 }
 
 /** The names of the environment variables each service reads, so compose and the native stack agree. */
@@ -27,6 +31,9 @@ export const CONFIG_ENV = [
   'DATABASE_URL',
   'RETRY_DELAYS_MS',
   'RATE_LIMIT',
+  'AUTH_KEYS_DIR',
+  'AUTH_PUBLIC_KEY_FILE',
+  'AUTH_PRIVATE_KEY_FILE',
   'LOG_LEVEL',
 ] as const;
 
@@ -61,5 +68,15 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     databaseUrl: env.DATABASE_URL ?? `postgres://${service}:${devPassword(service)}@127.0.0.1:5432/${service}`,
     ...(retry ? { retryDelaysMs: retry } : {}),
     rateLimit: parseRateLimit(env.RATE_LIMIT),
+    auth: authConfig(env),
+  };
+}
+
+/** Where the token keys are: `AUTH_KEYS_DIR` (default `.run/keys` under the working directory), or each file. */
+export function authConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig['auth'] {
+  const files = authKeyFiles(path.resolve(env.AUTH_KEYS_DIR ?? '.run/keys'));
+  return {
+    publicKeyFile: env.AUTH_PUBLIC_KEY_FILE ?? files.publicKey,
+    privateKeyFile: env.AUTH_PRIVATE_KEY_FILE ?? files.privateKey,
   };
 }

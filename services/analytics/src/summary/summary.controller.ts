@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { Access } from '@am/messaging';
 
 export interface AnalyticsSummary {
   usersRegistered: number;
@@ -24,6 +25,7 @@ export class SummaryController {
   constructor(private readonly db: DataSource) {}
 
   @Get('summary')
+  @Access('operator')
   async summary(): Promise<AnalyticsSummary> {
     const [row] = await this.db.query<SummaryRow[]>(`
       SELECT (SELECT count(*) FROM registered_users)::int                        AS users,

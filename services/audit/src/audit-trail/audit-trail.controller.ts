@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import { AuditTrailRequest } from './audit-trail.request.js';
 
 interface AuditLogRow {
@@ -39,6 +39,7 @@ export class AuditTrailController {
   constructor(private readonly db: DataSource) {}
 
   @Get()
+  @Access('operator')
   async trail(@Query() query: unknown): Promise<{ correlationId: string; entries: AuditEntry[] }> {
     const { correlationId } = parseRequest(AuditTrailRequest, query);
     const rows = await this.db.query<AuditLogRow[]>(

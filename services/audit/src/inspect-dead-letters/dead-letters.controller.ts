@@ -1,12 +1,13 @@
 import { Controller, Get, NotFoundException, Param, Query, StreamableFile } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import { DeadLetterIdPipe } from './dead-letter-id.pipe.js';
 import { DEAD_LETTER_COLUMNS, toDeadLetterView, type DeadLetterRow, type DeadLetterView } from './dead-letter.view.js';
 import { ListDeadLettersRequest } from './list-dead-letters.request.js';
 
 /** Inspect: the stored dead letters, newest first, one at a time, and the exact bytes of one. */
 @Controller('dead-letters')
+@Access('operator')
 export class DeadLettersController {
   constructor(private readonly db: DataSource) {}
 

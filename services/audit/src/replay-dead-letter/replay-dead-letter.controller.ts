@@ -1,6 +1,6 @@
 import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AmqpClient, Exchanges, RetryHeaders, publishFailure } from '@am/messaging';
+import { Access, AmqpClient, Exchanges, publishFailure, RetryHeaders } from '@am/messaging';
 import { DeadLetterIdPipe } from '../inspect-dead-letters/dead-letter-id.pipe.js';
 import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
 
@@ -44,6 +44,7 @@ export class ReplayDeadLetterController {
   ) {}
 
   @Post(':id/replay')
+  @Access('operator')
   @HttpCode(202)
   async replay(@Param('id', DeadLetterIdPipe) id: string): Promise<ReplayAnswer> {
     const [letter] = await this.db.query<ReplayRow[]>(

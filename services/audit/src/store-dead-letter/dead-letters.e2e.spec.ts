@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, RetryHeaders, deadLetterQueue } from '@am/messaging';
-import { http, startServices, testEnv, waitFor, type ServiceProcess } from '@am/testing';
+import { http, startServices, testEnv, waitFor, type ServiceProcess, operatorToken } from '@am/testing';
 import type { DeadLetterView } from '../inspect-dead-letters/dead-letter.view.js';
 
 // audit and orders as real processes over this run's vhost, topics and databases. The test plays a broken
@@ -151,7 +151,9 @@ describe('storing dead letters', () => {
     expect(letter).toMatchObject({ retryCount: 0, contentBytes: body.length, content: null });
     expect(letter.reason).toMatch(/message too large/);
     expect(letter.contentNote).toMatch(/too large to show inline/);
-    const raw = await fetch(audit(`/dead-letters/${letter.id}/content`));
+    const raw = await fetch(audit(`/dead-letters/${letter.id}/content`), {
+      headers: { authorization: `Bearer ${await operatorToken()}` },
+    });
     expect(raw.headers.get('content-type')).toBe('application/octet-stream');
     const bytes = Buffer.from(await raw.arrayBuffer());
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

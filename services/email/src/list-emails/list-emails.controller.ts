@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, type Caller, CurrentCaller, parseRequest, requireOwnAddress } from '@am/messaging';
 import { listSentEmails, type SentEmail } from '../sent-emails/sent-email.store.js';
 import { ListEmailsRequest } from './list-emails.request.js';
 
@@ -10,8 +10,10 @@ export class ListEmailsController {
   constructor(private readonly db: DataSource) {}
 
   @Get()
-  async list(@Query() query: unknown): Promise<SentEmail[]> {
+  @Access('customer', 'operator')
+  async list(@Query() query: unknown, @CurrentCaller() caller: Caller): Promise<SentEmail[]> {
     const { to } = parseRequest(ListEmailsRequest, query);
+    requireOwnAddress(caller, to);
     return listSentEmails(this.db.manager, to);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import type { StockLevelView } from '../reservations/stock-level.view.js';
 import { SkuParam } from '../set-stock/set-stock.request.js';
 
@@ -10,6 +10,7 @@ export class GetStockController {
   constructor(private readonly db: DataSource) {}
 
   @Get(':sku')
+  @Access('customer', 'operator', 'service')
   async get(@Param('sku') sku: string): Promise<StockLevelView> {
     const valid = parseRequest(SkuParam, sku);
     const [row] = await this.db.query<StockLevelView[]>('SELECT sku, available, reserved FROM stock WHERE sku = $1', [

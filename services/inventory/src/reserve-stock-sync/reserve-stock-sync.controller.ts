@@ -1,6 +1,6 @@
 import { Body, ConflictException, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import { decideRelease } from '../release-stock/release-stock.decide.js';
 import { decideReserve } from '../reserve-stock/reserve-stock.decide.js';
 import { ReservationStore } from '../reservations/reservation.store.js';
@@ -23,6 +23,7 @@ export class ReserveStockSyncController {
   constructor(private readonly db: DataSource) {}
 
   @Post()
+  @Access('service')
   @HttpCode(201)
   async reserve(@Body() body: unknown): Promise<{ orderId: string; status: 'RESERVED' }> {
     const { orderId, items } = parseRequest(ReserveStockSyncRequest, body);
@@ -52,6 +53,7 @@ export class ReserveStockSyncController {
   }
 
   @Post(':orderId/release')
+  @Access('service')
   @HttpCode(200)
   async release(@Param('orderId') rawOrderId: string): Promise<{ orderId: string; status: 'RELEASED' }> {
     const orderId = parseRequest(OrderIdParam, rawOrderId);

@@ -1,6 +1,6 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import type { StockLevelView } from '../reservations/stock-level.view.js';
 import { SetStockRequest, SkuParam } from './set-stock.request.js';
 
@@ -13,6 +13,7 @@ export class SetStockController {
   constructor(private readonly db: DataSource) {}
 
   @Put(':sku')
+  @Access('operator')
   async set(@Param('sku') sku: string, @Body() body: unknown): Promise<StockLevelView> {
     const valid = parseRequest(SkuParam, sku);
     const { quantity } = parseRequest(SetStockRequest, body);

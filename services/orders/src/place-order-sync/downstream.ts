@@ -14,11 +14,16 @@ export const paymentsUrl = () => process.env.PAYMENTS_URL ?? 'http://127.0.0.1:3
  * POSTs JSON and waits at most `timeoutMs`. A 2xx is `ok`; a 4xx is the other service's business answer
  * (`refused`); a 5xx, a refused connection or the timeout is `failed`: the answer is unknown.
  */
-export async function postJson<T>(url: string, body: unknown, timeoutMs = syncCallTimeoutMs()): Promise<CallResult<T>> {
+export async function postJson<T>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  timeoutMs = syncCallTimeoutMs(),
+): Promise<CallResult<T>> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderCancelled, OrderConfirmed, OrderCreated, type CancellationReason } from '@am/contracts';
-import { Topics, parseRequest, toTopic } from '@am/messaging';
+import { Access, OwnServiceToken, TokenIssuer, Topics, parseRequest, toTopic } from '@am/messaging';
 import { addToOutbox } from '@am/persistence';
 import { IdempotencyKey, PlaceOrderRequest, orderIdFor, orderTotal } from '../place-order/place-order.request.js';
 import { inventoryUrl, paymentsUrl, postJson, type CallResult } from './downstream.js';
@@ -50,9 +50,22 @@ interface ExistingOrder {
  */
 @Controller('orders')
 export class PlaceOrderSyncController {
-  constructor(private readonly db: DataSource) {}
+  private readonly ownToken: OwnServiceToken;
+
+  constructor(
+    private readonly db: DataSource,
+    issuer: TokenIssuer,
+  ) {
+    // Inventory's and payments' baseline routes accept service tokens only: orders calls them as a service.
+    this.ownToken = new OwnServiceToken(issuer, 'orders');
+  }
+
+  private async asService(): Promise<Record<string, string>> {
+    return { authorization: `Bearer ${await this.ownToken.get()}` };
+  }
 
   @Post('sync')
+  @Access('service')
   @HttpCode(201)
   async place(@Body() body: unknown, @Headers('idempotency-key') rawKey?: string): Promise<SyncOrderView> {
     const request = parseRequest(PlaceOrderRequest, body);
@@ -80,28 +93,36 @@ export class PlaceOrderSyncController {
         return answer({ ...order, status: existing.status, ...(existing.reason ? { reason: existing.reason } : {}) });
     }
 
-    const reserved = await postJson(`${inventoryUrl()}/reservations`, { orderId, items: request.items });
+    const reserved = await postJson(
+      `${inventoryUrl()}/reservations`,
+      { orderId, items: request.items },
+      await this.asService(),
+    );
     if (reserved.kind === 'refused') return answer(await this.store(order, requestHash, 'out_of_stock'));
     if (reserved.kind === 'failed') {
       await this.release(orderId);
       throw unavailable(await this.store(order, requestHash, 'timeout'), 'inventory', reserved);
     }
 
-    const paid = await postJson(`${paymentsUrl()}/payments`, { orderId, userId: order.userId, amount: order.total });
+    const paid = await postJson(
+      `${paymentsUrl()}/payments`,
+      { orderId, userId: order.userId, amount: order.total },
+      await this.asService(),
+    );
     if (paid.kind === 'ok') return answer(await this.store(order, requestHash));
     if (paid.kind === 'refused') {
       await this.release(orderId);
       return answer(await this.store(order, requestHash, 'payment_failed'));
     }
     // The payment's fate is unknown: refund (or void, so a late one is refused), then release.
-    await postJson(`${paymentsUrl()}/payments/${orderId}/refund`, { userId: order.userId });
+    await postJson(`${paymentsUrl()}/payments/${orderId}/refund`, { userId: order.userId }, await this.asService());
     await this.release(orderId);
     throw unavailable(await this.store(order, requestHash, 'timeout'), 'payments', paid);
   }
 
   /** The compensation of the reservation; best effort (a failure here leaves stock reserved, as a log line). */
   private async release(orderId: string): Promise<void> {
-    await postJson(`${inventoryUrl()}/reservations/${orderId}/release`, {});
+    await postJson(`${inventoryUrl()}/reservations/${orderId}/release`, {}, await this.asService());
   }
 
   /** Stores the decided order and its events (outbox) in one transaction; a repeat stores nothing new. */

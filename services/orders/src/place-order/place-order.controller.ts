@@ -10,7 +10,17 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PlaceOrder } from '@am/contracts';
-import { AmqpClient, Exchanges, Queues, parseRequest, publishFailure } from '@am/messaging';
+import {
+  Access,
+  AmqpClient,
+  CurrentCaller,
+  Exchanges,
+  Queues,
+  parseRequest,
+  publishFailure,
+  requireOwnAccount,
+  type Caller,
+} from '@am/messaging';
 import { KnownUsers } from '../users/known-users.js';
 import { IdempotencyKey, PlaceOrderRequest, orderIdFor, orderTotal } from './place-order.request.js';
 
@@ -39,13 +49,20 @@ export class PlaceOrderController {
 
   @Post()
   @HttpCode(202)
+  @Access('customer', 'service')
   async place(
     @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
     @Headers('idempotency-key') rawKey?: string,
   ): Promise<{ orderId: string; status: string }> {
     const request = parseRequest(PlaceOrderRequest, body);
     const key = rawKey === undefined ? undefined : parseRequest(IdempotencyKey, rawKey);
-    if (!(await this.users.exists(request.userId))) throw new NotFoundException(`unknown user ${request.userId}`);
+    requireOwnAccount(caller, request.userId);
+    // A customer's token names a registered user (it was signed at registration): no lookup. A service names the
+    // user in the body, which is checked against the known users.
+    if (caller.role !== 'customer' && !(await this.users.exists(request.userId))) {
+      throw new NotFoundException(`unknown user ${request.userId}`);
+    }
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
     const orderId = key ? orderIdFor(request.userId, key) : randomUUID();
     if (key) {

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Body, ConflictException, Controller, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DEFAULT_LOCALE, UserRegistered, splitName } from '@am/contracts';
-import { Exchanges, parseRequest, toExchange } from '@am/messaging';
+import { Access, Exchanges, TokenIssuer, parseRequest, toExchange } from '@am/messaging';
 import { addToOutbox } from '@am/persistence';
 import { KnownUsers } from './known-users.js';
 import { RegisterUserRequest } from './register-user.request.js';
 
 /**
- * `POST /users`: stores the user and, in the same transaction, puts `user.registered` in the outbox for the
+ * `POST /users` (open to everyone; answers the new customer's id and bearer token): stores the user and, in the same transaction, puts `user.registered` in the outbox for the
  * `user-events` fanout (pattern: transactional outbox; every subscriber gets its own copy). `{email, name}`
  * still works: the name is split into first and last name by the rule the v1 upcaster uses.
  */
@@ -17,10 +17,12 @@ export class RegisterUserController {
   constructor(
     private readonly db: DataSource,
     private readonly users: KnownUsers,
+    private readonly tokens: TokenIssuer,
   ) {}
 
   @Post()
-  async register(@Body() body: unknown): Promise<{ userId: string }> {
+  @Access('public')
+  async register(@Body() body: unknown): Promise<{ userId: string; token: string }> {
     const request = parseRequest(RegisterUserRequest, body);
     const { email } = request;
     const [firstName, lastName] =
@@ -40,6 +42,8 @@ export class RegisterUserController {
       await addToOutbox(manager, [{ destination, messageId: event.messageId, type: event.type, payload: event }]);
     });
     this.users.remember(userId);
-    return { userId };
+    // The customer's bearer token: they place orders and read their account, orders and e-mails with it.
+    const token = await this.tokens.issue({ role: 'customer', subject: userId, email: email.toLowerCase() });
+    return { userId, token };
   }
 }

@@ -4,6 +4,7 @@ import type { AccountEvent } from '../accounts/account.events.js';
 import { evolve, initialAccountState } from '../accounts/account.evolve.js';
 import { readStream } from '../accounts/account-event.store.js';
 import { parseAccountId } from '../accounts/account-id.param.js';
+import { Access, CurrentCaller, requireOwnAccount, type Caller } from '@am/messaging';
 
 /** One entry of an account's history, with the balance it left behind. */
 export interface AccountHistoryEntry {
@@ -24,7 +25,9 @@ export class AccountEventsController {
   constructor(private readonly db: DataSource) {}
 
   @Get(':userId/events')
-  async history(@Param('userId') userId: string): Promise<AccountHistoryEntry[]> {
+  @Access('customer', 'operator', 'service')
+  async history(@Param('userId') userId: string, @CurrentCaller() caller: Caller): Promise<AccountHistoryEntry[]> {
+    requireOwnAccount(caller, userId);
     const accountId = parseAccountId(userId);
     const stream = await readStream(this.db.manager, accountId);
     if (stream.length === 0) throw new NotFoundException(`no account ${accountId}`);

@@ -9,7 +9,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, type Caller, CurrentCaller, parseRequest, requireOwnAccount } from '@am/messaging';
 import { runAccountCommand } from '../accounts/account-command.runner.js';
 import type { AccountError } from '../accounts/account.events.js';
 import { parseAccountId } from '../accounts/account-id.param.js';
@@ -25,7 +25,13 @@ export class DepositController {
   constructor(private readonly db: DataSource) {}
 
   @Post(':userId/deposits')
-  async deposit(@Param('userId') userId: string, @Body() body: unknown): Promise<{ balance: number }> {
+  @Access('customer', 'service')
+  async deposit(
+    @Param('userId') userId: string,
+    @Body() body: unknown,
+    @CurrentCaller() caller: Caller,
+  ): Promise<{ balance: number }> {
+    requireOwnAccount(caller, userId);
     const accountId = parseAccountId(userId);
     const { amount } = parseRequest(DepositRequest, body);
     const outcome = await this.db.transaction((manager) =>

@@ -10,7 +10,7 @@ import {
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { parseRequest } from '@am/messaging';
+import { Access, parseRequest } from '@am/messaging';
 import { ConcurrencyRetriesExhaustedError, runAccountCommand } from '../accounts/account-command.runner.js';
 import {
   decideProcess,
@@ -38,6 +38,7 @@ export class ProcessPaymentSyncController {
   constructor(private readonly db: DataSource) {}
 
   @Post()
+  @Access('service')
   @HttpCode(201)
   async pay(@Body() body: unknown): Promise<{ orderId: string; outcome: 'completed'; amount: number }> {
     const { orderId, userId, amount } = parseRequest(ProcessPaymentSyncRequest, body);
@@ -52,6 +53,7 @@ export class ProcessPaymentSyncController {
   }
 
   @Post(':orderId/refund')
+  @Access('service')
   @HttpCode(200)
   async refund(
     @Param('orderId') rawOrderId: string,

@@ -1,0 +1,3 @@
+export * from './access.js';
+export * from './keys.js';
+export * from './tokens.js';
