@@ -1,0 +1,264 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenIssuer } from '@am/messaging';
+import {
+  SERVICES,
+  TEST_KEYS_DIR,
+  http,
+  operatorToken,
+  query,
+  serviceToken,
+  startServices,
+  testEnv,
+  waitFor,
+  type ServiceProcess,
+} from '@am/testing';
+import { ROUTES, admits, type CallerKind, type RouteRule } from './routes.js';
+
+// The authorization matrix on the six real services: every route x {no token, its own customer, another customer,
+// an operator, a service}. A refused call answers 401 (no token, or one that does not verify) or 403 (a role or a
+// customer the route does not accept), with a JSON reason, and changes nothing; an admitted one gets past the rule.
+let services: Record<string, ServiceProcess>;
+const env = testEnv();
+interface Customer {
+  userId: string;
+  email: string;
+  token: string;
+}
+let alice: Customer;
+let bob: Customer;
+let aliceOrder: string;
+const sku = `AUTHZ-${randomUUID().slice(0, 8)}`;
+
+const url = (rule: RouteRule) => services[rule.service]!.url;
+
+async function register(name: string): Promise<Customer> {
+  const email = `${name}-${randomUUID()}@example.com`;
+  const answer = await http<{ userId: string; token: string }>(
+    'POST',
+    `${services.orders!.url}/users`,
+    { email, name },
+    { authorization: '' },
+  );
+  expect(answer.status).toBe(201);
+  return { userId: answer.body.userId, email, token: answer.body.token };
+}
+
+/** The request each route gets: Alice's ids in the path and body, bodies that would change state if admitted. */
+function requestFor(rule: RouteRule): { path: string; body?: unknown } {
+  const order = { userId: alice.userId, items: [{ sku, quantity: 1, unitPrice: 100 }] };
+  const made = randomUUID();
+  switch (`${rule.method} ${rule.route}`) {
+    case 'POST /users':
+      return { path: '/users', body: { email: `someone-${randomUUID()}@example.com`, name: 'Someone' } };
+    case 'POST /orders':
+    case 'POST /orders/sync':
+      return { path: rule.route, body: order };
+    case 'GET /orders/:id':
+      return { path: `/orders/${aliceOrder}` };
+    case 'PUT /stock/:sku':
+      return { path: `/stock/${sku}`, body: { quantity: 1_000 } };
+    case 'GET /stock/:sku':
+      return { path: `/stock/${sku}` };
+    case 'POST /reservations':
+      return { path: '/reservations', body: { orderId: made, items: [{ sku, quantity: 1 }] } };
+    case 'POST /reservations/:orderId/release':
+      return { path: `/reservations/${aliceOrder}/release`, body: {} };
+    case 'POST /payments':
+      return { path: '/payments', body: { orderId: made, userId: alice.userId, amount: 100 } };
+    case 'POST /payments/:orderId/refund':
+      return { path: `/payments/${aliceOrder}/refund`, body: { userId: alice.userId } };
+    case 'GET /accounts/:userId':
+      return { path: `/accounts/${alice.userId}` };
+    case 'GET /accounts/:userId/events':
+      return { path: `/accounts/${alice.userId}/events` };
+    case 'POST /accounts/:userId/deposits':
+      return { path: `/accounts/${alice.userId}/deposits`, body: { amount: 100 } };
+    case 'GET /emails':
+      return { path: `/emails?to=${encodeURIComponent(alice.email)}` };
+    case 'GET /analytics/summary':
+      return { path: '/analytics/summary' };
+    case 'GET /audit':
+      return { path: `/audit?correlationId=${aliceOrder}` };
+    case 'GET /dead-letters':
+      return { path: '/dead-letters' };
+    case 'GET /dead-letters/:id':
+      return { path: '/dead-letters/1' };
+    case 'GET /dead-letters/:id/content':
+      return { path: '/dead-letters/1/content' };
+    case 'POST /dead-letters/:id/replay':
+      return { path: '/dead-letters/1/replay' };
+    default:
+      throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
+  }
+}
+
+async function tokenOf(caller: CallerKind): Promise<string | undefined> {
+  switch (caller) {
+    case 'none':
+      return undefined;
+    case 'own':
+      return alice.token;
+    case 'other':
+      return bob.token;
+    case 'operator':
+      return operatorToken();
+    case 'service':
+      return serviceToken();
+  }
+}
+
+async function call(rule: RouteRule, caller: CallerKind | { token: string }) {
+  const { path, body } = requestFor(rule);
+  const token = typeof caller === 'string' ? await tokenOf(caller) : caller.token;
+  return http<{ error?: string; reason?: string }>(rule.method, `${url(rule)}${path}`, body, {
+    authorization: token ? `Bearer ${token}` : '',
+  });
+}
+
+/** What a refused call must not have changed: Alice's money and stock, orders, e-mails, dead letters and users. */
+async function snapshot() {
+  const [balance] = await query<{ b: string }>(
+    env,
+    'payments',
+    'SELECT coalesce(sum(balance), 0)::text AS b FROM account_balances',
+  );
+  const [stock] = await query<{ s: string }>(
+    env,
+    'inventory',
+    'SELECT coalesce(sum(available), 0)::text AS s FROM stock',
+  );
+  const [orders] = await query<{ n: number }>(env, 'orders', 'SELECT count(*)::int AS n FROM orders');
+  const [users] = await query<{ n: number }>(env, 'orders', 'SELECT count(*)::int AS n FROM users');
+  const [reservations] = await query<{ n: number }>(env, 'inventory', 'SELECT count(*)::int AS n FROM reservations');
+  return { balance: balance?.b, stock: stock?.s, orders: orders?.n, users: users?.n, reservations: reservations?.n };
+}
+
+beforeAll(async () => {
+  services = await startServices([...SERVICES]);
+  alice = await register('alice');
+  bob = await register('bob');
+  await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });
+  await waitFor(
+    "Alice's account",
+    async () => (await http('GET', `${services.payments!.url}/accounts/${alice.userId}`)).status === 200,
+    { timeoutMs: 30_000 },
+  );
+  const placed = await http<{ orderId: string }>(
+    'POST',
+    `${services.orders!.url}/orders`,
+    { userId: alice.userId, items: [{ sku, quantity: 1, unitPrice: 100 }] },
+    { authorization: `Bearer ${alice.token}` },
+  );
+  expect(placed.status).toBe(202);
+  aliceOrder = placed.body.orderId;
+  // Its saga ends before the matrix starts, so that nothing changes the state the refused calls must leave alone.
+  await waitFor(
+    "Alice's order to end",
+    async () => {
+      const got = await http<{ status: string }>('GET', `${services.orders!.url}/orders/${aliceOrder}`);
+      return got.status === 200 && got.body.status !== 'PENDING';
+    },
+    { timeoutMs: 60_000 },
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
+});
+
+const CALLERS: CallerKind[] = ['none', 'own', 'other', 'operator', 'service'];
+
+describe('the attack paths of issue 13, each refused', () => {
+  it("Bob cannot withdraw from Alice's account, refund her order or release its stock, read her account, orders or e-mails", async () => {
+    const byBob = { authorization: `Bearer ${bob.token}` };
+    const before = await snapshot();
+    const { payments, inventory, email, orders } = {
+      payments: services.payments!.url,
+      inventory: services.inventory!.url,
+      email: services.email!.url,
+      orders: services.orders!.url,
+    };
+    const answers = [
+      await http('POST', `${payments}/payments`, { orderId: randomUUID(), userId: alice.userId, amount: 5_000 }, byBob),
+      await http('POST', `${payments}/payments/${aliceOrder}/refund`, { userId: alice.userId }, byBob),
+      await http('POST', `${inventory}/reservations/${aliceOrder}/release`, {}, byBob),
+      await http('POST', `${payments}/accounts/${alice.userId}/deposits`, { amount: 1 }, byBob),
+      await http('GET', `${payments}/accounts/${alice.userId}`, undefined, byBob),
+      await http('GET', `${email}/emails?to=${encodeURIComponent(alice.email)}`, undefined, byBob),
+      await http(
+        'POST',
+        `${orders}/orders`,
+        { userId: alice.userId, items: [{ sku, quantity: 1, unitPrice: 1 }] },
+        byBob,
+      ),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([403, 403, 403, 403, 403, 403, 403]);
+    expect((await http('GET', `${orders}/orders/${aliceOrder}`, undefined, byBob)).status).toBe(404);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('a customer cannot replay a dead letter or read the audit trail; an operator can', async () => {
+    const audit = services.audit!.url;
+    const asAlice = { authorization: `Bearer ${alice.token}` };
+    expect((await http('POST', `${audit}/dead-letters/1/replay`, undefined, asAlice)).status).toBe(403);
+    expect((await http('GET', `${audit}/dead-letters`, undefined, asAlice)).status).toBe(403);
+    expect((await http('GET', `${audit}/audit?correlationId=${aliceOrder}`, undefined, asAlice)).status).toBe(403);
+    expect((await http('GET', `${audit}/dead-letters`)).status).toBe(200);
+  });
+});
+
+describe('the authorization matrix', () => {
+  it('refuses every caller a route does not accept with 401/403 and a reason, and nothing changes', async () => {
+    const before = await snapshot();
+    const wrong: string[] = [];
+    for (const rule of ROUTES) {
+      for (const caller of CALLERS.filter((c) => !admits(rule, c))) {
+        const answer = await call(rule, caller);
+        const expected = caller === 'none' ? 401 : caller === 'other' && rule.otherCustomer ? rule.otherCustomer : 403;
+        const reasonOk = expected === 404 || (typeof answer.body?.reason === 'string' && answer.body.reason.length > 0);
+        if (answer.status !== expected || !reasonOk) {
+          wrong.push(`${rule.method} ${rule.route} as ${caller}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+        if (caller === 'none' && answer.headers.get('www-authenticate') !== 'Bearer') {
+          wrong.push(`${rule.method} ${rule.route} as none: no WWW-Authenticate: Bearer`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(await snapshot()).toEqual(before);
+  }, 120_000);
+
+  it('refuses a token that does not verify: another key, expired, garbage, a tampered signature (401), and /health and /metrics stay open', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    const forged = await new TokenIssuer(privateKey).issue({ role: 'operator', subject: 'mallory' });
+    const expired = await TokenIssuer.fromDir(TEST_KEYS_DIR).issue({ role: 'operator', subject: 'late' }, -60);
+    const summary = ROUTES.find((r) => r.route === '/analytics/summary')!;
+    for (const token of [forged, expired, 'not.a.token', `${(await operatorToken()).slice(0, -4)}AAAA`]) {
+      const answer = await call(summary, { token });
+      expect(answer.status, token.slice(0, 20)).toBe(401);
+      expect(answer.body.error).toBe('unauthorized');
+    }
+    for (const service of Object.values(services)) {
+      expect((await http('GET', `${service.url}/health`, undefined, { authorization: '' })).status).toBe(200);
+      expect((await http('GET', `${service.url}/metrics`, undefined, { authorization: '' })).status).toBe(200);
+    }
+  });
+
+  // Last: admitted calls start sagas and deposits that would change the state the refused calls leave alone.
+  it('lets every caller a route accepts past the rule (no 401/403)', async () => {
+    const wrong: string[] = [];
+    for (const rule of ROUTES) {
+      for (const caller of CALLERS.filter((c) => admits(rule, c))) {
+        const answer = await call(rule, caller);
+        if (answer.status === 401 || answer.status === 403 || answer.status >= 500) {
+          wrong.push(`${rule.method} ${rule.route} as ${caller}: ${answer.status} ${JSON.stringify(answer.body)}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 120_000);
+});

@@ -1,0 +1,66 @@
+import type { Role } from '@am/messaging';
+
+/**
+ * Every HTTP route of the six services and who may call it: the authorization matrix (docs/security.md). The e2e
+ * test calls each route as each kind of caller; a unit test checks that this list and the controllers' `@Access`
+ * rules name the same routes.
+ */
+export type ServiceKey = 'orders' | 'inventory' | 'payments' | 'email' | 'analytics' | 'audit';
+
+/** The callers of the matrix: none, the route's own customer, another customer, an operator, a service. */
+export type CallerKind = 'none' | 'own' | 'other' | 'operator' | 'service';
+
+export interface RouteRule {
+  service: ServiceKey;
+  method: 'GET' | 'POST' | 'PUT';
+  /** The route as its controller declares it. */
+  route: string;
+  /** Who is let through (the route then answers whatever its business answer is). */
+  allowed: 'public' | (Role | 'own')[];
+  /** How a customer who is not the route's own customer is refused: 403, or 404 where existence is private. */
+  otherCustomer?: 403 | 404;
+}
+
+export const ROUTES: RouteRule[] = [
+  { service: 'orders', method: 'POST', route: '/users', allowed: 'public' },
+  { service: 'orders', method: 'POST', route: '/orders', allowed: ['own', 'service'] },
+  {
+    service: 'orders',
+    method: 'GET',
+    route: '/orders/:id',
+    allowed: ['own', 'operator', 'service'],
+    otherCustomer: 404,
+  },
+  { service: 'orders', method: 'POST', route: '/orders/sync', allowed: ['service'] },
+  { service: 'inventory', method: 'PUT', route: '/stock/:sku', allowed: ['operator'] },
+  { service: 'inventory', method: 'GET', route: '/stock/:sku', allowed: ['customer', 'operator', 'service'] },
+  { service: 'inventory', method: 'POST', route: '/reservations', allowed: ['service'] },
+  { service: 'inventory', method: 'POST', route: '/reservations/:orderId/release', allowed: ['service'] },
+  { service: 'payments', method: 'POST', route: '/payments', allowed: ['service'] },
+  { service: 'payments', method: 'POST', route: '/payments/:orderId/refund', allowed: ['service'] },
+  { service: 'payments', method: 'GET', route: '/accounts/:userId', allowed: ['own', 'operator', 'service'] },
+  { service: 'payments', method: 'GET', route: '/accounts/:userId/events', allowed: ['own', 'operator', 'service'] },
+  { service: 'payments', method: 'POST', route: '/accounts/:userId/deposits', allowed: ['own', 'service'] },
+  { service: 'email', method: 'GET', route: '/emails', allowed: ['own', 'operator'] },
+  { service: 'analytics', method: 'GET', route: '/analytics/summary', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/audit', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letters', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letters/:id', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letters/:id/content', allowed: ['operator'] },
+  { service: 'audit', method: 'POST', route: '/dead-letters/:id/replay', allowed: ['operator'] },
+];
+
+/** Whether `caller` gets past the route's rule. */
+export function admits(rule: RouteRule, caller: CallerKind): boolean {
+  if (rule.allowed === 'public') return true;
+  switch (caller) {
+    case 'none':
+      return false;
+    case 'own':
+      return rule.allowed.includes('own') || rule.allowed.includes('customer');
+    case 'other':
+      return rule.allowed.includes('customer');
+    default:
+      return rule.allowed.includes(caller);
+  }
+}

@@ -1,0 +1,45 @@
+import { globSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from './routes.js';
+
+// The authorization matrix (routes.ts) against the controllers: every route has an `@Access` rule, and the matrix
+// names exactly the routes and roles the code declares, so the e2e matrix cannot miss a route or test a stale rule.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Declared {
+  key: string;
+  roles: string;
+}
+
+function declaredRoutes(): Declared[] {
+  const found: Declared[] = [];
+  for (const file of globSync('services/*/src/**/*.controller.ts', { cwd: ROOT })) {
+    const text = readFileSync(`${ROOT}${file}`, 'utf8');
+    const prefix = /@Controller\('([^']*)'\)/.exec(text)?.[1] ?? '';
+    const classRule = /@Controller\([^)]*\)\s*@Access\(([^)]*)\)/.exec(text)?.[1];
+    const decorator = /@(Get|Post|Put|Delete|Patch)\((?:'([^']*)')?\)((?:\s*@\w+\([^)]*\))*)/g;
+    for (const match of text.matchAll(decorator)) {
+      const [, verb, sub, following] = match;
+      const rule = /@Access\(([^)]*)\)/.exec(following ?? '')?.[1] ?? classRule;
+      const path = `/${[prefix, sub].filter(Boolean).join('/')}`;
+      found.push({
+        key: `${verb!.toUpperCase()} ${path}`,
+        roles: rule === undefined ? 'NO RULE' : normalize(rule.split(',').map((r) => r.trim().replace(/'/g, ''))),
+      });
+    }
+  }
+  return found.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+const normalize = (roles: string[]) => [...new Set(roles.map((r) => (r === 'own' ? 'customer' : r)))].sort().join(',');
+
+describe('the authorization matrix', () => {
+  it('names every route the controllers declare, with the roles of its @Access rule', () => {
+    const matrix = ROUTES.map((r) => ({
+      key: `${r.method} ${r.route}`,
+      roles: r.allowed === 'public' ? 'public' : normalize(r.allowed),
+    })).sort((a, b) => a.key.localeCompare(b.key));
+    expect(declaredRoutes()).toEqual(matrix);
+  });
+});
