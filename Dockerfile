@@ -54,6 +54,10 @@ COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/observability/dist libs/observability/dist
 COPY --from=build /app/libs/persistence/dist libs/persistence/dist
 COPY --from=build /app/libs/messaging/dist libs/messaging/dist
+# Where compose mounts the token keys (volumes made by the auth-keys job): owned by the unprivileged user, so that a
+# new volume mounted there is too.
+RUN mkdir -p /var/lib/async-messaging/auth/signing /var/lib/async-messaging/auth/verify \
+ && chown -R node:node /var/lib/async-messaging
 # The image's own unprivileged user; the application files stay owned by root, so the process cannot change them.
 USER node
 
@@ -89,6 +93,11 @@ FROM runtime AS audit
 COPY --from=build /app/services/audit/dist services/audit/dist
 EXPOSE 3006
 CMD ["node", "services/audit/dist/main.js"]
+
+# One-shot: the key pair that signs bearer tokens, generated on first use into the auth-signing volume (orders only
+# mounts it), and its public half copied into auth-verify (every service mounts it, read-only).
+FROM runtime AS auth-keys
+CMD ["sh", "-c", "export AUTH_KEYS_DIR=/var/lib/async-messaging/auth/signing/pair && node libs/messaging/dist/auth/cli.js keys && cp $AUTH_KEYS_DIR/auth-verify.pem /var/lib/async-messaging/auth/verify/"]
 
 # One-shot: Kafka topics, and the RabbitMQ vhost, users, permissions, policies, exchanges, queues and bindings
 # (idempotent; compose also loads them at broker boot from compose/rabbitmq/definitions.json).

@@ -131,7 +131,10 @@ case "${1:-}" in
     build_images
     stack_up
     step "container tests (vitest --project containers)"
-    npx vitest run --project containers
+    # The tests sign their tokens with the key pair the stack's auth-keys job generated (orders holds it).
+    rm -rf "$RUN_DIR/container-keys"
+    docker cp "${PROJECT}_orders_1:/var/lib/async-messaging/auth/signing/pair" "$RUN_DIR/container-keys"
+    TEST_AUTH_KEYS_DIR="$RUN_DIR/container-keys" npx vitest run --project containers
     say "container tier passed in $((SECONDS - started)) s"
     # Images of earlier builds that no tag names any more (the tagged ones stay cached for the next run).
     docker image prune -f >/dev/null 2>&1 || true

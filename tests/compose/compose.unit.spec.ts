@@ -31,7 +31,7 @@ const app = (name: string): ComposeService => {
 };
 
 /** Containers that run once and exit: judged by their exit status, not by a health probe. */
-const ONE_SHOT = new Set(['topology', 'k6']);
+const ONE_SHOT = new Set(['topology', 'auth-keys', 'k6']);
 
 /** Variables a service reads beyond CONFIG_ENV: found in its own source, plus those of work in progress. */
 function extraVariables(service: ServiceName): Set<string> {
@@ -166,7 +166,7 @@ describe('docker-compose.yml', () => {
     }
     for (const name of SERVICES) {
       expect(Object.keys(app(name).depends_on ?? {})).toEqual(
-        expect.arrayContaining(['topology', 'postgres', 'rabbitmq', 'kafka']),
+        expect.arrayContaining(['topology', 'auth-keys', 'postgres', 'rabbitmq', 'kafka']),
       );
     }
     expect(app('email').depends_on).toHaveProperty('mailpit.condition', 'service_healthy');

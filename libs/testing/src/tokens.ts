@@ -4,9 +4,11 @@ import { TokenIssuer, ensureAuthKeys, type Caller, type Role } from '@am/messagi
 
 /**
  * The token keys the tests' services verify with and the tests sign with: the clone's `.run/keys`, the same pair a
- * development stack of this clone uses (created on first use; `./stack rotate-keys` would invalidate both).
+ * development stack of this clone uses (created on first use; `./stack rotate-keys` would invalidate both). The
+ * container tier points TEST_AUTH_KEYS_DIR at the pair its compose stack generated.
  */
-export const TEST_KEYS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.run/keys');
+export const TEST_KEYS_DIR =
+  process.env.TEST_AUTH_KEYS_DIR ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../.run/keys');
 
 let issuer: TokenIssuer | undefined;
 const issued = new Map<string, Promise<string>>();
