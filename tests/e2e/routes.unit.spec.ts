@@ -42,4 +42,13 @@ describe('the authorization matrix', () => {
     })).sort((a, b) => a.key.localeCompare(b.key));
     expect(declaredRoutes()).toEqual(matrix);
   });
+
+  it('is the table docs/security.md shows', () => {
+    const doc = readFileSync(`${ROOT}docs/security.md`, 'utf8');
+    const shown = (r: (typeof ROUTES)[number]) =>
+      r.allowed === 'public'
+        ? 'everyone'
+        : r.allowed.map((role) => (role === 'own' ? 'own customer' : role)).join(', ');
+    for (const r of ROUTES) expect(doc).toContain(`| \`${r.method} ${r.route}\` | ${shown(r)} |`);
+  });
 });
