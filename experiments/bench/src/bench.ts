@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { OrderCreated, PlaceOrder } from '@am/contracts';
-import { Queues, Topics, recordFor } from '@am/messaging';
+import { OPERATOR_AMQP_USER, Queues, recordFor, Topics } from '@am/messaging';
 import { ServiceProcess, freePort, seed, serviceEnv } from '@am/testing';
 import { closedLoop, openLoop, post } from './load.js';
 import { fmt, median, pct, percentile, ratio, sleep } from './stats.js';
@@ -353,7 +353,14 @@ async function intake(world: World): Promise<void> {
               '',
               Queues.orderProcessing,
               placeOrderBody(users[0]!),
-              { persistent: true, mandatory: true, contentType: 'application/json', messageId: randomUUID() },
+              {
+                persistent: true,
+                mandatory: true,
+                contentType: 'application/json',
+                messageId: randomUUID(),
+                // As the services do: the sender's account, which the orders worker checks (topology allowedSenders).
+                userId: OPERATOR_AMQP_USER,
+              },
               (error: unknown) => resolve(!error),
             ),
           ),

@@ -236,3 +236,33 @@ export function allQueueNames(): string[] {
 export function topicName(prefix: string, topic: string): string {
   return `${prefix}${topic}`;
 }
+
+/**
+ * The RabbitMQ user of operators' tools (provisioning, the test harness, the management UI): it may send to any
+ * queue of the topology, as it may configure any of them.
+ */
+export const OPERATOR_AMQP_USER = 'messaging-admin';
+
+/** Saga replies name their sender in their type: `inventory.*` replies come from inventory, `payment.*` from payments. */
+const REPLY_SENDERS: Record<string, ServiceName> = { inventory: 'inventory', payment: 'payments' };
+
+/**
+ * Pattern: validated sender (AMQP `user-id`). Who may have sent a message of `type` to `queue`: the publishers of the
+ * exchanges the queue is bound to, the consuming service itself (its delayed retries are its own copies), audit
+ * (it replays dead letters) and the operators' user. RabbitMQ refuses a publish whose `user-id` is not the
+ * connection's user, so the property names the account that really sent the message. On the saga replies queue,
+ * each reply must also come from the service its type names: inventory cannot report a payment. Undefined for a
+ * queue outside the topology (no rule).
+ */
+export function allowedSenders(queue: string, type?: string): string[] | undefined {
+  const spec = queues.find((q) => q.name === queue);
+  if (!spec) return undefined;
+  const publishers = new Set<string>(
+    spec.bindings.flatMap((b) => exchanges.find((e) => e.name === b.exchange)?.publishers ?? []),
+  );
+  if (queue === Queues.sagaReplies && type) {
+    const named = REPLY_SENDERS[type.split('.')[0] ?? ''];
+    for (const p of [...publishers]) if (p !== named) publishers.delete(p);
+  }
+  return [...publishers, spec.consumer, 'audit', OPERATOR_AMQP_USER];
+}

@@ -61,6 +61,9 @@ export class AmqpClient {
   private readonly logger: MessagingLogger;
   private closing = false;
 
+  /** The RabbitMQ user this client connects as: the `user-id` of everything it publishes. */
+  readonly user: string;
+
   constructor(private readonly options: AmqpClientOptions) {
     if (options.persistent === false) {
       throw new UnsafeConfigurationError(
@@ -68,6 +71,7 @@ export class AmqpClient {
       );
     }
     this.logger = options.logger ?? consoleLogger;
+    this.user = decodeURIComponent(new URL(options.url).username) || 'guest';
   }
 
   get isConnected(): boolean {
@@ -218,6 +222,8 @@ export class AmqpClient {
             messageId: props.messageId,
             type: props.type,
             correlationId: props.correlationId,
+            // The sending account, checked by RabbitMQ against the connection's user (consumers rely on it).
+            userId: this.user,
             timestamp: Math.floor(Date.now() / 1000),
             headers: props.headers ?? {},
             expiration: props.expirationMs === undefined ? undefined : String(props.expirationMs),

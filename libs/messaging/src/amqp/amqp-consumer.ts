@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { recordSpanFailure, withConsumerSpan, withLogContext } from '@am/observability';
+import { InvalidMessageError } from '../errors.js';
 import { DependencyBreakers } from '../outage/dependency-breakers.js';
 import type { FailureKind } from '../outage/failure-kind.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
-import { Exchanges, deadLetterQueue, retryQueue } from '../topology.js';
+import { Exchanges, allowedSenders, deadLetterQueue, retryQueue } from '../topology.js';
 import type { AmqpClient, ChannelUser } from './amqp-client.js';
 import type { AmqpSubscription } from './amqp-subscription.js';
 
@@ -194,6 +195,16 @@ export class AmqpConsumer implements ChannelUser {
     if (this.breakers.anyOpen && !this.subscription.autoAck) {
       // Delivered before the cancel took effect: give it back untouched, it is not this message's turn yet.
       safely(() => channel.nack(message, false, true));
+      return;
+    }
+    const senders = allowedSenders(queue, message.properties.type as string | undefined);
+    const sender = message.properties.userId as string | undefined;
+    if (senders && !this.subscription.autoAck && !(sender && senders.includes(sender))) {
+      // Pattern: validated sender. Not from an account that may send this here: dead-lettered with the reason, never
+      // handled (a leaked password of one service must not move another service's money or stock).
+      const reason = `sender ${sender ?? '(no user-id)'} may not send ${String(message.properties.type)} to ${queue}`;
+      this.options.metrics?.failed(queue);
+      await this.fail(channel, message, new InvalidMessageError(reason), { kind: 'permanent', reason });
       return;
     }
     if (this.subscription.delivery === 'at-most-once') {
