@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, serviceToken, startServices, testEnv, type ServiceProcess } from '@am/testing';
+import { query, startServices, testEnv, tokenFor, type ServiceProcess } from '@am/testing';
 
 // The HTTP rate limit (RATE_LIMIT, per client address), on a real orders process. The other tiers run with it off;
 // here it is 20 requests per 10 s, and the clients are two loopback addresses: 127.0.0.1 floods, 127.0.0.2 is a
@@ -26,9 +26,12 @@ interface Answer {
 }
 
 /** One request from a chosen local address (fetch cannot choose it). */
-async function call(from: string, method: string, path: string, body?: unknown): Promise<Answer> {
+/** A service token of its own for each name: the limiter also counts per token. */
+const tokenOf = (name: string) => tokenFor({ role: 'service', subject: `rate-limit-${name}` });
+
+async function call(from: string, method: string, path: string, body?: unknown, token = 'flood'): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
-  const authorization = `Bearer ${await serviceToken()}`;
+  const authorization = `Bearer ${await tokenOf(token)}`;
   return new Promise((resolve, reject) => {
     const req = request(
       `${orders.url}${path}`,
@@ -58,7 +61,7 @@ async function call(from: string, method: string, path: string, body?: unknown):
   });
 }
 
-describe('rate limits per client address', () => {
+describe('rate limits per client address and per token', () => {
   it('answers a flood with 429 and Retry-After, changes nothing, keeps /health open and serves another client', async () => {
     const [before] = await query<{ n: number }>(testEnv(), 'orders', 'SELECT count(*)::int AS n FROM orders');
     const flood: Answer[] = [];
@@ -86,6 +89,21 @@ describe('rate limits per client address', () => {
     // Monitoring is never limited, and another client address has its own budget.
     expect((await call('127.0.0.1', 'GET', '/health')).status).toBe(200);
     expect((await call('127.0.0.1', 'GET', '/metrics')).status).toBe(200);
-    expect((await call('127.0.0.2', 'GET', `/orders/${randomUUID()}`)).status).toBe(404);
+    expect((await call('127.0.0.2', 'GET', `/orders/${randomUUID()}`, undefined, 'other')).status).toBe(404);
+  });
+
+  it('limits a token across addresses too: the same token from two addresses, each under its own limit', async () => {
+    const answers: Answer[] = [];
+    for (let i = 0; i < LIMIT + 4; i++) {
+      answers.push(
+        await call(i % 2 ? '127.0.0.3' : '127.0.0.4', 'GET', `/orders/${randomUUID()}`, undefined, 'shared'),
+      );
+    }
+    // Each address sent 12 (under 20); the token sent 24.
+    expect(answers.slice(0, LIMIT).map((a) => a.status)).toEqual(Array(LIMIT).fill(404));
+    expect(answers.slice(LIMIT).map((a) => a.status)).toEqual(Array(4).fill(429));
+    expect(JSON.parse(answers.at(-1)!.body).message).toContain('from this token');
+    // Another token from the same addresses is served.
+    expect((await call('127.0.0.3', 'GET', `/orders/${randomUUID()}`, undefined, 'fresh')).status).toBe(404);
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
 
 /** How many requests one client address may make in a window; undefined when limits are off. */
@@ -29,12 +30,21 @@ export function parseRateLimit(value: string | undefined = DEFAULT_RATE_LIMIT): 
 /** Routes that monitoring polls: never limited, so a flood cannot hide the service's own state. */
 const UNLIMITED = new Set(['/health', '/metrics']);
 
+/** The bearer token of a request, hashed (the limiter's key; the token itself is not kept), or undefined. */
+function tokenKey(request: unknown): string | undefined {
+  const header = (request as { headers: Record<string, string | undefined> }).headers.authorization ?? '';
+  const match = /^Bearer +([^ ]+)$/i.exec(header);
+  return match ? createHash('sha256').update(match[1]!).digest('base64url') : undefined;
+}
+
 /**
- * Rate limiting per client address on every route but `GET /health` and `GET /metrics` (express-rate-limit, a fixed
- * window in memory per process): past the limit, 429 with `Retry-After` (seconds until the window ends) and a JSON
- * error like every other refusal, before the body is even read.
+ * Rate limiting on every route but `GET /health` and `GET /metrics` (express-rate-limit, a fixed window in memory
+ * per process), per client address or per bearer token: past the limit, 429 with `Retry-After` (seconds until the
+ * window ends) and a JSON error like every other refusal, before the body is even read and before the token is
+ * verified (a limit per token is per token sent: made-up tokens still count against their address).
  */
-export function rateLimiter(limit: RateLimit): RateLimitRequestHandler {
+export function rateLimiter(limit: RateLimit, per: 'address' | 'token' = 'address'): RateLimitRequestHandler {
+  const who = per === 'address' ? 'this address' : 'this token';
   return rateLimit({
     windowMs: limit.windowMs,
     limit: limit.requests,
@@ -44,13 +54,14 @@ export function rateLimiter(limit: RateLimit): RateLimitRequestHandler {
     // response members used here are typed by hand.
     skip: (request: unknown) => {
       const { method, path } = request as { method: string; path: string };
-      return method === 'GET' && UNLIMITED.has(path);
+      return (method === 'GET' && UNLIMITED.has(path)) || (per === 'token' && tokenKey(request) === undefined);
     },
+    ...(per === 'token' ? { keyGenerator: (request: unknown) => tokenKey(request)! } : {}),
     handler: (_request: unknown, response: unknown, _next: unknown, options: { statusCode: number }) => {
       (response as { status(code: number): { json(body: unknown): void } }).status(options.statusCode).json({
         statusCode: options.statusCode,
         error: 'Too Many Requests',
-        message: `more than ${limit.requests} requests in ${limit.windowMs / 1_000} s from this address; retry after the time in Retry-After`,
+        message: `more than ${limit.requests} requests in ${limit.windowMs / 1_000} s from ${who}; retry after the time in Retry-After`,
       });
     },
   });

@@ -185,7 +185,10 @@ export async function runService(
     bodyParser: false,
   });
   // First, so a flood is refused before any work (not even the body is read).
-  if (config.rateLimit) app.use(rateLimiter(config.rateLimit));
+  if (config.rateLimit) {
+    app.use(rateLimiter(config.rateLimit, 'address'));
+    app.use(rateLimiter(config.rateLimit, 'token'));
+  }
   app.useBodyParser('json', { limit: '64kb' });
   // Strings PostgreSQL cannot store are refused here, on every route, before they can become a lost message.
   app.use(refuseUnstorableInput());
