@@ -261,6 +261,15 @@ describe('observability of one order', () => {
     const trace = () => spans.filter((s) => s.traceId === TRACE_ID);
     const has = (service: string, name: string, kind: number) =>
       trace().find((s) => s.service === service && s.name === name && s.kind === kind);
+    const parentsExported = () => {
+      const exported = new Set(trace().map((s) => s.spanId));
+      return (
+        trace().every((s) => s.kind !== CONSUMER || exported.has(s.parentSpanId ?? '')) &&
+        hops
+          .filter((h) => h.correlationId === orderId)
+          .every((h) => exported.has(parseTraceparent(h.traceparent)?.spanId ?? ''))
+      );
+    };
     await waitFor(
       'the spans of the order to be exported',
       async () =>
@@ -269,8 +278,10 @@ describe('observability of one order', () => {
         has('inventory', `${Queues.inventoryReserve} process`, CONSUMER) &&
         has('payments', `${Queues.paymentProcess} process`, CONSUMER) &&
         has('audit', `${Topics.orderEvents} process`, CONSUMER) &&
-        trace().filter((s) => s.service === 'orders' && s.name === `${Queues.sagaReplies} process`).length >= 2,
-      { timeoutMs: 20_000, intervalMs: 250 },
+        trace().filter((s) => s.service === 'orders' && s.name === `${Queues.sagaReplies} process`).length >= 2 &&
+        // Each service exports its spans on its own schedule: wait until every parent has arrived too.
+        parentsExported(),
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
     // HTTP span → order.place (published by the HTTP handler, its traceparent the HTTP span) → the worker.
     const server = has('orders', 'POST /orders', SERVER)!;
