@@ -15,7 +15,10 @@ const row = (content: Buffer | null, size = content?.length ?? 0): DeadLetterRow
   received_at: new Date('2026-01-01T00:00:01Z'),
   replayed_at: null,
   replay_count: 0,
+  replayed_by: null,
   content_bytes: size,
+  content_truncated: false,
+  content_sha256: null,
   content,
 });
 
@@ -39,6 +42,17 @@ describe('showing a dead letter', () => {
       content: null,
       contentNote: `${size} bytes, too large to show inline (limit ${INLINE_CONTENT_LIMIT}); the exact bytes are at GET /dead-letters/7/content`,
     });
+  });
+
+  it('says when only the first part of a body was kept, with the whole size', () => {
+    const view = toDeadLetterView({ ...row(null, 50 * 1024 * 1024), content_truncated: true, content_sha256: 'abc' });
+    expect(view).toMatchObject({
+      content: null,
+      contentTruncated: true,
+      contentSha256: 'abc',
+      contentBytes: 52_428_800,
+    });
+    expect(view.contentNote).toMatch(/of which the first 16777216 are kept/);
   });
 
   it('shows an empty body as empty text', () => {

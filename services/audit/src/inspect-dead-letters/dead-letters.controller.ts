@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, Query, StreamableFile } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, Query, Res, StreamableFile } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Access, parseRequest } from '@am/messaging';
 import { DeadLetterIdPipe } from './dead-letter-id.pipe.js';
@@ -39,11 +39,21 @@ export class DeadLettersController {
     return toDeadLetterView(row);
   }
 
-  /** `GET /dead-letters/:id/content`: the body byte for byte, whatever its size or encoding. */
+  /**
+   * `GET /dead-letters/:id/content`: the body byte for byte, whatever its encoding; for a body past the store's limit,
+   * its first MAX_STORED_CONTENT_BYTES with `X-Content-Truncated: true`.
+   */
   @Get(':id/content')
-  async content(@Param('id', DeadLetterIdPipe) id: string): Promise<StreamableFile> {
-    const [row] = await this.db.query<{ content: Buffer }[]>('SELECT content FROM dead_letters WHERE id = $1', [id]);
+  async content(
+    @Param('id', DeadLetterIdPipe) id: string,
+    @Res({ passthrough: true }) response: { setHeader(name: string, value: string): void },
+  ): Promise<StreamableFile> {
+    const [row] = await this.db.query<{ content: Buffer; content_truncated: boolean }[]>(
+      'SELECT content, content_truncated FROM dead_letters WHERE id = $1',
+      [id],
+    );
     if (!row) throw new NotFoundException(`dead letter ${id} not found`);
+    if (row.content_truncated) response.setHeader('X-Content-Truncated', 'true');
     return new StreamableFile(row.content, { type: 'application/octet-stream', length: row.content.length });
   }
 }

@@ -1,5 +1,6 @@
 import { messagingMigrations } from '@am/persistence';
 import { Audit1764400000600 } from './1764400000600-audit.migration.js';
+import { DeadLetterLimits1764400000610 } from './1764400000610-dead-letter-limits.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
-export const migrations = [...messagingMigrations, Audit1764400000600];
+export const migrations = [...messagingMigrations, Audit1764400000600, DeadLetterLimits1764400000610];

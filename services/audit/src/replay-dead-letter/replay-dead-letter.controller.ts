@@ -1,6 +1,6 @@
 import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Access, AmqpClient, Exchanges, publishFailure, RetryHeaders } from '@am/messaging';
+import { Access, AmqpClient, CurrentCaller, Exchanges, publishFailure, RetryHeaders, type Caller } from '@am/messaging';
 import { DeadLetterIdPipe } from '../inspect-dead-letters/dead-letter-id.pipe.js';
 import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
 
@@ -11,6 +11,7 @@ interface ReplayRow {
   correlation_id: string | null;
   content: Buffer;
   replayed_at: Date | null;
+  content_truncated: boolean;
 }
 
 /** What `POST /dead-letters/:id/replay` answers. */
@@ -20,6 +21,8 @@ export interface ReplayAnswer {
   messageId: string;
   replayedAt: string;
   replayCount: number;
+  /** Who replayed it (the operator token's subject), also kept on the dead letter. */
+  replayedBy: string;
 }
 
 /** Header that marks a replayed message with the dead letter it came from. */
@@ -46,12 +49,16 @@ export class ReplayDeadLetterController {
   @Post(':id/replay')
   @Access('operator')
   @HttpCode(202)
-  async replay(@Param('id', DeadLetterIdPipe) id: string): Promise<ReplayAnswer> {
+  async replay(@Param('id', DeadLetterIdPipe) id: string, @CurrentCaller() caller: Caller): Promise<ReplayAnswer> {
     const [letter] = await this.db.query<ReplayRow[]>(
-      `SELECT queue, message_id, message_type, correlation_id, content, replayed_at FROM dead_letters WHERE id = $1`,
+      `SELECT queue, message_id, message_type, correlation_id, content, replayed_at, content_truncated
+         FROM dead_letters WHERE id = $1`,
       [id],
     );
     if (!letter) throw new NotFoundException(`dead letter ${id} not found`);
+    if (letter.content_truncated) {
+      throw new ConflictException(`dead letter ${id} was larger than the store keeps: only its first part is stored`);
+    }
     if (letter.replayed_at) {
       throw new ConflictException(`dead letter ${id} was replayed at ${letter.replayed_at.toISOString()}`);
     }
@@ -68,10 +75,11 @@ export class ReplayDeadLetterController {
     // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
     const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
       `WITH marked AS (
-         UPDATE dead_letters SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1
+         UPDATE dead_letters
+            SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2
           WHERE id = $1 RETURNING replayed_at, replay_count)
        SELECT replayed_at, replay_count FROM marked`,
-      [id],
+      [id, caller.subject],
     );
     return {
       id: Number(id),
@@ -79,6 +87,7 @@ export class ReplayDeadLetterController {
       messageId: letter.message_id,
       replayedAt: (marked?.replayed_at ?? new Date()).toISOString(),
       replayCount: marked?.replay_count ?? 1,
+      replayedBy: caller.subject,
     };
   }
 }

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrder } from '@am/contracts';
 import { AmqpClient, DEFAULT_EXCHANGE, Queues, RetryHeaders, deadLetterQueue } from '@am/messaging';
@@ -159,6 +160,44 @@ describe('storing dead letters', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(sha(bytes)).toBe(sha(body));
   });
+
+  it('keeps the first 16 MiB of a 50 MB dead letter (size and SHA-256 of the whole), refuses to replay it, and stays small and fast', async () => {
+    // Given a 50 MB dead letter (RabbitMQ takes up to 128 MiB)
+    const messageId = randomUUID();
+    const body = Buffer.alloc(50 * 1024 * 1024, 'y');
+    await publishTo(deadLetterQueue(Queues.orderProcessing), body, messageId, { [RetryHeaders.retryCount]: 0 });
+    const letter = await stored(messageId, 60_000);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(letter).toMatchObject({
+      contentBytes: body.length,
+      contentTruncated: true,
+      contentSha256: sha(body),
+      content: null,
+    });
+    expect(letter.contentNote).toMatch(/of which the first 16777216 are kept/);
+    expect((await http('POST', audit(`/dead-letters/${letter.id}/replay`))).status).toBe(409);
+
+    // Downloaded 8 times: each is the kept 16 MiB, flagged; audit's memory does not grow with the downloads, and
+    // /health stays fast.
+    const rss = () =>
+      Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${services.audit!.pid}/status`, 'utf8'))![1]) / 1024;
+    const before = rss();
+    const auth = { authorization: `Bearer ${await operatorToken()}` };
+    for (let i = 0; i < 8; i++) {
+      const raw = await fetch(audit(`/dead-letters/${letter.id}/content`), { headers: auth });
+      expect(raw.headers.get('x-content-truncated')).toBe('true');
+      expect((await raw.arrayBuffer()).byteLength).toBe(16 * 1024 * 1024);
+    }
+    const started = performance.now();
+    expect((await http('GET', `${services.audit!.url}/health`)).status).toBe(200);
+    const healthMs = performance.now() - started;
+    const after = rss();
+    console.log(
+      `audit RSS ${before.toFixed(0)} MiB before 8 downloads, ${after.toFixed(0)} MiB after; /health ${healthMs.toFixed(0)} ms`,
+    );
+    expect(healthMs).toBeLessThan(1_000);
+    expect(after - before).toBeLessThan(100);
+  }, 120_000);
 
   it('stores a message that kept failing after three retries, with retry count 3', async () => {
     // Given a valid order.place for a user that does not exist: the insert fails every time

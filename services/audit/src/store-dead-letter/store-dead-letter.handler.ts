@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { ConsumeMessage } from '@am/messaging';
 import { ServiceMetrics, createLogger } from '@am/observability';
+import { MAX_STORED_CONTENT_BYTES } from '../inspect-dead-letters/dead-letter.view.js';
 import { readDeadLetter, type DeadLetterRecord } from './dead-letter.read.js';
 
 /** Waits between in-place attempts to store a dead letter while the database is unreachable. */
@@ -70,10 +72,12 @@ export class StoreDeadLetterHandler {
 
   /** Inserts the dead letter; returns its id, or undefined when this (queue, message id, failure) is stored. */
   private async store(letter: DeadLetterRecord): Promise<string | undefined> {
+    // Past the store's limit only the first part is kept, with the whole size and SHA-256 (dead-letter.view.ts).
+    const truncated = letter.content.length > MAX_STORED_CONTENT_BYTES;
     const rows = await this.db.query<{ id: string }[]>(
       `INSERT INTO dead_letters (queue, message_id, message_type, correlation_id, content, reason, retry_count,
-                                 first_failed_at, last_failed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                                 first_failed_at, last_failed_at, content_bytes, content_truncated, content_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
        ON CONFLICT ON CONSTRAINT dead_letters_once DO NOTHING
        RETURNING id`,
       [
@@ -81,11 +85,14 @@ export class StoreDeadLetterHandler {
         letter.messageId,
         letter.messageType,
         letter.correlationId,
-        letter.content,
+        truncated ? letter.content.subarray(0, MAX_STORED_CONTENT_BYTES) : letter.content,
         letter.reason,
         letter.retryCount,
         letter.firstFailedAt,
         letter.lastFailedAt,
+        letter.content.length,
+        truncated,
+        truncated ? createHash('sha256').update(letter.content).digest('hex') : null,
       ],
     );
     return rows[0]?.id;
