@@ -51,6 +51,24 @@ interface Order {
 }
 
 describe('the stack in containers (docker-compose.yml)', () => {
+  it('bakes no credential into the images: no private key, .env or token key file in the application', () => {
+    for (const image of [...SERVICES.map((s) => `async-messaging/${s}:dev`), 'async-messaging/auth-keys:dev']) {
+      // The application's own files (the dependencies are npm's published packages, not the project's secrets).
+      const found = docker(
+        'run',
+        '--rm',
+        '--entrypoint',
+        'sh',
+        image,
+        '-c',
+        "cd /app && { find . -path ./node_modules -prune -o \\( -name '*.pem' -o -name '.env' -o -name '*.key' \\) -print; " +
+          "grep -rlE 'BEGIN (RSA |EC |OPENSSH )?PRIVATE KEY' --exclude-dir=node_modules . ; " +
+          'ls /var/lib/async-messaging/auth/signing /var/lib/async-messaging/auth/verify; } 2>/dev/null || true',
+      );
+      expect(found, image).toBe('');
+    }
+  });
+
   it('answers on 127.0.0.1 only, every service healthy and every container up', async () => {
     for (const s of SERVICES) {
       const health = await http<{ status: string }>('GET', `${url(s)}/health`);
