@@ -4,9 +4,19 @@ import { topics } from '../topology.js';
 
 /**
  * Creates the topics of the topology (with the client's prefix) that do not exist yet, and sets every topic's
- * `max.message.bytes` to the topology's value (also on topics created before it was set).
+ * `max.message.bytes` to the topology's value (also on topics created before it was set). On a cluster
+ * (`replicationFactor` 3 or more) each topic also needs two replicas in sync for a write (`min.insync.replicas`).
  */
-export async function provisionKafka(client: KafkaClient): Promise<string[]> {
+export async function provisionKafka(
+  client: KafkaClient,
+  options: { replicationFactor?: number } = {},
+): Promise<string[]> {
+  const replicationFactor = options.replicationFactor ?? 1;
+  // Set in full each time: this API replaces a topic's dynamic settings rather than merging them.
+  const settings = (t: (typeof topics)[number]) => [
+    { name: 'max.message.bytes', value: String(t.maxMessageBytes) },
+    ...(replicationFactor >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : []),
+  ];
   const admin = client.admin();
   await admin.connect();
   try {
@@ -18,8 +28,8 @@ export async function provisionKafka(client: KafkaClient): Promise<string[]> {
         topics: missing.map((t) => ({
           topic: client.name(t.name),
           numPartitions: t.partitions,
-          replicationFactor: 1,
-          configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
+          replicationFactor,
+          configEntries: settings(t),
         })),
       });
     }
@@ -30,7 +40,7 @@ export async function provisionKafka(client: KafkaClient): Promise<string[]> {
         resources: present.map((t) => ({
           type: kafkajs.ConfigResourceTypes.TOPIC,
           name: client.name(t.name),
-          configEntries: [{ name: 'max.message.bytes', value: String(t.maxMessageBytes) }],
+          configEntries: settings(t),
         })),
       });
     }

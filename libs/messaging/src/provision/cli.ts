@@ -41,6 +41,7 @@ const kafka = new KafkaClient({
   clientId: 'provisioner',
   prefix: env.KAFKA_PREFIX ?? '',
 });
-const created = await provisionKafka(kafka);
+// KAFKA_REPLICATION_FACTOR: 1 on a single broker (the default), 3 on a cluster (the Kubernetes ha overlay).
+const created = await provisionKafka(kafka, { replicationFactor: Number(env.KAFKA_REPLICATION_FACTOR ?? 1) });
 console.log(`topology: kafka topics ${created.length > 0 ? `created: ${created.join(', ')}` : 'in place (already)'}`);
 console.log(`topology: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// Writes, from the project's own code (libs/messaging: services, ports, topics), so the manifests cannot drift from it:
+// - kubernetes/base/services.yaml: a Deployment, a Service and a PodDisruptionBudget for each of the six services;
+// - kubernetes/overlays/ha/topics.yaml: a Strimzi KafkaTopic per topic of the topology (replicated 3 times).
+// `node kubernetes/generate.mjs` (after `npx tsc -b`); tests/kubernetes checks both files are up to date.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_PORTS, SERVICES, topics } from '../libs/messaging/dist/index.js';
+
+const LABELS = (service) => ({
+  'app.kubernetes.io/name': service,
+  'app.kubernetes.io/part-of': 'async-messaging',
+  'app.kubernetes.io/component': 'service',
+});
+
+/** The environment of one service: shared settings from the ConfigMap, its own passwords from the Secret. */
+function env(service) {
+  const upper = service.toUpperCase();
+  const own = [
+    { name: 'PORT', value: String(DEFAULT_PORTS[service]) },
+    {
+      name: 'DB_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'async-messaging-credentials', key: `${upper}_DB_PASSWORD` } },
+    },
+    {
+      name: 'RABBITMQ_PASSWORD',
+      valueFrom: { secretKeyRef: { name: 'async-messaging-credentials', key: `${upper}_RABBITMQ_PASSWORD` } },
+    },
+    { name: 'DATABASE_URL', value: `postgres://${service}:$(DB_PASSWORD)@postgres:5432/${service}` },
+    { name: 'RABBITMQ_URL', value: `amqp://${service}:$(RABBITMQ_PASSWORD)@rabbitmq:5672/messaging` },
+    { name: 'AUTH_PUBLIC_KEY_FILE', value: '/var/lib/async-messaging/auth/verify/auth-verify.pem' },
+  ];
+  if (service === 'orders') {
+    own.push(
+      { name: 'AUTH_PRIVATE_KEY_FILE', value: '/var/lib/async-messaging/auth/signing/auth-signing.pem' },
+      { name: 'INVENTORY_URL', value: 'http://inventory:3002' },
+      { name: 'PAYMENTS_URL', value: 'http://payments:3003' },
+    );
+  }
+  if (service === 'email') own.push({ name: 'SMTP_URL', value: 'smtp://smtp:1025' });
+  return own;
+}
+
+/** The token keys (Secret async-messaging-token-keys): the public key for every service, the signing key for orders. */
+function keyVolumes(service) {
+  const items = [{ key: 'auth-verify.pem', path: 'verify/auth-verify.pem' }];
+  if (service === 'orders') items.push({ key: 'auth-signing.pem', path: 'signing/auth-signing.pem' });
+  return {
+    volumes: [{ name: 'token-keys', secret: { secretName: 'async-messaging-token-keys', items, defaultMode: 0o440 } }],
+    mounts: [{ name: 'token-keys', mountPath: '/var/lib/async-messaging/auth', readOnly: true }],
+  };
+}
+
+function deployment(service) {
+  const port = DEFAULT_PORTS[service];
+  const keys = keyVolumes(service);
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: service, labels: LABELS(service) },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': service } },
+      template: {
+        metadata: { labels: LABELS(service) },
+        spec: {
+          securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
+          containers: [
+            {
+              name: service,
+              image: `async-messaging/${service}:dev`,
+              ports: [{ name: 'http', containerPort: port }],
+              envFrom: [{ configMapRef: { name: 'async-messaging-config' } }],
+              env: env(service),
+              // Ready while its brokers and database answer and no breaker has paused its consumers; alive while it
+              // serves at all (/metrics): an outage of a dependency must not restart every pod.
+              readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
+              livenessProbe: {
+                httpGet: { path: '/metrics', port: 'http' },
+                periodSeconds: 10,
+                failureThreshold: 6,
+                initialDelaySeconds: 20,
+              },
+              resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { memory: '512Mi' } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              volumeMounts: keys.mounts,
+            },
+          ],
+          volumes: keys.volumes,
+        },
+      },
+    },
+  };
+}
+
+const service = (name) => ({
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name, labels: LABELS(name) },
+  spec: {
+    selector: { 'app.kubernetes.io/name': name },
+    ports: [{ name: 'http', port: DEFAULT_PORTS[name], targetPort: 'http' }],
+  },
+});
+
+const disruptionBudget = (name) => ({
+  apiVersion: 'policy/v1',
+  kind: 'PodDisruptionBudget',
+  metadata: { name, labels: LABELS(name) },
+  spec: { maxUnavailable: 1, selector: { matchLabels: { 'app.kubernetes.io/name': name } } },
+});
+
+/** The file's text: YAML documents as JSON (valid YAML, and stable to diff). */
+export function renderServices() {
+  const docs = SERVICES.flatMap((s) => [deployment(s), service(s), disruptionBudget(s)]);
+  return `# Generated by kubernetes/generate.mjs from libs/messaging (services and ports): do not edit by hand.\n${docs
+    .map((d) => `---\n${JSON.stringify(d, null, 2)}\n`)
+    .join('')}`;
+}
+
+/** The topics of the topology as Strimzi KafkaTopics: three replicas, two in sync for a write (acks=all). */
+export function renderTopics() {
+  const docs = topics.map((t) => ({
+    apiVersion: 'kafka.strimzi.io/v1beta2',
+    kind: 'KafkaTopic',
+    metadata: { name: t.name.replace(/[^a-z0-9-]/g, '-'), labels: { 'strimzi.io/cluster': 'kafka' } },
+    spec: {
+      topicName: t.name,
+      partitions: t.partitions,
+      replicas: 3,
+      config: { 'min.insync.replicas': 2, 'max.message.bytes': t.maxMessageBytes },
+    },
+  }));
+  return `# Generated by kubernetes/generate.mjs from libs/messaging (the topology's topics): do not edit by hand.\n${docs
+    .map((d) => `---\n${JSON.stringify(d, null, 2)}\n`)
+    .join('')}`;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const [file, text] of [
+    ['./base/services.yaml', renderServices()],
+    ['./overlays/ha/topics.yaml', renderTopics()],
+  ]) {
+    writeFileSync(fileURLToPath(new URL(file, import.meta.url)), text);
+    console.log(`wrote kubernetes/${file.slice(2)}`);
+  }
+}

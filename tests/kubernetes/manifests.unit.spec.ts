@@ -1,0 +1,187 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { Kafka, KafkaNodePool, KafkaTopic } from '@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2';
+import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { Job } from 'kubernetes-models/batch/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { SERVICES, topics } from '@am/messaging';
+
+// The Kubernetes manifests (kubernetes/), rendered offline with `kubectl kustomize` and validated against the
+// Kubernetes, KEDA and Strimzi schemas (npm kubernetes-models), then held to the project's rules. Not applied to a real
+// cluster here: see docs/kubernetes.md.
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+}
+
+function render(overlay: string): K8sObject[] {
+  const text = execFileSync(
+    'kubectl',
+    ['kustomize', '--load-restrictor=LoadRestrictionsNone', `${ROOT}kubernetes/overlays/${overlay}`],
+    { encoding: 'utf8' },
+  );
+  return parseAllDocuments(text).map((d) => d.toJSON() as K8sObject);
+}
+
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  'v1/Namespace': Namespace,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'batch/v1/Job': Job,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+  'keda.sh/v1alpha1/TriggerAuthentication': TriggerAuthentication,
+  'kafka.strimzi.io/v1beta2/Kafka': Kafka,
+  'kafka.strimzi.io/v1beta2/KafkaNodePool': KafkaNodePool,
+  'kafka.strimzi.io/v1beta2/KafkaTopic': KafkaTopic,
+};
+/** Kinds without a published schema model: checked by the project's rules below only. */
+const UNMODELLED = new Set(['rabbitmq.com/v1beta1/RabbitmqCluster']);
+
+const podSpecs = (objects: K8sObject[]) =>
+  objects
+    .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+    .map((o) => ({
+      o,
+      pod: (o.spec as { template: { spec: { containers: Record<string, unknown>[] } } }).template.spec,
+    }));
+
+describe.each(['single', 'ha'])('the %s overlay', (overlay) => {
+  const objects = render(overlay);
+
+  it('renders objects that each validate against their schema', () => {
+    const errors: string[] = [];
+    for (const o of objects) {
+      const key = `${o.apiVersion}/${o.kind}`;
+      if (UNMODELLED.has(key)) continue;
+      const Model = MODELS[key];
+      if (!Model) {
+        errors.push(`${key} ${o.metadata.name}: no validator`);
+        continue;
+      }
+      try {
+        new Model(o as never).validate();
+      } catch (error) {
+        errors.push(`${key} ${o.metadata.name}: ${(error as Error).message.slice(0, 300)}`);
+      }
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('runs the six services, each with readiness and liveness probes, resources, and a disruption budget', () => {
+    const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
+    expect(deployments).toEqual(expect.arrayContaining([...SERVICES]));
+    for (const { o, pod } of podSpecs(objects)) {
+      for (const c of pod.containers) {
+        expect(c.resources, `${o.metadata.name} resources`).toBeDefined();
+        if (o.kind !== 'Job') {
+          expect(c.readinessProbe, `${o.metadata.name} readiness`).toBeDefined();
+          expect(c.livenessProbe, `${o.metadata.name} liveness`).toBeDefined();
+        }
+      }
+    }
+    const budgets = new Set(objects.filter((o) => o.kind === 'PodDisruptionBudget').map((o) => o.metadata.name));
+    for (const s of SERVICES) expect(budgets.has(s), `${s} budget`).toBe(true);
+  });
+
+  it('holds no secret value: no Secret object, and every password comes from a secretKeyRef', () => {
+    expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+    for (const { o, pod } of podSpecs(objects)) {
+      for (const c of pod.containers) {
+        for (const e of (c.env as { name: string; value?: string }[] | undefined) ?? []) {
+          if (/PASSWORD|SECRET|TOKEN/.test(e.name)) expect(e.value, `${o.metadata.name} ${e.name}`).toBeUndefined();
+          expect(e.value ?? '', `${o.metadata.name} ${e.name}`).not.toMatch(/:\/\/[^:/]+:[^$@]+@/);
+        }
+      }
+    }
+  });
+
+  it('denies ingress by default and lets the brokers take connections only from the project', () => {
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const deny = policies.find((p) => p.metadata.name === 'default-deny-ingress');
+    expect(deny?.spec).toEqual({ podSelector: {}, policyTypes: ['Ingress'] });
+    expect(policies.map((p) => p.metadata.name).sort()).toEqual(
+      ['brokers-from-the-project', 'default-deny-ingress', 'services-http'].sort(),
+    );
+  });
+
+  it('is what kubernetes/generate.mjs makes of the code today (services and topics)', async () => {
+    const { renderServices, renderTopics } = (await import(`${ROOT}kubernetes/generate.mjs`)) as {
+      renderServices: () => string;
+      renderTopics: () => string;
+    };
+    const stale = 'is out of date: run `node kubernetes/generate.mjs` and commit it';
+    expect(
+      readFileSync(`${ROOT}kubernetes/base/services.yaml`, 'utf8') === renderServices(),
+      `services.yaml ${stale}`,
+    ).toBe(true);
+    expect(
+      readFileSync(`${ROOT}kubernetes/overlays/ha/topics.yaml`, 'utf8') === renderTopics(),
+      `topics.yaml ${stale}`,
+    ).toBe(true);
+  });
+});
+
+describe('the ha overlay: what survives a node', () => {
+  const objects = render('ha');
+  const find = (kind: string) => objects.filter((o) => o.kind === kind);
+
+  it('runs odd numbers of broker nodes (a quorum survives the loss of one)', () => {
+    const rabbit = find('RabbitmqCluster')[0]!;
+    expect(rabbit.apiVersion).toBe('rabbitmq.com/v1beta1');
+    expect((rabbit.spec as { replicas: number }).replicas).toBe(3);
+    expect(String((rabbit.spec as { rabbitmq: { additionalConfig: string } }).rabbitmq.additionalConfig)).toContain(
+      'default_queue_type = quorum',
+    );
+    const pools = find('KafkaNodePool');
+    expect(pools.map((p) => (p.spec as { replicas: number }).replicas % 2)).toEqual([1]);
+  });
+
+  it('replicates every topic 3 times with 2 in sync for a write, the cluster defaults too', () => {
+    const config = (find('Kafka')[0]!.spec as { kafka: { config: Record<string, number | boolean> } }).kafka.config;
+    expect(config).toMatchObject({
+      'default.replication.factor': 3,
+      'min.insync.replicas': 2,
+      'offsets.topic.replication.factor': 3,
+      'transaction.state.log.replication.factor': 3,
+      'transaction.state.log.min.isr': 2,
+    });
+    const declared = find('KafkaTopic').map(
+      (t) => t.spec as { topicName: string; replicas: number; config: Record<string, number> },
+    );
+    expect(declared.map((t) => t.topicName).sort()).toEqual(topics.map((t) => t.name).sort());
+    for (const t of declared) {
+      expect(t.replicas, t.topicName).toBe(3);
+      expect(t.config['min.insync.replicas'], t.topicName).toBe(2);
+    }
+  });
+
+  it('never scales a consumer group beyond the partitions of its topic', () => {
+    for (const scaled of find('ScaledObject')) {
+      const spec = scaled.spec as {
+        maxReplicaCount: number;
+        triggers: { type: string; metadata: { topic?: string } }[];
+      };
+      for (const trigger of spec.triggers.filter((t) => t.type === 'kafka')) {
+        const topic = topics.find((t) => t.name === trigger.metadata.topic);
+        expect(topic, trigger.metadata.topic).toBeDefined();
+        expect(spec.maxReplicaCount, scaled.metadata.name).toBeLessThanOrEqual(topic!.partitions);
+      }
+    }
+  });
+});
