@@ -133,16 +133,17 @@ function rssMiB(pid: number | undefined): number {
   }
 }
 
-async function createUsers(orders: ServiceProcess, count: number): Promise<string[]> {
-  const ids: string[] = [];
+/** Registers customers; each comes with the bearer token POST /users answers, which their orders carry. */
+async function createUsers(orders: ServiceProcess, count: number): Promise<{ userId: string; token: string }[]> {
+  const users: { userId: string; token: string }[] = [];
   for (let i = 0; i < count; i++) {
     const answer = await post(
       `${orders.url}/users`,
       JSON.stringify({ email: `${randomUUID()}@bench.example`, name: `Bench ${i}` }),
     );
-    ids.push((JSON.parse(answer.body) as { userId: string }).userId);
+    users.push(JSON.parse(answer.body) as { userId: string; token: string });
   }
-  return ids;
+  return users;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -328,11 +329,13 @@ async function intake(world: World): Promise<void> {
   const orders = await startService('orders', { ORDER_PROCESSING_MAX_PER_SECOND: '1' });
   try {
     const users = await createUsers(orders, 20);
+    // Each order as its customer places it: with the customer's own token (no user lookup at intake).
     const body = (i: number) =>
       JSON.stringify({
-        userId: users[i % users.length],
+        userId: users[i % users.length]!.userId,
         items: [{ sku: 'SKU-BENCH-1', quantity: 1, unitPrice: 1_000 }],
       });
+    const tokenOf = (i: number) => users[i % users.length]!.token;
     const purge = async () => {
       const channel = await world.amqp.createChannel();
       await channel.purgeQueue(Queues.orderProcessing);
@@ -346,7 +349,10 @@ async function intake(world: World): Promise<void> {
       const h = await closedLoop(
         settings.intakeSeconds,
         settings.concurrency,
-        async () => (await post(`${orders.url}/orders`, body(n++))).status === 202,
+        async () => {
+          const i = n++;
+          return (await post(`${orders.url}/orders`, body(i), tokenOf(i))).status === 202;
+        },
         (s, ok) => log(`intake: http run ${run} second ${s + 1}: ${ok} accepted/s`),
       );
       h.perSecond.forEach((v, s) => series.push(['http', run, s + 1, v]));
@@ -362,7 +368,7 @@ async function intake(world: World): Promise<void> {
             channel.publish(
               '',
               Queues.orderProcessing,
-              placeOrderBody(users[0]!),
+              placeOrderBody(users[0]!.userId),
               {
                 persistent: true,
                 mandatory: true,
@@ -395,7 +401,7 @@ async function intake(world: World): Promise<void> {
       ceilingSource: `raw amqplib confirm channel, same queue and message, ${settings.concurrency} publishes awaiting their confirm`,
       target: '>= 70% of raw',
       meetsTarget: (r ?? 0) >= 0.7,
-      method: `${settings.intakeRuns} alternating runs of ${settings.intakeSeconds} s (first second dropped), closed model with ${settings.concurrency} in flight, median; runs: http ${http.map((v) => fmt(v)).join(' / ')}, raw ${raw.map((v) => fmt(v)).join(' / ')}`,
+      method: `${settings.intakeRuns} alternating runs of ${settings.intakeSeconds} s (first second dropped), closed model with ${settings.concurrency} in flight, 20 customers each with their own bearer token, median; runs: http ${http.map((v) => fmt(v)).join(' / ')}, raw ${raw.map((v) => fmt(v)).join(' / ')}`,
     });
     writeBarChart(path.join(outDir, 'intake.svg'), '(a) intake: accepted durably per second', 'msg/s', [
       { label: 'POST /orders (202 after confirm)', value, ceiling },
