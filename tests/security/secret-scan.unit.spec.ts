@@ -20,7 +20,7 @@ const PATTERNS: [string, RegExp][] = [
 const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"`]+:([^\s/@'"`]+)@/gi;
 const allowedPassword = (p: string) =>
   /-dev\}?$/.test(p) || // the local stack's documented defaults
-  /^\\?\$\{/.test(p) || // a variable or template placeholder
+  /^\\?\$[{(]/.test(p) || // a variable or template placeholder (Kubernetes: $(NAME))
   /^\$[A-Z_]/.test(p) ||
   /^(p|x|password|pass|secret|\*+|\.\.\.|<[^>]+>)$/i.test(p); // an example
 
