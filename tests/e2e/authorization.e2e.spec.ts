@@ -135,7 +135,12 @@ async function snapshot() {
 }
 
 beforeAll(async () => {
-  services = await startServices([...SERVICES]);
+  // Orders' synchronous baseline calls this run's inventory and payments (never a development stack's on 3002/3003).
+  const others = await startServices(SERVICES.filter((s) => s !== 'orders'));
+  const orders = await startServices(['orders'], {
+    orders: { INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
+  });
+  services = { ...others, ...orders };
   alice = await register('alice');
   bob = await register('bob');
   await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });
@@ -144,6 +149,8 @@ beforeAll(async () => {
     async () => (await http('GET', `${services.payments!.url}/accounts/${alice.userId}`)).status === 200,
     { timeoutMs: 30_000 },
   );
+  // Money for her order, so that it is confirmed: a cancelled one would release its stock later, asynchronously.
+  await http('POST', `${services.payments!.url}/accounts/${alice.userId}/deposits`, { amount: 10_000 });
   const placed = await http<{ orderId: string }>(
     'POST',
     `${services.orders!.url}/orders`,
@@ -160,6 +167,19 @@ beforeAll(async () => {
       return got.status === 200 && got.body.status !== 'PENDING';
     },
     { timeoutMs: 60_000 },
+  );
+  // And nothing of the setup still moving: the state the refused calls must leave alone is still for 1 s.
+  let last = JSON.stringify(await snapshot());
+  await waitFor(
+    'the state to settle',
+    async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const now = JSON.stringify(await snapshot());
+      const still = now === last;
+      last = now;
+      return still;
+    },
+    { timeoutMs: 30_000 },
   );
 }, 120_000);
 
