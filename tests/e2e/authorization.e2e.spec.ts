@@ -2,13 +2,12 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenIssuer } from '@am/messaging';
 import {
-  SERVICES,
   TEST_KEYS_DIR,
   http,
   operatorToken,
   query,
   serviceToken,
-  startServices,
+  startAllServices,
   testEnv,
   waitFor,
   type ServiceProcess,
@@ -135,12 +134,7 @@ async function snapshot() {
 }
 
 beforeAll(async () => {
-  // Orders' synchronous baseline calls this run's inventory and payments (never a development stack's on 3002/3003).
-  const others = await startServices(SERVICES.filter((s) => s !== 'orders'));
-  const orders = await startServices(['orders'], {
-    orders: { INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
-  });
-  services = { ...others, ...orders };
+  services = await startAllServices();
   alice = await register('alice');
   bob = await register('bob');
   await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });

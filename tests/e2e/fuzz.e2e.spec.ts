@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SERVICES, http, operatorToken, serviceToken, startServices, waitFor, type ServiceProcess } from '@am/testing';
+import { http, operatorToken, serviceToken, startAllServices, waitFor, type ServiceProcess } from '@am/testing';
 import { ROUTES, type RouteRule } from './routes.js';
 
 // Property-based: arbitrary strings, numbers and JSON thrown at every route of the six real services, as every kind
@@ -14,12 +14,7 @@ const accepted: string[] = [];
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 
 beforeAll(async () => {
-  // Orders' synchronous baseline calls this run's inventory and payments (never a development stack's on 3002/3003).
-  const others = await startServices(SERVICES.filter((s) => s !== 'orders'));
-  const orders = await startServices(['orders'], {
-    orders: { INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
-  });
-  services = { ...others, ...orders };
+  services = await startAllServices();
   const email = `fuzz-${randomUUID()}@example.com`;
   const user = await http<{ userId: string; token: string }>('POST', `${services.orders!.url}/users`, {
     email,

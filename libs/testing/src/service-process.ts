@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { ServiceName } from '@am/messaging';
+import { SERVICES, type ServiceName } from '@am/messaging';
 import { testEnv, type TestEnv } from './test-env.js';
 import { waitFor } from './wait-for.js';
 
@@ -129,6 +129,18 @@ export async function startServices(
     services.map(async (s) => new ServiceProcess(s, await freePort(), serviceEnv(s, env, extra[s])).start()),
   );
   return Object.fromEntries(started.map((p) => [p.service, p]));
+}
+
+/**
+ * The six services of this run, orders' synchronous baseline wired to this run's inventory and payments (never to a
+ * development stack's on 3002/3003).
+ */
+export async function startAllServices(): Promise<Record<string, ServiceProcess>> {
+  const others = await startServices(SERVICES.filter((s) => s !== 'orders'));
+  const orders = await startServices(['orders'], {
+    orders: { INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
+  });
+  return { ...others, ...orders };
 }
 
 /** A service's state for a failure message: its pid, whether it runs, its /health answer and its last log lines. */
