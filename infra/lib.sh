@@ -43,6 +43,34 @@ KAFKA_LOG="$KAFKA_HOME/server.log"
 KAFKA_FETCH_LOG="$KAFKA_HOME/fetch.log"
 KAFKA_FORMAT_LOG="$KAFKA_HOME/format.log"
 KAFKA_PROBE_LOG="$KAFKA_HOME/probe.log"
+# The admin principal's client settings for the command-line tools (rendered by infra/up, mode 0600).
+KAFKA_ADMIN_CONFIG="$KAFKA_HOME/admin.properties"
+# SCRAM principals: the admin (provisioning and tools, a super user) and one per service. The broker's own
+# controller connection logs in as `controller` (PLAIN, from the broker's properties; KRaft cannot use SCRAM there).
+KAFKA_ADMIN_PRINCIPAL=messaging-admin
+KAFKA_PRINCIPALS=("$KAFKA_ADMIN_PRINCIPAL" orders inventory payments email analytics audit)
+# Which principals' passwords the storage was formatted with (or later set to): `name sha256(password)` lines.
+KAFKA_SCRAM_MARKER="$KAFKA_DATA/.infra-scram"
+
+# --- machine secrets ---------------------------------------------------------------------------------------------
+# One file per secret, outside every checkout, shared by all checkouts on this machine (they share the brokers).
+# libs/messaging/src/secrets.ts resolves the same directory.
+SECRETS_DIR="${MESSAGING_SECRETS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/async-messaging/secrets}"
+# machine_secret NAME : prints the secret, generating 24 random bytes (base64url) on first use.
+machine_secret() {
+  local file="$SECRETS_DIR/$1" tmp
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && mkdir -p "$SECRETS_DIR")
+    tmp="$(mktemp "$SECRETS_DIR/.new.XXXXXX")"
+    head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$tmp"
+    printf '\n' >>"$tmp"
+    chmod 600 "$tmp"
+    # Exclusive: if another process created it meanwhile, its value wins.
+    ln "$tmp" "$file" 2>/dev/null || true
+    rm -f "$tmp"
+  fi
+  tr -d '\n' <"$file"
+}
 
 # --- output ------------------------------------------------------------------------------------------------------
 say() { printf '%s\n' "$*"; }
@@ -157,13 +185,49 @@ kafka_pid() {
   return 1
 }
 
+# kafka_stop : stops our broker (SIGTERM, SIGKILL after KAFKA_STOP_TIMEOUT s). The caller holds the infra lock.
+kafka_stop() {
+  local pid t0
+  if pid="$(kafka_pid)"; then
+    t0="$(now_ns)"
+    kill -TERM "$pid" 2>/dev/null || true
+    if wait_until "$KAFKA_STOP_TIMEOUT" 0.5 not_alive "$pid"; then
+      say "kafka: stopped in $(elapsed "$t0") (pid $pid, SIGTERM)"
+    else
+      warn "kafka: pid $pid still running $KAFKA_STOP_TIMEOUT s after SIGTERM; sending SIGKILL (log: $KAFKA_LOG)"
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_until 10 0.5 not_alive "$pid" || die kafka "pid $pid survived SIGKILL for 10 s" "$KAFKA_LOG"
+      say "kafka: killed after $(elapsed "$t0") (pid $pid, SIGKILL after SIGTERM timed out)"
+    fi
+  else
+    say "kafka: not running (already)"
+  fi
+  rm -f "$KAFKA_PID_FILE"
+}
+not_alive() { ! kill -0 "$1" 2>/dev/null; }
+
 # Command prefix to run a Kafka command-line class quietly (tool logging at WARN to stderr), usable with `timeout`:
 #   timeout 20 "${KAFKA_TOOL[@]}" org.apache.kafka.tools.TopicCommand --list ...
 KAFKA_TOOL=(java -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
   "-Dlog4j2.configurationFile=$INFRA_DIR/kafka/tools-log4j2.properties" -cp "$KAFKA_LIBS/*")
+# kafka_admin_config : writes the admin's client settings for the tools (SASL/SCRAM as the admin principal).
+kafka_admin_config() {
+  local password
+  password="$(machine_secret "kafka-$KAFKA_ADMIN_PRINCIPAL")"
+  mkdir -p "$KAFKA_HOME"
+  (
+    umask 077
+    printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-256' \
+      "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$KAFKA_ADMIN_PRINCIPAL\" password=\"$password\";" \
+      >"$KAFKA_ADMIN_CONFIG.tmp"
+  )
+  mv "$KAFKA_ADMIN_CONFIG.tmp" "$KAFKA_ADMIN_CONFIG"
+}
+# The broker serves metadata to the admin principal (so it is up, and it knows this machine's admin password).
 kafka_ready() {
+  [[ -f "$KAFKA_ADMIN_CONFIG" ]] || kafka_admin_config
   timeout 20 "${KAFKA_TOOL[@]}" org.apache.kafka.tools.TopicCommand \
-    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --list >"$KAFKA_PROBE_LOG" 2>&1
+    --bootstrap-server "127.0.0.1:$KAFKA_PORT" --command-config "$KAFKA_ADMIN_CONFIG" --list >"$KAFKA_PROBE_LOG" 2>&1
 }
 
 # --- rabbitmq / postgres probes ----------------------------------------------------------------------------------

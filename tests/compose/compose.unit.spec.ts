@@ -240,6 +240,9 @@ describe('docker-compose.yml', () => {
     const read_ = new Set([...cli.matchAll(/env\.([A-Z0-9_]+)/g)].map((m) => m[1]!));
     expect(cli).toContain('_RABBITMQ_PASSWORD`]');
     for (const s of SERVICES) read_.add(`${s.toUpperCase()}_RABBITMQ_PASSWORD`);
+    // The Kafka admin's login, through kafkaAdminCredentials (its username defaults to the admin principal).
+    expect(cli).toContain('kafkaAdminCredentials(env)');
+    read_.add('KAFKA_ADMIN_PASSWORD');
     const env = app('topology').environment!;
     expect(Object.keys(env).sort()).toEqual([...read_].sort());
     expect(env.RABBITMQ_VHOST).toBe(VHOST);
@@ -264,6 +267,17 @@ describe('docker-compose.yml', () => {
         }
         const userInfo = /^[a-z]+:\/\/[^:/]+:([^@]+)@/.exec(String(value));
         if (userInfo) expect(interpolation(userInfo[1]!), `${name}.${key} embeds a literal password`).toBeDefined();
+        // Passwords inside a JAAS line or a credentials list: each one interpolated, none written out.
+        const passwords = /JAAS/.test(key)
+          ? [...String(value).matchAll(/(?:password|user_[a-z]+)="([^"]*)"/g)].map((m) => m[1]!)
+          : /CREDENTIALS/.test(key)
+            ? String(value)
+                .split(/\s+/)
+                .map((entry) => entry.slice(entry.indexOf('=') + 1))
+            : [];
+        for (const password of passwords) {
+          expect(interpolation(password), `${name}.${key} embeds a literal password`).toBeDefined();
+        }
       }
     }
   });
@@ -304,10 +318,30 @@ describe('docker-compose.yml', () => {
   it('runs Kafka as one KRaft node (broker and controller), reachable as kafka:9092 in the network', () => {
     const env = app('kafka').environment!;
     expect(env.KAFKA_PROCESS_ROLES).toBe('broker,controller');
-    expect(String(env.KAFKA_ADVERTISED_LISTENERS)).toContain('PLAINTEXT://kafka:9092');
+    expect(String(env.KAFKA_ADVERTISED_LISTENERS)).toContain('CLIENTS://kafka:9092');
     expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe(1);
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe(1);
     expect(interpolation(String(env.CLUSTER_ID))?.fallback).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+
+  it('authenticates every Kafka client (SASL/SCRAM on every listener) and authorizes with ACLs', () => {
+    const env = app('kafka').environment!;
+    const protocols = String(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP)
+      .split(',')
+      .map((entry) => entry.split(':')[1]);
+    expect(new Set(protocols)).toEqual(new Set(['SASL_PLAINTEXT']));
+    expect(env.KAFKA_SASL_ENABLED_MECHANISMS).toBe('SCRAM-SHA-256');
+    expect(env.KAFKA_AUTHORIZER_CLASS_NAME).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(String(env.KAFKA_SUPER_USERS).split(';').sort()).toEqual(['User:controller', 'User:messaging-admin']);
+    expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
+    // Every service logs in as itself, with the password the broker's storage was formatted with.
+    const credentials = String(env.SCRAM_CREDENTIALS).split(/\s+/);
+    for (const s of SERVICES) {
+      const service = app(s).environment!;
+      expect(service.KAFKA_USERNAME).toBe(s);
+      expect(credentials).toContain(`${s}=${String(service.KAFKA_PASSWORD)}`);
+    }
+    expect(credentials).toContain(`messaging-admin=${String(app('topology').environment!.KAFKA_ADMIN_PASSWORD)}`);
   });
 
   it('loads the RabbitMQ definitions at boot and mounts only files that exist', () => {

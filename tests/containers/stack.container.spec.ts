@@ -30,6 +30,8 @@ const stack: TestEnv = {
   vhost: 'messaging',
   kafkaPrefix: '',
   kafkaBrokers: `127.0.0.1:${port('KAFKA')}`,
+  kafkaAdmin: { username: 'messaging-admin', password: 'messaging-admin-dev' },
+  kafkaCredentials: (s) => ({ username: s, password: devPassword(s) }),
   database: (s) => s,
   databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@127.0.0.1:${port('POSTGRES')}/${s}`,
   rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@127.0.0.1:${port('RABBITMQ')}/messaging`,

@@ -131,7 +131,12 @@ async function startPeeking(): Promise<void> {
     { noAck: true },
   );
 
-  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'observability-e2e', prefix: env.kafkaPrefix });
+  kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: 'observability-e2e',
+    credentials: env.kafkaAdmin,
+    prefix: env.kafkaPrefix,
+  });
   kafkaPeek = kafka.consumer(`observability-e2e-${randomUUID()}`);
   await kafkaPeek.connect();
   await kafkaPeek.subscribe({ topic: kafka.name(Topics.orderEvents), fromBeginning: true });

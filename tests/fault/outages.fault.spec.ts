@@ -59,7 +59,12 @@ beforeAll(async () => {
   });
   amqp = new AmqpClient({ url: env.adminAmqpUrl, connectionName: 'outages.fault.spec' });
   await amqp.connect();
-  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'outages.fault.spec', prefix: env.kafkaPrefix });
+  kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: 'outages.fault.spec',
+    credentials: env.kafkaAdmin,
+    prefix: env.kafkaPrefix,
+  });
   await kafka.connectProducer();
 }, 120_000);
 

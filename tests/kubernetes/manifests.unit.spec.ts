@@ -4,13 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { Kafka, KafkaNodePool, KafkaTopic } from '@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2';
+import {
+  Kafka,
+  KafkaNodePool,
+  KafkaTopic,
+  KafkaUser,
+} from '@kubernetes-models/strimzi-kafka-operator/kafka.strimzi.io/v1beta2';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { SERVICES, topics } from '@am/messaging';
+import { SERVICES, kafkaAcls, topics } from '@am/messaging';
 
 // The Kubernetes manifests (kubernetes/), rendered offline with `kubectl kustomize` and validated against the
 // Kubernetes, KEDA and Strimzi schemas (npm kubernetes-models), then held to the project's rules. Not applied to a real
@@ -49,6 +54,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'kafka.strimzi.io/v1beta2/Kafka': Kafka,
   'kafka.strimzi.io/v1beta2/KafkaNodePool': KafkaNodePool,
   'kafka.strimzi.io/v1beta2/KafkaTopic': KafkaTopic,
+  'kafka.strimzi.io/v1beta2/KafkaUser': KafkaUser,
 };
 /** Kinds without a published schema model: checked by the project's rules below only. */
 const UNMODELLED = new Set(['rabbitmq.com/v1beta1/RabbitmqCluster']);
@@ -120,11 +126,13 @@ describe.each(['single', 'ha'])('the %s overlay', (overlay) => {
     );
   });
 
-  it('is what kubernetes/generate.mjs makes of the code today (services and topics)', async () => {
-    const { renderServices, renderTopics } = (await import(`${ROOT}kubernetes/generate.mjs`)) as {
+  it('is what kubernetes/generate.mjs makes of the code today (services, topics, Kafka users)', async () => {
+    const { renderServices, renderTopics, renderUsers } = (await import(`${ROOT}kubernetes/generate.mjs`)) as {
       renderServices: () => string;
       renderTopics: () => string;
+      renderUsers: () => { users: string; passwords: string };
     };
+    const { users, passwords } = renderUsers();
     const stale = 'is out of date: run `node kubernetes/generate.mjs` and commit it';
     expect(
       readFileSync(`${ROOT}kubernetes/base/services.yaml`, 'utf8') === renderServices(),
@@ -134,6 +142,77 @@ describe.each(['single', 'ha'])('the %s overlay', (overlay) => {
       readFileSync(`${ROOT}kubernetes/overlays/ha/topics.yaml`, 'utf8') === renderTopics(),
       `topics.yaml ${stale}`,
     ).toBe(true);
+    expect(readFileSync(`${ROOT}kubernetes/overlays/ha/users.yaml`, 'utf8') === users, `users.yaml ${stale}`).toBe(
+      true,
+    );
+    expect(
+      readFileSync(`${ROOT}kubernetes/overlays/ha/user-passwords.yaml`, 'utf8') === passwords,
+      `user-passwords.yaml ${stale}`,
+    ).toBe(true);
+  });
+
+  it('gives every service its own Kafka principal, its password from a Secret', () => {
+    for (const s of SERVICES) {
+      const deployment = podSpecs(objects).find(({ o }) => o.kind === 'Deployment' && o.metadata.name === s)!;
+      const env = (deployment.pod.containers[0]!.env ?? []) as {
+        name: string;
+        value?: string;
+        valueFrom?: { secretKeyRef: { name: string; key: string } };
+      }[];
+      expect(env.find((e) => e.name === 'KAFKA_USERNAME')?.value, s).toBe(s);
+      expect(env.find((e) => e.name === 'KAFKA_PASSWORD')?.valueFrom?.secretKeyRef, s).toBeDefined();
+    }
+  });
+});
+
+describe('the single overlay: one Kafka broker that authenticates and authorizes', () => {
+  const objects = render('single');
+
+  it('takes SASL on every listener, denies what no ACL allows, and knows every principal from its first start', () => {
+    const kafka = podSpecs(objects).find(({ o }) => o.kind === 'StatefulSet' && o.metadata.name === 'kafka')!;
+    const container = kafka.pod.containers[0]! as { command: string[]; env: { name: string; value?: string }[] };
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    expect(container.command).toEqual(['bash', '/opt/async-messaging/start-kafka.sh']);
+    const protocols = String(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP)
+      .split(',')
+      .map((entry) => entry.split(':')[1]);
+    expect(new Set(protocols)).toEqual(new Set(['SASL_PLAINTEXT']));
+    expect(env.KAFKA_AUTHORIZER_CLASS_NAME).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+    expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
+    const principals = String(env.SCRAM_CREDENTIALS)
+      .split(' ')
+      .map((c) => c.slice(0, c.indexOf('=')));
+    expect(principals.sort()).toEqual(['messaging-admin', ...SERVICES].sort());
+  });
+});
+
+describe('the ha overlay: Kafka users', () => {
+  const objects = render('ha');
+
+  it('authenticates every client (SCRAM-SHA-512) and authorizes with the ACLs of the topology', () => {
+    const spec = objects.find((o) => o.kind === 'Kafka')!.spec as {
+      kafka: {
+        listeners: { authentication?: { type: string } }[];
+        authorization: { type: string; superUsers: string[] };
+      };
+    };
+    expect(spec.kafka.listeners.map((l) => l.authentication?.type)).toEqual(
+      spec.kafka.listeners.map(() => 'scram-sha-512'),
+    );
+    expect(spec.kafka.authorization).toEqual({ type: 'simple', superUsers: ['messaging-admin'] });
+    const granted = objects
+      .filter((o) => o.kind === 'KafkaUser')
+      .flatMap((u) =>
+        (
+          (u.spec as { authorization?: { acls: { resource: { name: string }; operations: string[] }[] } }).authorization
+            ?.acls ?? []
+        ).map((a) => `${u.metadata.name} ${a.operations.join()} ${a.resource.name}`),
+      );
+    expect(granted.sort()).toEqual(
+      kafkaAcls()
+        .map((a) => `${a.principal} ${a.operation[0]!.toUpperCase()}${a.operation.slice(1)} ${a.name}`)
+        .sort(),
+    );
   });
 });
 

@@ -20,6 +20,7 @@ import { writeBarChart } from './svg.js';
 import {
   PERFTEST_VERSION,
   KAFKA_VERSION,
+  kafkaClientConfig,
   kafkaConsumerPerf,
   kafkaEndToEnd,
   kafkaProducerPerf,
@@ -255,12 +256,20 @@ async function brokers(world: World): Promise<void> {
   await admin.disconnect();
   const records = Math.max(settings.replayMessages, 200_000);
   log(`brokers: Kafka ProducerPerformance, ${records} records of ${messageSize} B, acks=all, 3 partitions`);
-  const produce = await kafkaProducerPerf(root, bootstrap, tpTopic, records, messageSize);
+  const kafkaConfig = kafkaClientConfig(world.env.kafkaAdmin);
+  const produce = await kafkaProducerPerf(root, bootstrap, kafkaConfig, tpTopic, records, messageSize);
   log(`brokers: Kafka ConsumerPerformance, replay of the last ${records} records from offset 0`);
-  const consume = await kafkaConsumerPerf(root, bootstrap, tpTopic, records, `bench-replay-${randomUUID()}`);
+  const consume = await kafkaConsumerPerf(
+    root,
+    bootstrap,
+    kafkaConfig,
+    tpTopic,
+    records,
+    `bench-replay-${randomUUID()}`,
+  );
   kafkaReplayCeiling = consume;
   log('brokers: Kafka EndToEndLatency, 5,000 records one at a time, acks=all');
-  const e2e = await kafkaEndToEnd(root, bootstrap, latTopic, 5_000, messageSize);
+  const e2e = await kafkaEndToEnd(root, bootstrap, kafkaConfig, latTopic, 5_000, messageSize);
   brokerTable.kafka = {
     throughput: produce.recordsPerSecond,
     consume: consume.fetchMessagesPerSecond,
@@ -686,7 +695,16 @@ async function kafkaSection(world: World): Promise<void> {
   log(`kafka: analytics consumed ${fmt(rate)} events/s; now kafka-consumer-perf-test on the same topic (2 runs)`);
   const tool: ConsumerPerfResult[] = [];
   for (let run = 0; run < 2; run++)
-    tool.push(await kafkaConsumerPerf(root, world.env.kafkaBrokers, topic, total, `bench-cp-${randomUUID()}`));
+    tool.push(
+      await kafkaConsumerPerf(
+        root,
+        world.env.kafkaBrokers,
+        kafkaClientConfig(world.env.kafkaAdmin),
+        topic,
+        total,
+        `bench-cp-${randomUUID()}`,
+      ),
+    );
   const ceiling = median(tool.map((t) => t.fetchMessagesPerSecond));
   csv('kafka-analytics.csv', ['consumer', 'second', 'committed'], series);
   const r = ratio(rate, ceiling);
@@ -890,6 +908,8 @@ async function peers(world: World): Promise<void> {
     const env = {
       BENCH_KAFKA_BROKERS: world.env.kafkaBrokers,
       BENCH_KAFKA_PREFIX: world.kafka.prefix,
+      BENCH_KAFKA_USERNAME: world.env.kafkaAdmin.username,
+      BENCH_KAFKA_PASSWORD: world.env.kafkaAdmin.password,
       BENCH_TOPIC: p.topic,
       BENCH_GROUP: `bench-peer-${randomUUID().slice(0, 8)}`,
     };

@@ -1,6 +1,7 @@
 /** Runs the brokers' own performance tools (RabbitMQ PerfTest, Kafka's kafka-tools classes) and parses their output. */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const PERFTEST_VERSION = '2.22.1';
@@ -19,6 +20,21 @@ export function toolPaths(root: string) {
     kafkaLibs: path.join(root, '.cache', 'kafka', KAFKA_VERSION, 'libs'),
     kafkaLog4j: path.join(root, 'infra', 'kafka', 'tools-log4j2.properties'),
   };
+}
+
+/**
+ * A client properties file for Kafka's tools that logs in as `credentials` (SASL/SCRAM), mode 0600 in a private
+ * temporary directory: the broker refuses unauthenticated clients.
+ */
+export function kafkaClientConfig(credentials: { username: string; password: string }): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-kafka-')), 'client.properties');
+  const jaas = `org.apache.kafka.common.security.scram.ScramLoginModule required username="${credentials.username}" password="${credentials.password}";`;
+  writeFileSync(
+    file,
+    ['security.protocol=SASL_PLAINTEXT', 'sasl.mechanism=SCRAM-SHA-256', `sasl.jaas.config=${jaas}`, ''].join('\n'),
+    { mode: 0o600 },
+  );
+  return file;
 }
 
 export function perfTestAvailable(root: string): boolean {
@@ -102,6 +118,7 @@ export interface ProducerPerfResult {
 export async function kafkaProducerPerf(
   root: string,
   bootstrap: string,
+  clientConfig: string,
   topic: string,
   records: number,
   recordSize: number,
@@ -118,6 +135,8 @@ export async function kafkaProducerPerf(
       String(recordSize),
       '--throughput',
       '-1',
+      '--producer.config',
+      clientConfig,
       '--producer-props',
       `bootstrap.servers=${bootstrap}`,
       'acks=all',
@@ -150,6 +169,7 @@ export interface ConsumerPerfResult {
 export async function kafkaConsumerPerf(
   root: string,
   bootstrap: string,
+  clientConfig: string,
   topic: string,
   messages: number,
   group: string,
@@ -160,6 +180,8 @@ export async function kafkaConsumerPerf(
     [
       '--bootstrap-server',
       bootstrap,
+      '--command-config',
+      clientConfig,
       '--topic',
       topic,
       '--messages',
@@ -196,6 +218,7 @@ export interface EndToEndResult {
 export async function kafkaEndToEnd(
   root: string,
   bootstrap: string,
+  clientConfig: string,
   topic: string,
   messages: number,
   size: number,
@@ -203,7 +226,7 @@ export async function kafkaEndToEnd(
   const run = await kafkaTool(
     root,
     'org.apache.kafka.tools.EndToEndLatency',
-    [bootstrap, topic, String(messages), 'all', String(size)],
+    [bootstrap, topic, String(messages), 'all', String(size), clientConfig],
     'kafka-e2e-latency',
   );
   const avg = /Avg latency: ([\d.]+) ms/.exec(run.stdout);

@@ -11,6 +11,8 @@ export * from './kafka/kafka-consumer.js';
 export * from './kafka/kafka-subscription.js';
 export * from './kafka/kafka-projection-consumer.js';
 export * from './kafka/kafka-provisioner.js';
+export * from './kafka/kafka-acls.js';
+export * from './secrets.js';
 export * from './outbox/outbox-relay.js';
 export * from './message-context.js';
 export * from './handle-message.js';

@@ -15,6 +15,7 @@ const amqp = new AmqpClient({ url: env.rabbitmqUrl('orders'), connectionName: 'o
 const kafka = new KafkaClient({
   brokers: [env.kafkaBrokers],
   clientId: 'observability.int.spec',
+  credentials: env.kafkaAdmin,
   prefix: env.kafkaPrefix,
 });
 

@@ -33,7 +33,7 @@ describe('unsafe settings refuse to start', () => {
   });
 
   it('refuses a Kafka producer without idempotence', () => {
-    expect(() => new KafkaClient({ brokers: ['x:9092'], clientId: 't', idempotent: false })).toThrow(
+    expect(() => new KafkaClient({ brokers: ['x:9092'], clientId: 't', credentials: null, idempotent: false })).toThrow(
       /must be idempotent/,
     );
   });

@@ -90,6 +90,7 @@ export async function deadLettersInTopic(since: Date, env: TestEnv = testEnv()):
   const client = new KafkaClient({
     brokers: [env.kafkaBrokers],
     clientId: 'dead-letter-report',
+    credentials: env.kafkaAdmin,
     prefix: env.kafkaPrefix,
   });
   const admin = client.admin();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { KafkaClient, provisionKafka, type ServiceName } from '@am/messaging';
+import { KafkaClient, provisionKafka, provisionKafkaAcls, type ServiceName } from '@am/messaging';
 import { testEnv, type TestEnv } from './test-env.js';
 
 /** A corner of the test run's world that one test file has to itself. */
@@ -23,9 +23,15 @@ export async function isolatedWorld(
   env: TestEnv = testEnv(),
 ): Promise<IsolatedWorld> {
   const kafkaPrefix = `${env.kafkaPrefix}${name}.`;
-  await provisionKafka(
-    new KafkaClient({ brokers: [env.kafkaBrokers], clientId: `isolated-${name}`, prefix: kafkaPrefix }),
-  );
+  const kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: `isolated-${name}`,
+    credentials: env.kafkaAdmin,
+    prefix: kafkaPrefix,
+  });
+  await provisionKafka(kafka);
+  await provisionKafkaAcls(kafka);
+  await kafka.close();
   const database = `${env.database(service)}_${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
   const admin = new pg.Client({ connectionString: env.postgresAdminUrl });
   await admin.connect();

@@ -6,6 +6,7 @@ import {
   deletePrefixedTopics,
   devPassword,
   provisionKafka,
+  provisionKafkaAcls,
   provisionRabbit,
   type ServiceName,
 } from '@am/messaging';
@@ -41,9 +42,11 @@ export async function provisionWorld(env: TestEnv, options: ProvisionOptions = {
   const kafka = new KafkaClient({
     brokers: [env.kafkaBrokers],
     clientId: `world-${env.runId}`,
+    credentials: env.kafkaAdmin,
     prefix: env.kafkaPrefix,
   });
   await provisionKafka(kafka);
+  await provisionKafkaAcls(kafka);
   await asPostgresAdmin(env, async (client) => {
     for (const service of SERVICES) await client.query(`CREATE DATABASE "${env.database(service)}" OWNER "${service}"`);
   });

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { SERVICES, devPassword, type ServiceName } from '@am/messaging';
+import {
+  SERVICES,
+  devPassword,
+  kafkaAdminCredentials,
+  readMachineSecret,
+  type KafkaCredentials,
+  type ServiceName,
+} from '@am/messaging';
 
 /**
  * The isolated world of one test run: its own RabbitMQ vhost, Kafka topic/group prefix and one database per
@@ -11,6 +18,10 @@ export interface TestEnv {
   vhost: string;
   kafkaPrefix: string;
   kafkaBrokers: string;
+  /** The Kafka admin principal (provisioning, the tests' own producers and consumers). */
+  kafkaAdmin: KafkaCredentials;
+  /** A service's own Kafka principal, with only the ACLs the topology grants it. */
+  kafkaCredentials(service: ServiceName): KafkaCredentials;
   database(service: ServiceName): string;
   databaseUrl(service: ServiceName): string;
   rabbitmqUrl(service: ServiceName): string;
@@ -39,6 +50,11 @@ export function testEnv(runId = process.env.TEST_RUN_ID): TestEnv {
     vhost,
     kafkaPrefix: `test-${runId}.`,
     kafkaBrokers: env.KAFKA_BROKERS ?? `${host}:9092`,
+    kafkaAdmin: kafkaAdminCredentials(env),
+    kafkaCredentials: (s) => ({
+      username: s,
+      password: env[`${s.toUpperCase()}_KAFKA_PASSWORD`] || readMachineSecret(`kafka-${s}`, env),
+    }),
     database,
     databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@${host}:5432/${database(s)}`,
     rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@${host}:5672/${encodeURIComponent(vhost)}`,

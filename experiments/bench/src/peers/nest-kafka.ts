@@ -23,7 +23,15 @@ class BenchModule {}
 const app = await NestFactory.createMicroservice<MicroserviceOptions>(BenchModule, {
   transport: Transport.KAFKA,
   options: {
-    client: { clientId: 'bench-peer-nest', brokers: required('BENCH_KAFKA_BROKERS').split(',') },
+    client: {
+      clientId: 'bench-peer-nest',
+      brokers: required('BENCH_KAFKA_BROKERS').split(','),
+      sasl: {
+        mechanism: 'scram-sha-256',
+        username: required('BENCH_KAFKA_USERNAME'),
+        password: required('BENCH_KAFKA_PASSWORD'),
+      },
+    },
     consumer: { groupId: required('BENCH_GROUP') },
     subscribe: { fromBeginning: true },
     postfixId: '',

@@ -6,6 +6,7 @@ const stats = new PeerStats();
 const client = new KafkaClient({
   brokers: required('BENCH_KAFKA_BROKERS').split(','),
   clientId: 'bench-peer-project',
+  credentials: { username: required('BENCH_KAFKA_USERNAME'), password: required('BENCH_KAFKA_PASSWORD') },
   prefix: required('BENCH_KAFKA_PREFIX'),
 });
 const consumer = new KafkaGroupConsumer(

@@ -1,14 +1,33 @@
-import { Kafka, Partitioners, logLevel, type Consumer, type Producer, type Admin, type IHeaders } from 'kafkajs';
+import {
+  Kafka,
+  Partitioners,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import type { Envelope } from '@am/contracts';
 import { traceHeaders, type ConsumerLag } from '@am/observability';
 import { UnsafeConfigurationError } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import { topicName } from '../topology.js';
 
+/** A principal's SASL/SCRAM-SHA-256 login (docs/security.md: one principal per service, and the admin). */
+export interface KafkaCredentials {
+  username: string;
+  password: string;
+  /** SCRAM-SHA-256 unless told otherwise (Strimzi's users, on the Kubernetes ha overlay, are SCRAM-SHA-512). */
+  mechanism?: 'scram-sha-256' | 'scram-sha-512';
+}
+
 export interface KafkaClientOptions {
   /** host:port,host:port */
   brokers: string[];
   clientId: string;
+  /** Who the client is to the broker; `null` only to show that an unauthenticated client is refused. */
+  credentials: KafkaCredentials | null;
   /** Prepended to every topic and group name, so that tests and experiments stay apart from a dev stack. */
   prefix?: string;
   logger?: MessagingLogger;
@@ -16,6 +35,13 @@ export interface KafkaClientOptions {
   idempotent?: boolean;
   /** How long a send may wait for the broker's acknowledgement before the producer is replaced (default 30 s). */
   sendTimeoutMs?: number;
+}
+
+/** kafkajs's SASL settings for a login (its types want the mechanism as a literal). */
+function saslOptions({ username, password, mechanism }: KafkaCredentials): SASLOptions {
+  return mechanism === 'scram-sha-512'
+    ? { mechanism: 'scram-sha-512', username, password }
+    : { mechanism: 'scram-sha-256', username, password };
 }
 
 /** A send that had no acknowledgement in time: the broker (or the connection to it) is away. */
@@ -117,6 +143,7 @@ export class KafkaClient {
     this.kafka = new Kafka({
       clientId: options.clientId,
       brokers: options.brokers,
+      ...(options.credentials ? { sasl: saslOptions(options.credentials) } : {}),
       connectionTimeout: 3_000,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
       logLevel: logLevel.WARN,

@@ -1,6 +1,48 @@
 import kafkajs from 'kafkajs';
 import type { KafkaClient } from './kafka-client.js';
 import { topics } from '../topology.js';
+import { kafkaAcls, type KafkaAcl } from './kafka-acls.js';
+
+const resourceTypes = {
+  topic: kafkajs.AclResourceTypes.TOPIC,
+  group: kafkajs.AclResourceTypes.GROUP,
+  'transactional-id': kafkajs.AclResourceTypes.TRANSACTIONAL_ID,
+} as const;
+const operations = {
+  read: kafkajs.AclOperationTypes.READ,
+  write: kafkajs.AclOperationTypes.WRITE,
+  describe: kafkajs.AclOperationTypes.DESCRIBE,
+} as const;
+
+/** The broker's form of one ACL of the topology: allow, from any host. */
+export function aclBinding(acl: KafkaAcl) {
+  return {
+    resourceType: resourceTypes[acl.resource],
+    resourceName: acl.name,
+    resourcePatternType:
+      acl.pattern === 'prefixed' ? kafkajs.ResourcePatternTypes.PREFIXED : kafkajs.ResourcePatternTypes.LITERAL,
+    principal: `User:${acl.principal}`,
+    host: '*',
+    operation: operations[acl.operation],
+    permissionType: kafkajs.AclPermissionTypes.ALLOW,
+  };
+}
+
+/**
+ * Grants each service principal the ACLs of the topology for the client's prefix (kafka-acls.ts). Creating an ACL
+ * that exists is a no-op, so this is idempotent. Returns how many bindings the topology has.
+ */
+export async function provisionKafkaAcls(client: KafkaClient): Promise<number> {
+  const acl = kafkaAcls(client.prefix).map(aclBinding);
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await admin.createAcls({ acl });
+    return acl.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /**
  * Creates the topics of the topology (with the client's prefix) that do not exist yet, and sets every topic's
@@ -50,7 +92,10 @@ export async function provisionKafka(
   }
 }
 
-/** Deletes every topic that starts with the client's prefix (tests clean up their own topics). */
+/**
+ * Deletes every topic that starts with the client's prefix, and the ACLs the topology granted for that prefix
+ * (tests clean up their own topics and grants).
+ */
 export async function deletePrefixedTopics(client: KafkaClient): Promise<void> {
   if (!client.prefix) throw new Error('refusing to delete topics without a prefix');
   const admin = client.admin();
@@ -58,6 +103,27 @@ export async function deletePrefixedTopics(client: KafkaClient): Promise<void> {
   try {
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(client.prefix));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+    // Every ACL on a name under the prefix (also those of isolated worlds nested under it).
+    const { resources } = await admin.describeAcls({
+      resourceType: kafkajs.AclResourceTypes.ANY,
+      resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
+      operation: kafkajs.AclOperationTypes.ANY,
+      permissionType: kafkajs.AclPermissionTypes.ANY,
+    });
+    const filters = resources
+      .filter((r) => r.resourceName.startsWith(client.prefix))
+      .flatMap((r) =>
+        r.acls.map((a) => ({
+          resourceType: r.resourceType,
+          resourceName: r.resourceName,
+          resourcePatternType: r.resourcePatternType,
+          principal: a.principal,
+          host: a.host,
+          operation: a.operation,
+          permissionType: a.permissionType,
+        })),
+      );
+    if (filters.length > 0) await admin.deleteAcls({ filters });
   } finally {
     await admin.disconnect();
   }

@@ -13,7 +13,12 @@ import { defineKafkaSubscription } from './kafka-subscription.js';
 
 // Real Kafka; topics and groups carry this run's prefix.
 const env = testEnv();
-const client = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'kafka.int.spec', prefix: env.kafkaPrefix });
+const client = new KafkaClient({
+  brokers: [env.kafkaBrokers],
+  clientId: 'kafka.int.spec',
+  credentials: env.kafkaAdmin,
+  prefix: env.kafkaPrefix,
+});
 
 const orderCreated = () => {
   const orderId = randomUUID();
@@ -76,6 +81,7 @@ describe('Kafka', () => {
     const impatient = new KafkaClient({
       brokers: [env.kafkaBrokers],
       clientId: 'kafka.int.spec-impatient',
+      credentials: env.kafkaAdmin,
       prefix: env.kafkaPrefix,
       sendTimeoutMs: 2_000,
       logger: { ...silentLogger, warn: (_obj, msg) => warnings.push(String(msg)) },

@@ -19,6 +19,7 @@ import { readKey } from '../auth/keys.js';
 import { TokenIssuer, TokenVerifier } from '../auth/tokens.js';
 import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
 import { KafkaClient } from '../kafka/kafka-client.js';
+import { kafkaAcls } from '../kafka/kafka-acls.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import type { KafkaProjection } from '../kafka/kafka-projection-consumer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -92,10 +93,16 @@ export async function runService(
   const kafka = new KafkaClient({
     brokers: config.kafkaBrokers,
     clientId: config.service,
+    credentials: config.kafkaCredentials(),
     prefix: config.kafkaPrefix,
     logger,
   });
-  await kafka.connectProducer();
+  // Only a service that writes to Kafka has a producer: an idempotent producer needs the right to write a topic
+  // (the broker refuses its producer id otherwise), and inventory has none (kafka-acls.ts).
+  const writesKafka = kafkaAcls().some(
+    (a) => a.principal === config.service && a.resource === 'topic' && a.operation === 'write',
+  );
+  if (writesKafka) await kafka.connectProducer();
 
   const relay = new OutboxRelay({
     dataSource,
@@ -139,7 +146,7 @@ export async function runService(
   const checks = [
     { name: 'postgres', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
     { name: 'rabbitmq', check: () => amqp.isConnected },
-    { name: 'kafka', check: () => kafka.isProducerConnected && kafkaTransport.isRunning },
+    { name: 'kafka', check: () => (!writesKafka || kafka.isProducerConnected) && kafkaTransport.isRunning },
     // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when.
     { name: 'consumers', check: () => !breakers.anyOpen, describe: () => ({ paused: breakers.status() }) },
   ];

@@ -1,5 +1,8 @@
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { authKeyFiles } from '../auth/keys.js';
+import type { KafkaCredentials } from '../kafka/kafka-client.js';
+import { readMachineSecret } from '../secrets.js';
 import type { ServiceName } from '../topology.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
@@ -12,6 +15,8 @@ export interface ServiceConfig {
   kafkaBrokers: string[];
   /** Prefix of topic and group names; empty for the development stack, unique per test run. */
   kafkaPrefix: string;
+  /** The service's Kafka principal and password, read when first needed (docs/security.md). */
+  kafkaCredentials(): KafkaCredentials;
   databaseUrl: string;
   /** Delays of the delayed retries of every RabbitMQ subscription (tests shorten them). */
   retryDelaysMs?: number[];
@@ -28,6 +33,10 @@ export const CONFIG_ENV = [
   'RABBITMQ_URL',
   'KAFKA_BROKERS',
   'KAFKA_PREFIX',
+  'KAFKA_USERNAME',
+  'KAFKA_PASSWORD',
+  'KAFKA_PASSWORD_FILE',
+  'KAFKA_SASL_MECHANISM',
   'DATABASE_URL',
   'RETRY_DELAYS_MS',
   'RATE_LIMIT',
@@ -65,6 +74,7 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     rabbitmqUrl: env.RABBITMQ_URL ?? `amqp://${service}:${devPassword(service)}@127.0.0.1:5672/messaging`,
     kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
     kafkaPrefix: env.KAFKA_PREFIX ?? '',
+    kafkaCredentials: () => kafkaCredentials(service, env),
     databaseUrl: env.DATABASE_URL ?? `postgres://${service}:${devPassword(service)}@127.0.0.1:5432/${service}`,
     ...(retry ? { retryDelaysMs: retry } : {}),
     rateLimit: parseRateLimit(env.RATE_LIMIT),
@@ -78,5 +88,42 @@ export function authConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig[
   return {
     publicKeyFile: env.AUTH_PUBLIC_KEY_FILE ?? files.publicKey,
     privateKeyFile: env.AUTH_PRIVATE_KEY_FILE ?? files.privateKey,
+  };
+}
+
+/**
+ * A service's Kafka login: the principal `KAFKA_USERNAME` (default: the service's name) with `KAFKA_PASSWORD`, or
+ * the password in the file `KAFKA_PASSWORD_FILE` (a mounted secret), or natively the machine secret
+ * `kafka-<principal>` that infra/up generated and registered with the broker (libs/messaging/src/secrets.ts).
+ */
+export function kafkaCredentials(service: ServiceName, env: NodeJS.ProcessEnv = process.env): KafkaCredentials {
+  const username = env.KAFKA_USERNAME || service;
+  const password =
+    env.KAFKA_PASSWORD ||
+    (env.KAFKA_PASSWORD_FILE
+      ? readFileSync(env.KAFKA_PASSWORD_FILE, 'utf8').trim()
+      : readMachineSecret(`kafka-${username}`, env));
+  return { username, password, ...saslMechanism(env) };
+}
+
+/** `KAFKA_SASL_MECHANISM`: `scram-sha-256` (the default) or `scram-sha-512`. */
+function saslMechanism(env: NodeJS.ProcessEnv): Pick<KafkaCredentials, 'mechanism'> {
+  const mechanism = env.KAFKA_SASL_MECHANISM;
+  if (!mechanism) return {};
+  if (mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512')
+    throw new Error(`KAFKA_SASL_MECHANISM must be scram-sha-256 or scram-sha-512, got ${mechanism}`);
+  return { mechanism };
+}
+
+/** The Kafka principal of provisioning and tools (a super user): never given to a service. */
+export const KAFKA_ADMIN_PRINCIPAL = 'messaging-admin';
+
+/** The admin's Kafka login: `KAFKA_ADMIN_USERNAME`/`KAFKA_ADMIN_PASSWORD`, or natively the machine secret. */
+export function kafkaAdminCredentials(env: NodeJS.ProcessEnv = process.env): KafkaCredentials {
+  const username = env.KAFKA_ADMIN_USERNAME || KAFKA_ADMIN_PRINCIPAL;
+  return {
+    username,
+    password: env.KAFKA_ADMIN_PASSWORD || readMachineSecret(`kafka-${username}`, env),
+    ...saslMechanism(env),
   };
 }

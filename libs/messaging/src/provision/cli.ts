@@ -1,14 +1,16 @@
 /**
  * Provisions the messaging topology: `node libs/messaging/dist/provision/cli.js`.
  * RabbitMQ: vhost, one user per service with least-privilege permissions, policies, exchanges, queues and
- * bindings (through the management API, as the admin user). Kafka: the topics. Idempotent.
+ * bindings (through the management API, as the admin user). Kafka: the topics and each service principal's ACLs (as
+ * the Kafka admin principal). Idempotent.
  *
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
- * KAFKA_BROKERS, KAFKA_PREFIX, and <SERVICE>_RABBITMQ_PASSWORD per service.
+ * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD (natively: the machine secret), and
+ * <SERVICE>_RABBITMQ_PASSWORD per service.
  */
 import { KafkaClient } from '../kafka/kafka-client.js';
-import { provisionKafka } from '../kafka/kafka-provisioner.js';
-import { devPassword } from '../nest/service-config.js';
+import { provisionKafka, provisionKafkaAcls } from '../kafka/kafka-provisioner.js';
+import { devPassword, kafkaAdminCredentials } from '../nest/service-config.js';
 import { Queues, SERVICES, type ServiceName } from '../topology.js';
 import { provisionRabbit } from './rabbitmq-provisioner.js';
 
@@ -39,9 +41,12 @@ console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service
 const kafka = new KafkaClient({
   brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   clientId: 'provisioner',
+  credentials: kafkaAdminCredentials(env),
   prefix: env.KAFKA_PREFIX ?? '',
 });
 // KAFKA_REPLICATION_FACTOR: 1 on a single broker (the default), 3 on a cluster (the Kubernetes ha overlay).
 const created = await provisionKafka(kafka, { replicationFactor: Number(env.KAFKA_REPLICATION_FACTOR ?? 1) });
 console.log(`topology: kafka topics ${created.length > 0 ? `created: ${created.join(', ')}` : 'in place (already)'}`);
+const acls = await provisionKafkaAcls(kafka);
+console.log(`topology: kafka ACLs in place: ${acls} bindings for ${SERVICES.length} service principals`);
 console.log(`topology: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);

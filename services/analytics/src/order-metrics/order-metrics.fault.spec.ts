@@ -49,7 +49,12 @@ async function readAll(readUncommitted: boolean): Promise<MinuteDelta[]> {
 beforeAll(async () => {
   // Topics of its own: the test sums exactly the events it produced.
   const world = await isolatedWorld('analytics', 'metrics');
-  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'order-metrics.fault', prefix: world.kafkaPrefix });
+  kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: 'order-metrics.fault',
+    credentials: env.kafkaAdmin,
+    prefix: world.kafkaPrefix,
+  });
   await kafka.connectProducer();
   analytics = new ServiceProcess(
     'analytics',

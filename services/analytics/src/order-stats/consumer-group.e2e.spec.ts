@@ -32,7 +32,12 @@ const summary = async (instance: ServiceProcess) =>
 beforeAll(async () => {
   // Topics and a database of its own: the test counts exactly the events it produced.
   const world = await isolatedWorld('analytics', 'groups');
-  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'consumer-group.e2e', prefix: world.kafkaPrefix });
+  kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: 'consumer-group.e2e',
+    credentials: env.kafkaAdmin,
+    prefix: world.kafkaPrefix,
+  });
   await kafka.connectProducer();
   const instance = (id: string) => serviceEnv('analytics', env, { ...world.env, INSTANCE_ID: id });
   first = await new ServiceProcess('analytics', await freePort(), instance('a')).start();

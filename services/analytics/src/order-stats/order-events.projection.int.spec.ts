@@ -15,7 +15,7 @@ import {
   type KafkaProjection,
 } from '@am/messaging';
 import { createServiceDataSource, migrate } from '@am/persistence';
-import { isolatedWorld, waitFor } from '@am/testing';
+import { isolatedWorld, testEnv, waitFor } from '@am/testing';
 import { migrations } from '../migrations/index.js';
 import { orderEventsProjection } from './order-events.subscription.js';
 
@@ -89,6 +89,7 @@ beforeAll(async () => {
   kafka = new KafkaClient({
     brokers: [process.env.KAFKA_BROKERS ?? '127.0.0.1:9092'],
     clientId: 'projection.int',
+    credentials: testEnv().kafkaAdmin,
     prefix: world.kafkaPrefix,
   });
   await kafka.connectProducer();

@@ -26,6 +26,7 @@ await migrate(db);
 const kafka = new KafkaClient({
   brokers: config.kafkaBrokers,
   clientId: 'analytics-replay',
+  credentials: config.kafkaCredentials(),
   prefix: config.kafkaPrefix,
 });
 const topic = kafka.name(Topics.orderEvents);

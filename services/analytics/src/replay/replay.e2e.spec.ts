@@ -82,7 +82,12 @@ async function readModel(): Promise<Map<string, string>> {
 beforeAll(async () => {
   // Topics and a database of its own: the test compares the read model with exactly the events it produced.
   world = await isolatedWorld('analytics', 'replay');
-  kafka = new KafkaClient({ brokers: [env.kafkaBrokers], clientId: 'replay.e2e', prefix: world.kafkaPrefix });
+  kafka = new KafkaClient({
+    brokers: [env.kafkaBrokers],
+    clientId: 'replay.e2e',
+    credentials: env.kafkaAdmin,
+    prefix: world.kafkaPrefix,
+  });
   await kafka.connectProducer();
   ({ analytics } = (await startServices(['analytics'], { analytics: world.env })) as { analytics: ServiceProcess });
 });
