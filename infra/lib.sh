@@ -8,12 +8,33 @@ INFRA_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$INFRA_DIR/.." && pwd)"
 CACHE_DIR="$REPO_ROOT/.cache"
 
+# --- machine secrets ---------------------------------------------------------------------------------------------
+# One file per secret, outside every checkout, shared by all checkouts on this machine (they share the brokers).
+# libs/messaging/src/secrets.ts resolves the same directory.
+SECRETS_DIR="${MESSAGING_SECRETS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/async-messaging/secrets}"
+# machine_secret NAME : prints the secret, generating 24 random bytes (base64url) on first use.
+machine_secret() {
+  local file="$SECRETS_DIR/$1" tmp
+  if [[ ! -s "$file" ]]; then
+    (umask 077 && mkdir -p "$SECRETS_DIR")
+    tmp="$(mktemp "$SECRETS_DIR/.new.XXXXXX")"
+    head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$tmp"
+    printf '\n' >>"$tmp"
+    chmod 600 "$tmp"
+    # Exclusive: if another process created it meanwhile, its value wins.
+    ln "$tmp" "$file" 2>/dev/null || true
+    rm -f "$tmp"
+  fi
+  tr -d '\n' <"$file"
+}
+
 # --- settings (env overrides) ------------------------------------------------------------------------------------
 RABBITMQ_HOST=127.0.0.1
 RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
 RABBITMQ_MGMT_PORT="${RABBITMQ_MGMT_PORT:-15672}"
 RABBITMQ_ADMIN_USER="${RABBITMQ_ADMIN_USER:-messaging-admin}"
-RABBITMQ_ADMIN_PASSWORD="${RABBITMQ_ADMIN_PASSWORD:-messaging-admin-dev}"
+# The admin's password: this machine's secret unless given (the provisioner and the tests read the same file).
+RABBITMQ_ADMIN_PASSWORD="${RABBITMQ_ADMIN_PASSWORD:-$(machine_secret rabbitmq-"$RABBITMQ_ADMIN_USER")}"
 RABBITMQ_START_TIMEOUT="${RABBITMQ_START_TIMEOUT:-90}"
 
 PG_HOST=127.0.0.1
@@ -52,25 +73,6 @@ KAFKA_PRINCIPALS=("$KAFKA_ADMIN_PRINCIPAL" orders inventory payments email analy
 # Which principals' passwords the storage was formatted with (or later set to): `name sha256(password)` lines.
 KAFKA_SCRAM_MARKER="$KAFKA_DATA/.infra-scram"
 
-# --- machine secrets ---------------------------------------------------------------------------------------------
-# One file per secret, outside every checkout, shared by all checkouts on this machine (they share the brokers).
-# libs/messaging/src/secrets.ts resolves the same directory.
-SECRETS_DIR="${MESSAGING_SECRETS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/async-messaging/secrets}"
-# machine_secret NAME : prints the secret, generating 24 random bytes (base64url) on first use.
-machine_secret() {
-  local file="$SECRETS_DIR/$1" tmp
-  if [[ ! -s "$file" ]]; then
-    (umask 077 && mkdir -p "$SECRETS_DIR")
-    tmp="$(mktemp "$SECRETS_DIR/.new.XXXXXX")"
-    head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$tmp"
-    printf '\n' >>"$tmp"
-    chmod 600 "$tmp"
-    # Exclusive: if another process created it meanwhile, its value wins.
-    ln "$tmp" "$file" 2>/dev/null || true
-    rm -f "$tmp"
-  fi
-  tr -d '\n' <"$file"
-}
 
 # --- output ------------------------------------------------------------------------------------------------------
 say() { printf '%s\n' "$*"; }

@@ -1,6 +1,13 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitManagement, SERVICES, devPassword, provisionRabbit, type ServiceName } from '@am/messaging';
+import {
+  RabbitManagement,
+  SERVICES,
+  devPassword,
+  nativePassword,
+  provisionRabbit,
+  type ServiceName,
+} from '@am/messaging';
 import { testEnv } from '@am/testing';
 import { readJson } from './compose-files.js';
 import { ADMIN_USER, VHOST, type Definitions } from './rabbitmq-definitions.js';
@@ -102,7 +109,11 @@ describe('compose/rabbitmq/definitions.json on a real broker', () => {
 
   it('is what the provisioner builds: running it over the imported vhost changes nothing and fails nowhere', async () => {
     const before = await brokerObjects();
-    const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
+    // The provisioner also sets the machine's service users' passwords (users are global): to this machine's own.
+    const passwords = Object.fromEntries(SERVICES.map((s) => [s, nativePassword('rabbitmq', s)])) as Record<
+      ServiceName,
+      string
+    >;
     await provisionRabbit(env.admin, { vhost, passwords });
     expect(await brokerObjects()).toEqual(before);
     expect(committed.vhosts.map((v) => v.name)).toEqual([VHOST]);

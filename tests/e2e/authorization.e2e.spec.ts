@@ -77,6 +77,10 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: `/emails?to=${encodeURIComponent(alice.email)}` };
     case 'GET /analytics/summary':
       return { path: '/analytics/summary' };
+    case 'GET /analytics/accounts':
+      return { path: '/analytics/accounts' };
+    case 'GET /analytics/accounts/:accountId':
+      return { path: `/analytics/accounts/${alice.userId}` };
     case 'GET /audit':
       return { path: `/audit?correlationId=${aliceOrder}` };
     case 'GET /dead-letters':

@@ -43,6 +43,8 @@ export const ROUTES: RouteRule[] = [
   { service: 'payments', method: 'POST', route: '/accounts/:userId/deposits', allowed: ['own', 'service'] },
   { service: 'email', method: 'GET', route: '/emails', allowed: ['own', 'operator'] },
   { service: 'analytics', method: 'GET', route: '/analytics/summary', allowed: ['operator'] },
+  { service: 'analytics', method: 'GET', route: '/analytics/accounts', allowed: ['operator'] },
+  { service: 'analytics', method: 'GET', route: '/analytics/accounts/:accountId', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/audit', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters/:id', allowed: ['operator'] },

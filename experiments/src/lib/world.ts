@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { devPassword, type ServiceName } from '@am/messaging';
+import { nativePassword, type ServiceName } from '@am/messaging';
 import {
   ServiceProcess,
   freePort,
@@ -42,8 +42,8 @@ export function experimentEnv(runId: string): TestEnv {
     vhost,
     kafkaPrefix: `exp-${runId}.`,
     database,
-    databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@${host}:5432/${database(s)}`,
-    rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@${host}:5672/${encodeURIComponent(vhost)}`,
+    databaseUrl: (s) => `postgres://${s}:${nativePassword('postgres', s)}@${host}:5432/${database(s)}`,
+    rabbitmqUrl: (s) => `amqp://${s}:${nativePassword('rabbitmq', s)}@${host}:5672/${encodeURIComponent(vhost)}`,
     adminAmqpUrl: `amqp://${base.admin.user}:${base.admin.password}@${host}:5672/${encodeURIComponent(vhost)}`,
   };
 }

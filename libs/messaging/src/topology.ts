@@ -184,7 +184,7 @@ export const topics: TopicSpec[] = [
     partitions: 3,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     producers: ['payments'],
-    groups: [],
+    groups: [{ groupId: 'analytics-accounts', consumer: 'analytics' }],
   },
   {
     name: Topics.orderMetrics,

@@ -14,3 +14,23 @@ export async function claimMessage(manager: EntityManager, consumer: string, mes
   );
   return rows.length === 1;
 }
+
+/**
+ * The set-based form of `claimMessage`, for a batch: records every message id not recorded before for `consumer`,
+ * in one statement, and returns those (a message id twice in the batch is claimed once). The caller applies the
+ * effect of exactly the returned ids.
+ */
+export async function claimMessages(
+  manager: EntityManager,
+  consumer: string,
+  messageIds: readonly string[],
+): Promise<Set<string>> {
+  if (messageIds.length === 0) return new Set();
+  const rows: { message_id: string }[] = await manager.query(
+    `INSERT INTO processed_messages (consumer, message_id)
+     SELECT $1, id FROM (SELECT DISTINCT unnest($2::uuid[]) AS id) AS ids
+     ON CONFLICT DO NOTHING RETURNING message_id`,
+    [consumer, messageIds],
+  );
+  return new Set(rows.map((r) => r.message_id));
+}

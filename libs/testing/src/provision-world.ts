@@ -4,7 +4,7 @@ import {
   RabbitManagement,
   SERVICES,
   deletePrefixedTopics,
-  devPassword,
+  nativePassword,
   provisionKafka,
   provisionKafkaAcls,
   provisionRabbit,
@@ -31,7 +31,10 @@ const escapeLike = (text: string) => text.replace(/[\\_%]/g, (c) => `\\${c}`);
  * and the service users, the Kafka topics under the env's prefix, and one database per service owned by its role.
  */
 export async function provisionWorld(env: TestEnv, options: ProvisionOptions = {}): Promise<ProvisionedWorld> {
-  const passwords = Object.fromEntries(SERVICES.map((s) => [s, devPassword(s)])) as Record<ServiceName, string>;
+  const passwords = Object.fromEntries(SERVICES.map((s) => [s, nativePassword('rabbitmq', s)])) as Record<
+    ServiceName,
+    string
+  >;
   await provisionRabbit(env.admin, {
     vhost: env.vhost,
     passwords,

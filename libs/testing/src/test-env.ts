@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   SERVICES,
-  devPassword,
+  nativePassword,
   kafkaAdminCredentials,
   readMachineSecret,
   type KafkaCredentials,
@@ -41,7 +41,7 @@ export function testEnv(runId = process.env.TEST_RUN_ID): TestEnv {
   const admin = {
     managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? `http://${host}:15672`,
     user: env.RABBITMQ_ADMIN_USER ?? 'messaging-admin',
-    password: env.RABBITMQ_ADMIN_PASSWORD ?? 'messaging-admin-dev',
+    password: env.RABBITMQ_ADMIN_PASSWORD ?? nativePassword('rabbitmq', 'messaging-admin', env),
   };
   const vhost = `test-${runId}`;
   const database = (service: ServiceName) => `t_${runId}_${service}`;
@@ -56,8 +56,8 @@ export function testEnv(runId = process.env.TEST_RUN_ID): TestEnv {
       password: env[`${s.toUpperCase()}_KAFKA_PASSWORD`] || readMachineSecret(`kafka-${s}`, env),
     }),
     database,
-    databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@${host}:5432/${database(s)}`,
-    rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@${host}:5672/${encodeURIComponent(vhost)}`,
+    databaseUrl: (s) => `postgres://${s}:${nativePassword('postgres', s, env)}@${host}:5432/${database(s)}`,
+    rabbitmqUrl: (s) => `amqp://${s}:${nativePassword('rabbitmq', s, env)}@${host}:5672/${encodeURIComponent(vhost)}`,
     adminAmqpUrl: `amqp://${admin.user}:${admin.password}@${host}:5672/${encodeURIComponent(vhost)}`,
     admin,
     postgresAdminUrl: env.POSTGRES_ADMIN_URL ?? `postgres://postgres@${host}:5432/postgres`,

@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@am/messaging';
 import { AnalyticsModule } from './analytics.module.js';
+import { accountEventsProjection } from './account-activity/account-events.subscription.js';
 import { migrations } from './migrations/index.js';
 import { orderEventsProjection } from './order-stats/order-events.subscription.js';
 import { analyticsTrackingSubscription } from './user-tracking/analytics-tracking.subscription.js';
@@ -9,5 +10,5 @@ export const analyticsService: ServiceDefinition = {
   imports: [AnalyticsModule],
   migrations,
   amqp: [analyticsTrackingSubscription],
-  kafkaProjections: [orderEventsProjection],
+  kafkaProjections: [orderEventsProjection, accountEventsProjection],
 };

@@ -34,7 +34,11 @@ function kafkaAs(credentials: KafkaCredentials | null, retries = 0, refusals: st
   return new kafkajs.Kafka({
     brokers: [env.kafkaBrokers],
     clientId: `acls-${credentials?.username ?? 'anonymous'}`,
-    ...(credentials ? { sasl: { mechanism: 'scram-sha-256' as const, ...credentials } } : {}),
+    ...(credentials
+      ? {
+          sasl: { mechanism: 'scram-sha-256' as const, username: credentials.username, password: credentials.password },
+        }
+      : {}),
     connectionTimeout: 3_000,
     retry: { retries },
     logLevel: kafkajs.logLevel.DEBUG,

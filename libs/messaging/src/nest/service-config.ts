@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { authKeyFiles } from '../auth/keys.js';
 import type { KafkaCredentials } from '../kafka/kafka-client.js';
-import { readMachineSecret } from '../secrets.js';
+import { machineSecret, readMachineSecret } from '../secrets.js';
 import type { ServiceName } from '../topology.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
@@ -55,8 +55,24 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
   audit: 3006,
 };
 
-/** The development password of a service's RabbitMQ user and PostgreSQL role (the native stack only). */
+/**
+ * The compose stack's development default of a service's RabbitMQ and PostgreSQL password (`docker-compose.yml`
+ * falls back to it when `.env` does not set one). The native stack never uses it: see `nativePassword`.
+ */
 export const devPassword = (service: ServiceName) => `${service}-dev`;
+
+/**
+ * A RabbitMQ user's or PostgreSQL role's password on the native stack: the machine secret `rabbitmq-<user>` or
+ * `postgres-<user>` (libs/messaging/src/secrets.ts), generated on first use. `infra/up` sets the PostgreSQL roles'
+ * and the RabbitMQ admin's passwords from the same files, the provisioner the RabbitMQ service users'.
+ */
+export function nativePassword(
+  system: 'rabbitmq' | 'postgres',
+  user: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  return machineSecret(`${system}-${user}`, env);
+}
 
 export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const port = Number(env.PORT ?? DEFAULT_PORTS[service]);
@@ -71,11 +87,13 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     // the host's 127.0.0.1 only).
     host: env.HOST ?? '127.0.0.1',
     port,
-    rabbitmqUrl: env.RABBITMQ_URL ?? `amqp://${service}:${devPassword(service)}@127.0.0.1:5672/messaging`,
+    rabbitmqUrl:
+      env.RABBITMQ_URL ?? `amqp://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5672/messaging`,
     kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
     kafkaPrefix: env.KAFKA_PREFIX ?? '',
     kafkaCredentials: () => kafkaCredentials(service, env),
-    databaseUrl: env.DATABASE_URL ?? `postgres://${service}:${devPassword(service)}@127.0.0.1:5432/${service}`,
+    databaseUrl:
+      env.DATABASE_URL ?? `postgres://${service}:${nativePassword('postgres', service, env)}@127.0.0.1:5432/${service}`,
     ...(retry ? { retryDelaysMs: retry } : {}),
     rateLimit: parseRateLimit(env.RATE_LIMIT),
     auth: authConfig(env),

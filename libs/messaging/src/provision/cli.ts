@@ -5,12 +5,12 @@
  * the Kafka admin principal). Idempotent.
  *
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
- * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD (natively: the machine secret), and
- * <SERVICE>_RABBITMQ_PASSWORD per service.
+ * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, and <SERVICE>_RABBITMQ_PASSWORD per
+ * service; natively, every password not given is the machine's secret (libs/messaging/src/secrets.ts).
  */
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { provisionKafka, provisionKafkaAcls } from '../kafka/kafka-provisioner.js';
-import { devPassword, kafkaAdminCredentials } from '../nest/service-config.js';
+import { kafkaAdminCredentials, nativePassword } from '../nest/service-config.js';
 import { Queues, SERVICES, type ServiceName } from '../topology.js';
 import { provisionRabbit } from './rabbitmq-provisioner.js';
 
@@ -18,14 +18,14 @@ const env = process.env;
 const started = performance.now();
 const vhost = env.RABBITMQ_VHOST ?? 'messaging';
 const passwords = Object.fromEntries(
-  SERVICES.map((s) => [s, env[`${s.toUpperCase()}_RABBITMQ_PASSWORD`] ?? devPassword(s)]),
+  SERVICES.map((s) => [s, env[`${s.toUpperCase()}_RABBITMQ_PASSWORD`] ?? nativePassword('rabbitmq', s, env)]),
 ) as Record<ServiceName, string>;
 
 await provisionRabbit(
   {
     managementUrl: env.RABBITMQ_MANAGEMENT_URL ?? 'http://127.0.0.1:15672',
     user: env.RABBITMQ_ADMIN_USER ?? 'messaging-admin',
-    password: env.RABBITMQ_ADMIN_PASSWORD ?? 'messaging-admin-dev',
+    password: env.RABBITMQ_ADMIN_PASSWORD ?? nativePassword('rabbitmq', 'messaging-admin', env),
   },
   {
     vhost,
