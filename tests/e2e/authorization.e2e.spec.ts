@@ -79,6 +79,8 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/analytics/summary' };
     case 'GET /analytics/accounts':
       return { path: '/analytics/accounts' };
+    case 'GET /analytics/order-metrics':
+      return { path: '/analytics/order-metrics' };
     case 'GET /analytics/accounts/:accountId':
       return { path: `/analytics/accounts/${alice.userId}` };
     case 'GET /audit':

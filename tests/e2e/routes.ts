@@ -44,6 +44,7 @@ export const ROUTES: RouteRule[] = [
   { service: 'email', method: 'GET', route: '/emails', allowed: ['own', 'operator'] },
   { service: 'analytics', method: 'GET', route: '/analytics/summary', allowed: ['operator'] },
   { service: 'analytics', method: 'GET', route: '/analytics/accounts', allowed: ['operator'] },
+  { service: 'analytics', method: 'GET', route: '/analytics/order-metrics', allowed: ['operator'] },
   { service: 'analytics', method: 'GET', route: '/analytics/accounts/:accountId', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/audit', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters', allowed: ['operator'] },

@@ -34,6 +34,17 @@ export const kafkaPrefixedGrants: {
     prefix: 'analytics-replay-',
     why: 'a replay of the read model reads from offset 0 in a throwaway group',
   },
+  {
+    principal: 'analytics',
+    resource: 'group',
+    prefix: 'analytics-metrics-view-',
+    why: 'the view of order-metrics is rebuilt from the topic at each start, in a throwaway group',
+  },
+];
+
+/** Topics a service reads only in groups of `kafkaPrefixedGrants` (no group of the topology names it). */
+export const kafkaPrefixedReads: { principal: ServiceName; topic: string }[] = [
+  { principal: 'analytics', topic: 'order-metrics' },
 ];
 
 /** The ACLs of every service principal, for topics and groups named with `prefix` (empty for a deployment). */
@@ -59,6 +70,11 @@ export function kafkaAcls(prefix = ''): KafkaAcl[] {
       add({ principal, resource: 'topic', name, pattern: 'literal', operation: 'describe' });
       add({ principal, resource: 'group', name: topicName(prefix, groupId), pattern: 'literal', operation: 'read' });
     }
+  }
+  for (const { principal, topic } of kafkaPrefixedReads) {
+    const name = topicName(prefix, topic);
+    add({ principal, resource: 'topic', name, pattern: 'literal', operation: 'read' });
+    add({ principal, resource: 'topic', name, pattern: 'literal', operation: 'describe' });
   }
   for (const grant of kafkaPrefixedGrants) {
     const name = topicName(prefix, grant.prefix);

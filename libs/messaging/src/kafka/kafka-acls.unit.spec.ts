@@ -43,9 +43,11 @@ describe('kafkaAcls (the service principals ACLs, from the topology)', () => {
       'analytics read group analytics-accounts',
       'analytics write topic order-metrics',
       'analytics describe topic order-metrics',
+      'analytics read topic order-metrics',
       'analytics write transactional-id* analytics-order-metrics-',
       'analytics describe transactional-id* analytics-order-metrics-',
       'analytics read group* analytics-replay-',
+      'analytics read group* analytics-metrics-view-',
     ]);
   });
 
