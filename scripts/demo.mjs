@@ -100,6 +100,17 @@ console.log('\n4. How did the balance get there? (GET /accounts/:id/events: the 
 for (const event of (await call('GET', `${base.payments}/accounts/${userId}/events`, undefined, alice)).body) {
   show(`  v${event.version} ${event.type}`, event.data.amount ? euros(event.data.amount) : (event.data.name ?? ''));
 }
+// The same events, read by another service from Kafka (account-events, group analytics-accounts): its own view.
+const activity = await until('analytics to read the account events', async () => {
+  const answer = await call('GET', `${base.analytics}/analytics/accounts/${userId}`);
+  return answer.status === 200 && answer.body.balance === account.balance ? answer.body : undefined;
+}).catch(() => undefined);
+show(
+  '  analytics: the same events',
+  activity
+    ? `${activity.deposits} deposit(s), ${activity.withdrawals} withdrawal(s), balance ${euros(activity.balance)} (from account-events)`
+    : 'not caught up yet',
+);
 
 console.log('\n5. Kafka order-events feed analytics (group analytics) and e-mails (group order-notifications)');
 const after = await until('analytics', async () => {
