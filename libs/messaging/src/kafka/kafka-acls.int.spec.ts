@@ -6,6 +6,9 @@ import { isolatedWorld, testEnv } from '@am/testing';
 import { SERVICES, Topics, topics, type ServiceName } from '../topology.js';
 import { kafkaAcls, kafkaPrefixedGrants } from './kafka-acls.js';
 import { KafkaClient, recordFor, type KafkaCredentials } from './kafka-client.js';
+import { aclBinding } from './kafka-provisioner.js';
+
+type Resource = { resourceType: number; resourcePatternType: number; resourceName: string };
 
 // Kafka's authentication and authorization on the real broker (docs/security.md): each service principal logs in
 // with its own password and can do exactly what the ACLs generated from the topology allow. The matrix runs in an
@@ -227,11 +230,17 @@ describe('Kafka ACLs of the service principals (generated from the topology, tri
         operation: kafkajs.AclOperationTypes.ANY,
         permissionType: kafkajs.AclPermissionTypes.ANY,
       });
+      const line = (a: { principal: string; operation: number; permissionType: number }, r: Resource) =>
+        `${a.principal} ${a.permissionType} ${a.operation} ${r.resourceType} ${r.resourcePatternType} ${r.resourceName}`;
       const granted = resources
         .filter((r) => r.resourceName.startsWith(prefix))
-        .flatMap((r) => r.acls.map((a) => `${a.principal} ${a.operation} ${r.resourceType} ${r.resourceName}`))
+        .flatMap((r) => r.acls.map((a) => line(a, r)))
         .sort();
-      expect(granted.length).toBe(kafkaAcls(prefix).length);
+      const expected = kafkaAcls(prefix)
+        .map(aclBinding)
+        .map((b) => line(b, b))
+        .sort();
+      expect(granted).toEqual(expected);
     } finally {
       await kafka.disconnect();
     }
