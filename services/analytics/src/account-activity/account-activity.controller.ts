@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param } from '@nestjs/common';
+import { BadRequestException, Controller, Get, NotFoundException, Param } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Access } from '@am/messaging';
 
@@ -72,6 +72,14 @@ export class AccountActivityController {
   @Get('accounts/:accountId')
   @Access('operator')
   async account(@Param('accountId') accountId: string): Promise<OneAccountActivity> {
+    // The contracts' bounds of an account id; a longer one cannot exist, and answers 400 without a query.
+    if (accountId.length < 1 || accountId.length > 64) {
+      throw new BadRequestException({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: ['accountId: must be 1 to 64 characters'],
+      });
+    }
     const [row] = await this.db.query<
       {
         opened: boolean;

@@ -55,8 +55,11 @@ describe('analytics: account activity from account-events', () => {
     expect(all.body.balance).toBeGreaterThanOrEqual(1250);
   });
 
-  it('answers 404 for an account it has no event of', async () => {
+  it('answers 404 for an account it has no event of, and 400 for an id no account can have', async () => {
     const answer = await http<{ message: string }>('GET', url('analytics', `/analytics/accounts/${randomUUID()}`));
     expect(answer.status).toBe(404);
+    const tooLong = await http<{ message: string[] }>('GET', url('analytics', `/analytics/accounts/${'x'.repeat(65)}`));
+    expect(tooLong.status).toBe(400);
+    expect(tooLong.body.message).toEqual(['accountId: must be 1 to 64 characters']);
   });
 });
