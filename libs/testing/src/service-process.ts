@@ -102,12 +102,13 @@ export function serviceEnv(
   env: TestEnv = testEnv(),
   extra: Record<string, string> = {},
 ): Record<string, string> {
+  const kafka = env.kafkaCredentials(service);
   return {
     RABBITMQ_URL: env.rabbitmqUrl(service),
     KAFKA_BROKERS: env.kafkaBrokers,
     KAFKA_PREFIX: env.kafkaPrefix,
-    KAFKA_USERNAME: env.kafkaCredentials(service).username,
-    KAFKA_PASSWORD: env.kafkaCredentials(service).password,
+    KAFKA_USERNAME: kafka.username,
+    KAFKA_PASSWORD: kafka.password,
     DATABASE_URL: env.databaseUrl(service),
     RETRY_DELAYS_MS: '100,200,400',
     // One client address sending thousands of requests on purpose: no rate limit (the limiter's own test sets one).

@@ -6,9 +6,7 @@ import { isolatedWorld, testEnv } from '@am/testing';
 import { SERVICES, Topics, topics, type ServiceName } from '../topology.js';
 import { kafkaAcls, kafkaPrefixedGrants } from './kafka-acls.js';
 import { KafkaClient, recordFor, type KafkaCredentials } from './kafka-client.js';
-import { aclBinding } from './kafka-provisioner.js';
-
-type Resource = { resourceType: number; resourcePatternType: number; resourceName: string };
+import { aclBinding, aclsUnderPrefix } from './kafka-provisioner.js';
 
 // Kafka's authentication and authorization on the real broker (docs/security.md): each service principal logs in
 // with its own password and can do exactly what the ACLs generated from the topology allow. The matrix runs in an
@@ -224,22 +222,10 @@ describe('Kafka ACLs of the service principals (generated from the topology, tri
     const kafka = admin.admin();
     await kafka.connect();
     try {
-      const { resources } = await kafka.describeAcls({
-        resourceType: kafkajs.AclResourceTypes.ANY,
-        resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
-        operation: kafkajs.AclOperationTypes.ANY,
-        permissionType: kafkajs.AclPermissionTypes.ANY,
-      });
-      const line = (a: { principal: string; operation: number; permissionType: number }, r: Resource) =>
-        `${a.principal} ${a.permissionType} ${a.operation} ${r.resourceType} ${r.resourcePatternType} ${r.resourceName}`;
-      const granted = resources
-        .filter((r) => r.resourceName.startsWith(prefix))
-        .flatMap((r) => r.acls.map((a) => line(a, r)))
-        .sort();
-      const expected = kafkaAcls(prefix)
-        .map(aclBinding)
-        .map((b) => line(b, b))
-        .sort();
+      const line = (b: Awaited<ReturnType<typeof aclsUnderPrefix>>[number]) =>
+        `${b.principal} ${b.permissionType} ${b.operation} ${b.resourceType} ${b.resourcePatternType} ${b.resourceName}`;
+      const granted = (await aclsUnderPrefix(kafka, prefix)).map(line).sort();
+      const expected = kafkaAcls(prefix).map(aclBinding).map(line).sort();
       expect(granted).toEqual(expected);
     } finally {
       await kafka.disconnect();

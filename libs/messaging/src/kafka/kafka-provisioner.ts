@@ -1,4 +1,4 @@
-import kafkajs from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import type { KafkaClient } from './kafka-client.js';
 import { topics } from '../topology.js';
 import { kafkaAcls, type KafkaAcl } from './kafka-acls.js';
@@ -92,6 +92,29 @@ export async function provisionKafka(
   }
 }
 
+/** The ACLs the broker holds on names that start with `prefix`, one binding each (the form `aclBinding` gives). */
+export async function aclsUnderPrefix(admin: Admin, prefix: string) {
+  const { resources } = await admin.describeAcls({
+    resourceType: kafkajs.AclResourceTypes.ANY,
+    resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
+    operation: kafkajs.AclOperationTypes.ANY,
+    permissionType: kafkajs.AclPermissionTypes.ANY,
+  });
+  return resources
+    .filter((r) => r.resourceName.startsWith(prefix))
+    .flatMap((r) =>
+      r.acls.map((a) => ({
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        resourcePatternType: r.resourcePatternType,
+        principal: a.principal,
+        host: a.host,
+        operation: a.operation,
+        permissionType: a.permissionType,
+      })),
+    );
+}
+
 /**
  * Deletes every topic that starts with the client's prefix, and the ACLs the topology granted for that prefix
  * (tests clean up their own topics and grants).
@@ -104,25 +127,7 @@ export async function deletePrefixedTopics(client: KafkaClient): Promise<void> {
     const mine = (await admin.listTopics()).filter((t) => t.startsWith(client.prefix));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine });
     // Every ACL on a name under the prefix (also those of isolated worlds nested under it).
-    const { resources } = await admin.describeAcls({
-      resourceType: kafkajs.AclResourceTypes.ANY,
-      resourcePatternType: kafkajs.ResourcePatternTypes.ANY,
-      operation: kafkajs.AclOperationTypes.ANY,
-      permissionType: kafkajs.AclPermissionTypes.ANY,
-    });
-    const filters = resources
-      .filter((r) => r.resourceName.startsWith(client.prefix))
-      .flatMap((r) =>
-        r.acls.map((a) => ({
-          resourceType: r.resourceType,
-          resourceName: r.resourceName,
-          resourcePatternType: r.resourcePatternType,
-          principal: a.principal,
-          host: a.host,
-          operation: a.operation,
-          permissionType: a.permissionType,
-        })),
-      );
+    const filters = await aclsUnderPrefix(admin, client.prefix);
     if (filters.length > 0) await admin.deleteAcls({ filters });
   } finally {
     await admin.disconnect();
