@@ -27,7 +27,7 @@ export RABBITMQ_HOST_PORT=45672 RABBITMQ_MANAGEMENT_HOST_PORT=45673 KAFKA_HOST_P
   PAYMENTS_HOST_PORT=43003 EMAIL_HOST_PORT=43004 ANALYTICS_HOST_PORT=43005 AUDIT_HOST_PORT=43006 \
   PROMETHEUS_HOST_PORT=49090 GRAFANA_HOST_PORT=43000 JAEGER_HOST_PORT=46686 OTLP_GRPC_HOST_PORT=44317 \
   OTLP_HTTP_HOST_PORT=44318
-export CONTAINER_PROJECT="$PROJECT"
+export CONTAINER_PROJECT="$PROJECT" CONTAINER_ENV_FILE="$RUN_DIR/.env"
 
 ensure_docker() {
   local missing=()
@@ -75,8 +75,15 @@ stop_engine_if_ours() {
 compose() {
   mkdir -p "$RUN_DIR"
   grep -v '^name: ' docker-compose.yml >"$RUN_DIR/docker-compose.yml"
-  docker-compose -p "$PROJECT" --project-directory "$ROOT" -f "$RUN_DIR/docker-compose.yml" \
+  docker-compose -p "$PROJECT" --project-directory "$ROOT" --env-file "$ENV_FILE" -f "$RUN_DIR/docker-compose.yml" \
     -f compose/local-images/override.yml "$@"
+}
+
+# The stack's passwords: its own .env (never the developer's), random, written by scripts/compose-env.sh the way a
+# user's is; kept while the stack exists (the volumes were formatted with them), replaced when it is removed.
+ENV_FILE="$RUN_DIR/.env"
+ensure_env_file() {
+  [ -f "$ENV_FILE" ] || scripts/compose-env.sh "$ENV_FILE" | sed 's/^/  /'
 }
 
 quiet_build() { # the classic builder's deprecation notice, once per image, is noise here (pipefail keeps the status)
@@ -116,8 +123,10 @@ stack_up() {
 stack_down() {
   if engine_up; then
     step "removing the stack's containers, networks and volumes"
+    [ -f "$ENV_FILE" ] || scripts/compose-env.sh "$ENV_FILE" >/dev/null
     compose --profile upstream-only down -v --remove-orphans 2>&1 | sed -E '/^\s*$/d; /\.\.\. $/d; s/^/  /' || true
   fi
+  rm -f "$ENV_FILE"
 }
 
 mkdir -p "$RUN_DIR"
@@ -128,6 +137,7 @@ case "${1:-}" in
     ensure_engine
     trap 'stack_down; stop_engine_if_ours' EXIT
     stack_down
+    ensure_env_file
     build_images
     stack_up
     step "container tests (vitest --project containers)"
@@ -142,6 +152,7 @@ case "${1:-}" in
   up)
     ensure_docker
     ensure_engine
+    ensure_env_file
     build_images
     stack_up
     ;;

@@ -22,6 +22,7 @@ export interface ComposeService {
   image?: string;
   build?: { context: string; target?: string };
   command?: string | string[];
+  entrypoint?: string | string[];
   environment?: Record<string, string | number | boolean | null>;
   ports?: string[];
   volumes?: string[];
@@ -58,10 +59,17 @@ export const serviceFolders = () =>
     .sort();
 
 /** `${NAME:-default}` → { name, fallback }; anything else → undefined. */
-export function interpolation(value: string): { name: string; fallback: string | undefined } | undefined {
-  const match = /^\$\{([A-Z0-9_]+)(?::-([^}]*))?\}$/.exec(value);
-  return match ? { name: match[1]!, fallback: match[2] } : undefined;
+export function interpolation(
+  value: string,
+): { name: string; fallback: string | undefined; required: boolean } | undefined {
+  const match = /^\$\{([A-Z0-9_]+)(?:(:-|:\?)([^}]*))?\}$/.exec(value);
+  if (!match) return undefined;
+  const required = match[2] === ':?';
+  return { name: match[1]!, fallback: required ? undefined : match[3], required };
 }
+
+/** How docker-compose.yml takes a variable it has no default for: compose stops with the message while it is unset. */
+export const requiredVariable = (name: string) => `\${${name}:?${name} is not set (run ./stack compose-env)}`;
 
 /** Every `${NAME...}` a text interpolates. */
 export const interpolatedNames = (text: string) =>

@@ -16,6 +16,7 @@ import {
   read,
   readJson,
   readYaml,
+  requiredVariable,
   root,
   serviceFolders,
   type ComposeFile,
@@ -68,6 +69,9 @@ function withoutDraft4Ids(node: unknown, propertyNames = false): unknown {
       ]),
   );
 }
+
+/** The `name=password` entries of a list such as SCRAM_CREDENTIALS (a variable's message may hold spaces). */
+const credentialList = (value: unknown) => String(value).match(/[^\s=]+=(?:\$\{[^}]*\}|\S*)/g) ?? [];
 
 /** The variables every service must be given in compose: the defaults point at 127.0.0.1, not at containers. */
 const REQUIRED_ENV = ['HOST', 'PORT', 'RABBITMQ_URL', 'KAFKA_BROKERS', 'DATABASE_URL'] as const;
@@ -229,9 +233,11 @@ describe('docker-compose.yml', () => {
 
       const upper = name.toUpperCase();
       expect(env.RABBITMQ_URL).toBe(
-        `amqp://${name}:\${${upper}_RABBITMQ_PASSWORD:-${name}-dev}@rabbitmq:5672/${encodeURIComponent(VHOST)}`,
+        `amqp://${name}:${requiredVariable(`${upper}_RABBITMQ_PASSWORD`)}@rabbitmq:5672/${encodeURIComponent(VHOST)}`,
       );
-      expect(env.DATABASE_URL).toBe(`postgres://${name}:\${${upper}_DB_PASSWORD:-${name}-dev}@postgres:5432/${name}`);
+      expect(env.DATABASE_URL).toBe(
+        `postgres://${name}:${requiredVariable(`${upper}_DB_PASSWORD`)}@postgres:5432/${name}`,
+      );
     }
   });
 
@@ -252,34 +258,47 @@ describe('docker-compose.yml', () => {
     // The same variable sets a service's password in RabbitMQ (topology job) and in its connection URL.
     for (const s of SERVICES) {
       const variable = `${s.toUpperCase()}_RABBITMQ_PASSWORD`;
-      expect(env[variable]).toBe(`\${${variable}:-${s}-dev}`);
-      expect(String(app(s).environment!.RABBITMQ_URL)).toContain(`\${${variable}:-`);
+      expect(env[variable]).toBe(requiredVariable(variable));
+      expect(String(app(s).environment!.RABBITMQ_URL)).toContain(requiredVariable(variable));
+      // ... and the hash the broker's entrypoint writes into the definitions.
+      expect(credentialList(app('rabbitmq').environment!.RABBITMQ_PASSWORDS)).toContain(
+        `${s}=${requiredVariable(variable)}`,
+      );
     }
   });
 
-  it('keeps every credential out of the file: passwords only through ${VAR:-dev default} interpolation', () => {
+  it('keeps every credential out of the file: each password a required variable, with no default', () => {
+    // A password given to compose: from .env, never a fallback in this file (compose stops while one is unset).
+    const fromEnv = (where: string, value: string) => {
+      const i = interpolation(value);
+      expect(i, `${where} must come from the environment`).toBeDefined();
+      expect(i, `${where} has a default`).toMatchObject({ required: true, fallback: undefined });
+      expect(value, where).toBe(requiredVariable(i!.name));
+    };
+    let checked = 0;
     for (const [name, service] of Object.entries(services)) {
       for (const [key, value] of Object.entries(service.environment ?? {})) {
-        if (/PASSWORD|SECRET|TOKEN/.test(key)) {
-          const i = interpolation(String(value));
-          expect(i, `${name}.${key} must come from the environment`).toBeDefined();
-          expect(i?.fallback ?? '', `${name}.${key}: the fallback is a -dev password`).toMatch(/-dev$/);
-        }
         const userInfo = /^[a-z]+:\/\/[^:/]+:([^@]+)@/.exec(String(value));
-        if (userInfo) expect(interpolation(userInfo[1]!), `${name}.${key} embeds a literal password`).toBeDefined();
-        // Passwords inside a JAAS line or a credentials list: each one interpolated, none written out.
-        const passwords = /JAAS/.test(key)
-          ? [...String(value).matchAll(/(?:password|user_[a-z]+)="([^"]*)"/g)].map((m) => m[1]!)
-          : /CREDENTIALS/.test(key)
-            ? String(value)
-                .split(/\s+/)
-                .map((entry) => entry.slice(entry.indexOf('=') + 1))
-            : [];
-        for (const password of passwords) {
-          expect(interpolation(password), `${name}.${key} embeds a literal password`).toBeDefined();
-        }
+        // Passwords inside a URL, a JAAS line or a `name=password` list: each one a required variable.
+        const passwords = userInfo
+          ? [userInfo[1]!]
+          : /JAAS/.test(key)
+            ? [...String(value).matchAll(/(?:password|user_[a-z]+)="([^"]*)"/g)].map((m) => m[1]!)
+            : /CREDENTIALS|PASSWORDS$/.test(key)
+              ? credentialList(value).map((entry) => entry.slice(entry.indexOf('=') + 1))
+              : /PASSWORD|SECRET|TOKEN/.test(key)
+                ? [String(value)]
+                : [];
+        for (const password of passwords) fromEnv(`${name}.${key}`, password);
+        checked += passwords.length;
+      }
+      for (const arg of (service.command as string[] | undefined) ?? []) {
+        const password = /^--[a-z.]*password=(.*)$/.exec(arg)?.[1];
+        if (password !== undefined) fromEnv(`${name} ${arg}`, password);
       }
     }
+    expect(checked).toBeGreaterThan(40);
+    expect(read('docker-compose.yml')).not.toMatch(/-dev\}/);
   });
 
   it('documents every variable it interpolates in compose/.env.example, and nothing else', () => {
@@ -289,13 +308,18 @@ describe('docker-compose.yml', () => {
       .filter((line) => /^[A-Z0-9_]+=/.test(line))
       .map((line) => line.slice(0, line.indexOf('=')));
     expect([...example].sort()).toEqual([...used].sort());
-    // The example's values are the defaults compose falls back to.
+    // The example's values are the defaults compose falls back to; a password has none (scripts/compose-env.sh
+    // fills it with a random value) and compose requires it.
     const text = read('docker-compose.yml');
     for (const line of read('compose/.env.example')
       .split('\n')
       .filter((l) => /^[A-Z0-9_]+=/.test(l))) {
       const [name, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
-      expect(text, `${name} defaults to ${value}`).toContain(`\${${name}:-${value}}`);
+      if (name.endsWith('_PASSWORD')) {
+        expect(value, `${name} is left for compose-env to fill`).toBe('');
+        expect(text, `${name} is required`).toContain(requiredVariable(name));
+        expect(text, `${name} has a default`).not.toContain(`\${${name}:-`);
+      } else expect(text, `${name} defaults to ${value}`).toContain(`\${${name}:-${value}}`);
     }
   });
 
@@ -335,7 +359,7 @@ describe('docker-compose.yml', () => {
     expect(String(env.KAFKA_SUPER_USERS).split(';').sort()).toEqual(['User:controller', 'User:messaging-admin']);
     expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND).toBe('false');
     // Every service logs in as itself, with the password the broker's storage was formatted with.
-    const credentials = String(env.SCRAM_CREDENTIALS).split(/\s+/);
+    const credentials = credentialList(env.SCRAM_CREDENTIALS);
     for (const s of SERVICES) {
       const service = app(s).environment!;
       expect(service.KAFKA_USERNAME).toBe(s);
@@ -344,13 +368,19 @@ describe('docker-compose.yml', () => {
     expect(credentials).toContain(`messaging-admin=${String(app('topology').environment!.KAFKA_ADMIN_PASSWORD)}`);
   });
 
-  it('loads the RabbitMQ definitions at boot and mounts only files that exist', () => {
+  it('loads the RabbitMQ definitions at boot, rendered by its entrypoint, and mounts only files that exist', () => {
     expect(app('rabbitmq').volumes).toEqual(
       expect.arrayContaining([
-        './compose/rabbitmq/definitions.json:/etc/rabbitmq/definitions.json:ro',
+        './compose/rabbitmq/definitions.json:/etc/rabbitmq/definitions.template.json:ro',
         './compose/rabbitmq/rabbitmq.conf:/etc/rabbitmq/conf.d/20-messaging.conf:ro',
+        './compose/rabbitmq/start.sh:/opt/async-messaging/start-rabbitmq.sh:ro',
       ]),
     );
+    expect(app('rabbitmq').entrypoint).toEqual(['bash', '/opt/async-messaging/start-rabbitmq.sh']);
+    expect(read('compose/rabbitmq/start.sh')).toContain(
+      'render /etc/rabbitmq/definitions.template.json /etc/rabbitmq/definitions.json',
+    );
+    execFileSync('bash', ['-n', fileURLToPath(new URL('compose/rabbitmq/start.sh', root))]);
     const conf = read('compose/rabbitmq/rabbitmq.conf');
     expect(conf).toMatch(/^definitions\.local\.path = \/etc\/rabbitmq\/definitions\.json$/m);
     expect(conf).toMatch(/^definitions\.import_backend = local_filesystem$/m);
@@ -372,7 +402,7 @@ describe('docker-compose.yml', () => {
     const env = app('postgres').environment!;
     for (const s of SERVICES) {
       const variable = `${s.toUpperCase()}_DB_PASSWORD`;
-      expect(env[variable]).toBe(`\${${variable}:-${s}-dev}`);
+      expect(env[variable]).toBe(requiredVariable(variable));
     }
     expect(app('postgres').volumes).toContain(
       './compose/postgres/init-databases.sh:/docker-entrypoint-initdb.d/10-init-databases.sh:ro',

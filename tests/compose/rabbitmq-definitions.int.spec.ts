@@ -1,20 +1,14 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  RabbitManagement,
-  SERVICES,
-  devPassword,
-  nativePassword,
-  provisionRabbit,
-  type ServiceName,
-} from '@am/messaging';
+import { RabbitManagement, SERVICES, nativePassword, provisionRabbit, type ServiceName } from '@am/messaging';
 import { testEnv } from '@am/testing';
-import { readJson } from './compose-files.js';
 import { ADMIN_USER, VHOST, type Definitions } from './rabbitmq-definitions.js';
+import { renderDefinitions } from './render-definitions.js';
 
 /**
  * compose/rabbitmq/definitions.json against a real broker (the machine's RabbitMQ; compose runs 4.x, this machine
- * 3.10: the definitions format is the same). The file is imported into a vhost of this run, with the service users
+ * 3.10: the definitions format is the same), rendered with this run's passwords by the script the compose broker
+ * runs at boot. The file is imported into a vhost of this run, with the service users
  * renamed so the machine's own users are left alone; then the provisioner runs over it, as the compose topology job
  * does after the broker has loaded the file at boot.
  */
@@ -26,7 +20,12 @@ const api = new RabbitManagement(env.admin);
 const host = new URL(env.admin.managementUrl).hostname;
 const enc = encodeURIComponent;
 
-const committed = readJson<Definitions>('compose/rabbitmq/definitions.json');
+/** A password per user for this run, as .env would give them. */
+const passwords = Object.fromEntries(
+  [ADMIN_USER, ...SERVICES].map((user) => [user, `${user}-${env.runId}-${Math.random().toString(36).slice(2)}`]),
+);
+/** The committed file as the broker's entrypoint (compose/rabbitmq/start.sh) renders it at boot. */
+const committed = renderDefinitions(passwords);
 
 /** The committed file, moved to this run's vhost and users (the admin is the machine's: not imported). */
 function forThisRun(defs: Definitions): Definitions {
@@ -85,16 +84,16 @@ describe('compose/rabbitmq/definitions.json on a real broker', () => {
     });
   });
 
-  it('lets each service user log in with its dev password (the hashes are RabbitMQ sha256 hashes)', async () => {
+  it("lets each service user log in with its password (start.sh's hashes are RabbitMQ's sha256 hashes)", async () => {
     for (const s of SERVICES) {
-      const connection = await amqp.connect(amqpUrl(`${userPrefix}${s}`, devPassword(s)));
+      const connection = await amqp.connect(amqpUrl(`${userPrefix}${s}`, passwords[s]!));
       await connection.close();
     }
     await expect(amqp.connect(amqpUrl(`${userPrefix}orders`, 'not-the-password'))).rejects.toThrow();
   });
 
   it('gives a service user no configure permission: it cannot declare a queue of its own', async () => {
-    const connection = await amqp.connect(amqpUrl(`${userPrefix}orders`, devPassword('orders')));
+    const connection = await amqp.connect(amqpUrl(`${userPrefix}orders`, passwords.orders!));
     connection.on('error', () => undefined);
     try {
       const channel = await connection.createChannel();

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import {
   SERVICES,
   allQueueNames,
-  devPassword,
   exchanges,
   failureBindings,
   failureExchanges,
@@ -22,7 +21,12 @@ import {
 export const VHOST = 'messaging';
 /** The admin user of the native stack (infra/up) and the provisioner's default. */
 export const ADMIN_USER = 'messaging-admin';
-export const ADMIN_DEV_PASSWORD = 'messaging-admin-dev';
+
+/**
+ * What the committed file has in place of a user's password hash: compose/rabbitmq/start.sh replaces it at boot
+ * with the hash of the user's password from .env (RABBITMQ_PASSWORDS), so the repository holds no credential.
+ */
+export const passwordPlaceholder = (user: string) => `{{password-hash:${user}}}`;
 
 /**
  * RabbitMQ's `rabbit_password_hashing_sha256`: base64(salt ++ sha256(salt ++ utf8(password))) with a 4-byte
@@ -85,19 +89,16 @@ export interface Definitions {
   }[];
 }
 
-/** The users of the definitions file: the admin and one per service. Passwords are hashed with `hash`. */
-export function definitionUsers(hash: (user: string, password: string) => string): DefinitionsUser[] {
-  const user = (name: string, password: string, tags: string[]): DefinitionsUser => ({
+/** The users of the definitions file: the admin and one per service, each hash a placeholder. */
+export function definitionUsers(): DefinitionsUser[] {
+  const user = (name: string, tags: string[]): DefinitionsUser => ({
     name,
-    password_hash: hash(name, password),
+    password_hash: passwordPlaceholder(name),
     hashing_algorithm: 'rabbit_password_hashing_sha256',
     tags,
     limits: {},
   });
-  return [
-    user(ADMIN_USER, ADMIN_DEV_PASSWORD, ['administrator']),
-    ...SERVICES.map((s: ServiceName) => user(s, devPassword(s), [])),
-  ];
+  return [user(ADMIN_USER, ['administrator']), ...SERVICES.map((s: ServiceName) => user(s, []))];
 }
 
 /**
@@ -105,9 +106,9 @@ export function definitionUsers(hash: (user: string, password: string) => string
  * the vhost, the admin's full and the services' least-privilege permissions, the policies (same priority and
  * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the bindings.
  */
-export function buildDefinitions(hash: (user: string, password: string) => string): Definitions {
+export function buildDefinitions(): Definitions {
   return {
-    users: definitionUsers(hash),
+    users: definitionUsers(),
     vhosts: [{ name: VHOST, description: 'async-messaging reference system', tags: [] }],
     permissions: [
       { user: ADMIN_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' },

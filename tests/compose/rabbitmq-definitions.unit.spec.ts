@@ -7,7 +7,6 @@ import {
   Queues,
   SERVICES,
   deadLetterQueue,
-  devPassword,
   exchanges,
   failureExchanges,
   permissionsFor,
@@ -15,27 +14,16 @@ import {
   retryQueue,
 } from '@am/messaging';
 import {
-  ADMIN_DEV_PASSWORD,
   ADMIN_USER,
   VHOST,
   buildDefinitions,
-  rabbitPasswordHash,
+  passwordPlaceholder,
   rabbitPasswordMatches,
   type Definitions,
 } from './rabbitmq-definitions.js';
+import { renderDefinitions } from './render-definitions.js';
 
 const file = new URL('../../compose/rabbitmq/definitions.json', import.meta.url);
-
-/**
- * Keeps the committed hash of a user when it still matches the documented dev password, so regenerating the file
- * after a topology change does not churn every salt.
- */
-function reuseHashes(current: Definitions | undefined) {
-  return (user: string, password: string) => {
-    const existing = current?.users.find((u) => u.name === user)?.password_hash;
-    return existing && rabbitPasswordMatches(existing, password) ? existing : rabbitPasswordHash(password);
-  };
-}
 
 function readCommitted(): Definitions | undefined {
   try {
@@ -48,7 +36,7 @@ function readCommitted(): Definitions | undefined {
 // Regenerate after a topology change: UPDATE_DEFINITIONS=1 npx vitest run --project unit tests/compose
 if (process.env.UPDATE_DEFINITIONS === '1') {
   const path = fileURLToPath(file);
-  const json = JSON.stringify(buildDefinitions(reuseHashes(readCommitted())), null, 2);
+  const json = JSON.stringify(buildDefinitions(), null, 2);
   writeFileSync(file, await format(json, { ...(await resolveConfig(path)), filepath: path }));
 }
 
@@ -57,18 +45,44 @@ describe('compose/rabbitmq/definitions.json', () => {
 
   it('exists and is the definitions the topology module gives (regenerate with UPDATE_DEFINITIONS=1)', () => {
     expect(committed, 'compose/rabbitmq/definitions.json is missing or not JSON').toBeDefined();
-    expect(committed).toEqual(buildDefinitions(reuseHashes(committed)));
+    expect(committed).toEqual(buildDefinitions());
   });
 
-  it('has the admin and one user per service, each hash the documented dev password, and no guest', () => {
+  it('has the admin and one user per service, no guest, and no password: each hash is a placeholder', () => {
     const users = committed!.users;
     expect(users.map((u) => u.name).sort()).toEqual([ADMIN_USER, ...SERVICES].sort());
     expect(users.some((u) => u.name === 'guest')).toBe(false);
     for (const user of users) {
-      const password = user.name === ADMIN_USER ? ADMIN_DEV_PASSWORD : `${user.name}-dev`;
-      expect(rabbitPasswordMatches(user.password_hash, password), `hash of ${user.name}`).toBe(true);
+      expect(user.password_hash, user.name).toBe(passwordPlaceholder(user.name));
       expect(user.tags).toEqual(user.name === ADMIN_USER ? ['administrator'] : []);
     }
+  });
+
+  it('is rendered at boot by compose/rabbitmq/start.sh with the hash of each password in RABBITMQ_PASSWORDS', () => {
+    const passwords = Object.fromEntries([ADMIN_USER, ...SERVICES].map((u) => [u, `${u}-Pw${u.length}x`]));
+    const rendered = renderDefinitions(passwords);
+    for (const user of rendered.users) {
+      expect(rabbitPasswordMatches(user.password_hash, passwords[user.name]!), user.name).toBe(true);
+      expect(rabbitPasswordMatches(user.password_hash, 'another password'), user.name).toBe(false);
+    }
+    // Only the hashes differ from the committed file.
+    expect({ ...rendered, users: rendered.users.map((u) => ({ ...u, password_hash: '' })) }).toEqual({
+      ...committed,
+      users: committed!.users.map((u) => ({ ...u, password_hash: '' })),
+    });
+    // The same passwords give the same file (the broker re-imports it only when a password changed); another
+    // password another hash.
+    expect(renderDefinitions(passwords)).toEqual(rendered);
+    const rotated = renderDefinitions({ ...passwords, orders: 'rotated' });
+    expect(rotated.users.find((u) => u.name === 'orders')!.password_hash).not.toBe(
+      rendered.users.find((u) => u.name === 'orders')!.password_hash,
+    );
+  });
+
+  it('is not rendered, and the broker not started, while a user has no password', () => {
+    const passwords = Object.fromEntries(SERVICES.map((u) => [u, `${u}-password`]));
+    expect(() => renderDefinitions(passwords)).toThrow(/no password for: \{\{password-hash:messaging-admin\}\}/);
+    expect(() => renderDefinitions({ ...passwords, [ADMIN_USER]: '' })).toThrow(/no password for messaging-admin/);
   });
 
   it('gives the services least privilege: no configure, write and read as permissionsFor says', () => {
@@ -134,9 +148,5 @@ describe('compose/rabbitmq/definitions.json', () => {
       expect(writes(others, 'retries', retryQueue(q.name, 1)), q.name).toBe(false);
       expect(writes(others, 'dead-letters', deadLetterQueue(q.name)), q.name).toBe(false);
     }
-  });
-
-  it('documents its dev passwords the way the services default to them', () => {
-    expect(SERVICES.map(devPassword)).toEqual(SERVICES.map((s) => `${s}-dev`));
   });
 });

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { SERVICES, devPassword, type ServiceName } from '@am/messaging';
+import { SERVICES, type ServiceName } from '@am/messaging';
 import { awaitInvariants, http, persistently, pool, query, seed, settle, waitFor, type TestEnv } from '@am/testing';
 
 // The container tier: the stack of docker-compose.yml running in containers (started by `./stack containers test`,
@@ -24,24 +29,41 @@ const ports: Record<ServiceName, number> = {
 const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
 const urls = { orders: url('orders'), inventory: url('inventory'), payments: url('payments') };
 
-/** The containerised stack seen from the host: its databases and broker on their moved ports, development passwords. */
+/** The stack's passwords: the .env file scripts/containers.sh wrote with scripts/compose-env.sh for this run. */
+const envFile = process.env.CONTAINER_ENV_FILE;
+if (!envFile) throw new Error('CONTAINER_ENV_FILE is not set: run this tier with ./stack containers test');
+const secrets = Object.fromEntries(
+  readFileSync(envFile, 'utf8')
+    .split('\n')
+    .flatMap((line) =>
+      /^[A-Z0-9_]+=/.test(line) ? [[line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]] : [],
+    ),
+) as Record<string, string>;
+const secret = (name: string) => {
+  const value = secrets[name];
+  if (!value) throw new Error(`${envFile} has no ${name}`);
+  return value;
+};
+const upper = (s: ServiceName) => s.toUpperCase();
+
+/** The containerised stack seen from the host: its databases and broker on their moved ports, the run's passwords. */
 const stack: TestEnv = {
   runId: 'containers',
   vhost: 'messaging',
   kafkaPrefix: '',
   kafkaBrokers: `127.0.0.1:${port('KAFKA')}`,
-  kafkaAdmin: { username: 'messaging-admin', password: 'messaging-admin-dev' },
-  kafkaCredentials: (s) => ({ username: s, password: devPassword(s) }),
+  kafkaAdmin: { username: 'messaging-admin', password: secret('KAFKA_ADMIN_PASSWORD') },
+  kafkaCredentials: (s) => ({ username: s, password: secret(`${upper(s)}_KAFKA_PASSWORD`) }),
   database: (s) => s,
-  databaseUrl: (s) => `postgres://${s}:${devPassword(s)}@127.0.0.1:${port('POSTGRES')}/${s}`,
-  rabbitmqUrl: (s) => `amqp://${s}:${devPassword(s)}@127.0.0.1:${port('RABBITMQ')}/messaging`,
-  adminAmqpUrl: `amqp://messaging-admin:messaging-admin-dev@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  databaseUrl: (s) => `postgres://${s}:${secret(`${upper(s)}_DB_PASSWORD`)}@127.0.0.1:${port('POSTGRES')}/${s}`,
+  rabbitmqUrl: (s) => `amqp://${s}:${secret(`${upper(s)}_RABBITMQ_PASSWORD`)}@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  adminAmqpUrl: `amqp://messaging-admin:${secret('RABBITMQ_ADMIN_PASSWORD')}@127.0.0.1:${port('RABBITMQ')}/messaging`,
   admin: {
     managementUrl: `http://127.0.0.1:${port('RABBITMQ_MANAGEMENT')}`,
     user: 'messaging-admin',
-    password: 'messaging-admin-dev',
+    password: secret('RABBITMQ_ADMIN_PASSWORD'),
   },
-  postgresAdminUrl: `postgres://postgres:postgres-dev@127.0.0.1:${port('POSTGRES')}/postgres`,
+  postgresAdminUrl: `postgres://postgres:${secret('POSTGRES_PASSWORD')}@127.0.0.1:${port('POSTGRES')}/postgres`,
 };
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -69,6 +91,59 @@ describe('the stack in containers (docker-compose.yml)', () => {
       );
       expect(found, image).toBe('');
     }
+  });
+
+  it("takes every password from .env: compose refuses to start without one, the broker accepts only .env's", async () => {
+    // The compose file scripts/containers.sh runs (docker-compose.yml without the `name:` compose 1.29 rejects).
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(path.join(tmpdir(), 'compose-refuses-'));
+    try {
+      const partial = path.join(dir, '.env');
+      writeFileSync(
+        partial,
+        readFileSync(envFile, 'utf8')
+          .split('\n')
+          .filter((line) => !line.startsWith('ORDERS_DB_PASSWORD='))
+          .join('\n'),
+      );
+      const config = (file: string) =>
+        execFileSync(
+          'docker-compose',
+          [
+            '-p',
+            'refuses',
+            '--project-directory',
+            root,
+            '--env-file',
+            file,
+            '-f',
+            '.run/containers/docker-compose.yml',
+            'config',
+            '-q',
+          ],
+          { cwd: root, stdio: 'pipe', encoding: 'utf8' },
+        );
+      expect(() => config(partial)).toThrow(/ORDERS_DB_PASSWORD is not set \(run \.\/stack compose-env\)/);
+      expect(() => config(envFile)).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // RabbitMQ: the definitions its entrypoint rendered carry .env's passwords; a guessable one is refused.
+    const amqpUrl = (user: string, password: string) =>
+      `amqp://${user}:${password}@127.0.0.1:${port('RABBITMQ')}/messaging`;
+    const connection = await amqp.connect(amqpUrl('orders', secret('ORDERS_RABBITMQ_PASSWORD')));
+    await connection.close();
+    await expect(amqp.connect(amqpUrl('orders', 'orders-dev'))).rejects.toThrow(/ACCESS_REFUSED|403/);
+    await expect(amqp.connect(amqpUrl('guest', 'guest'))).rejects.toThrow(/ACCESS_REFUSED|403/);
+    expect(
+      docker(
+        'exec',
+        container('rabbitmq'),
+        'sh',
+        '-c',
+        'grep -c password-hash: /etc/rabbitmq/definitions.json || true',
+      ),
+    ).toBe('0');
   });
 
   it('answers on 127.0.0.1 only, every service healthy and every container up', async () => {

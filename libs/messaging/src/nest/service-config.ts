@@ -56,12 +56,6 @@ export const DEFAULT_PORTS: Record<ServiceName, number> = {
 };
 
 /**
- * The compose stack's development default of a service's RabbitMQ and PostgreSQL password (`docker-compose.yml`
- * falls back to it when `.env` does not set one). The native stack never uses it: see `nativePassword`.
- */
-export const devPassword = (service: ServiceName) => `${service}-dev`;
-
-/**
  * A RabbitMQ user's or PostgreSQL role's password on the native stack: the machine secret `rabbitmq-<user>` or
  * `postgres-<user>` (libs/messaging/src/secrets.ts), generated on first use. `infra/up` sets the PostgreSQL roles'
  * and the RabbitMQ admin's passwords from the same files, the provisioner the RabbitMQ service users'.
