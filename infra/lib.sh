@@ -28,9 +28,25 @@ machine_secret() {
   tr -d '\n' <"$file"
 }
 
+# --- TLS ---------------------------------------------------------------------------------------------------------
+# The machine's certificate authority and the brokers' certificate (scripts/tls-certs.sh), beside the secrets:
+# $TLS_DIR/ca (the CA's key, mode 0700), $TLS_DIR/server (the brokers' key and certificate), $TLS_DIR/ca.crt (what
+# clients trust: RABBITMQ_CA_FILE, KAFKA_CA_FILE). libs/messaging/src/secrets.ts resolves the same directory.
+TLS_DIR="${MESSAGING_TLS_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/async-messaging/tls}"
+# tls_certs : makes the CA and the server certificate when missing or stale, quietly when nothing changed.
+tls_certs() {
+  local out
+  out="$("$REPO_ROOT/scripts/tls-certs.sh" "$TLS_DIR/ca" "$TLS_DIR/server" "$TLS_DIR")" ||
+    die tls "scripts/tls-certs.sh failed: $out"
+  grep -v '(already)' <<<"$out" | sed 's/^tls-certs: /tls: /' || true
+}
+
 # --- settings (env overrides) ------------------------------------------------------------------------------------
 RABBITMQ_HOST=127.0.0.1
 RABBITMQ_PORT="${RABBITMQ_PORT:-5672}"
+# amqps, beside the plain listener (an option: RABBITMQ_URL=amqps://…:5671/… with RABBITMQ_CA_FILE=$TLS_DIR/ca.crt).
+RABBITMQ_TLS_PORT="${RABBITMQ_TLS_PORT:-5671}"
+RABBITMQ_TLS_DIR=/etc/rabbitmq/async-messaging-tls
 RABBITMQ_MGMT_PORT="${RABBITMQ_MGMT_PORT:-15672}"
 RABBITMQ_ADMIN_USER="${RABBITMQ_ADMIN_USER:-messaging-admin}"
 # The admin's password: this machine's secret unless given (the provisioner and the tests read the same file).
@@ -45,6 +61,8 @@ PG_MAX_CONNECTIONS="${PG_MAX_CONNECTIONS:-400}"
 
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+# SASL_SSL, beside the SASL_PLAINTEXT listener (an option: KAFKA_BROKERS=127.0.0.1:9094 with KAFKA_CA_FILE).
+KAFKA_TLS_PORT="${KAFKA_TLS_PORT:-9094}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-60}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-30}"
 KAFKA_FETCH_TIMEOUT="${KAFKA_FETCH_TIMEOUT:-900}"

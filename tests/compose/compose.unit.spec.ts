@@ -249,6 +249,9 @@ describe('docker-compose.yml', () => {
     // The Kafka admin's login, through kafkaAdminCredentials (its username defaults to the admin principal).
     expect(cli).toContain('kafkaAdminCredentials(env)');
     read_.add('KAFKA_ADMIN_PASSWORD');
+    // The brokers and TLS to them, through kafkaBrokers and kafkaTlsConfig (as a service reads them).
+    expect(cli).toContain('kafkaBrokers(env)');
+    read_.add('KAFKA_BROKERS');
     const env = app('topology').environment!;
     expect(Object.keys(env).sort()).toEqual([...read_].sort());
     expect(env.RABBITMQ_VHOST).toBe(VHOST);

@@ -8,10 +8,10 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { SERVICES, nativePassword, secretsDir } from '@am/messaging';
+import { testEnv } from '@am/testing';
 
 /** A guessable password of the kind a project ships as a default (compose once had `<service>-dev`). */
 const guessable = (service: string) => `${service}-dev`;
-import { testEnv } from '@am/testing';
 
 const env = testEnv();
 

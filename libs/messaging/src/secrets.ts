@@ -14,8 +14,22 @@ import { randomBytes } from 'node:crypto';
  */
 export function secretsDir(env: NodeJS.ProcessEnv = process.env): string {
   if (env.MESSAGING_SECRETS_DIR) return path.resolve(env.MESSAGING_SECRETS_DIR);
-  const state = env.XDG_STATE_HOME || path.join(env.HOME || homedir(), '.local', 'state');
-  return path.join(state, 'async-messaging', 'secrets');
+  return path.join(stateDir(env), 'secrets');
+}
+
+/** `$XDG_STATE_HOME/async-messaging`, else `~/.local/state/async-messaging`. */
+function stateDir(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_STATE_HOME || path.join(env.HOME || homedir(), '.local', 'state'), 'async-messaging');
+}
+
+/**
+ * The machine's local certificate authority and the brokers' certificate for the TLS option (docs/security.md#tls),
+ * made by `infra/up` with scripts/tls-certs.sh: `MESSAGING_TLS_DIR`, else `tls` beside the secrets directory.
+ * Clients trust `<dir>/ca.crt` (RABBITMQ_CA_FILE, KAFKA_CA_FILE).
+ */
+export function tlsDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.MESSAGING_TLS_DIR) return path.resolve(env.MESSAGING_TLS_DIR);
+  return path.join(stateDir(env), 'tls');
 }
 
 /** Thrown when a secret that only `infra/up` may create (it also registers it with a broker) is missing. */

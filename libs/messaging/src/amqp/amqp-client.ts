@@ -17,8 +17,13 @@ import {
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 
 export interface AmqpClientOptions {
-  /** amqp://user:password@host:port/vhost */
+  /** amqp://user:password@host:port/vhost, or amqps://… for TLS (docs/security.md#tls) */
   url: string;
+  /**
+   * With amqps: the certificate (PEM) of the authority that signed the broker's, when it is not one Node trusts
+   * already (the project's local CA). The broker's certificate is always verified, its host name included.
+   */
+  ca?: string;
   /** Shown in the RabbitMQ management UI as the connection name. */
   connectionName: string;
   logger?: MessagingLogger;
@@ -87,6 +92,7 @@ export class AmqpClient {
     const url = new URL(this.options.url);
     const model = await amqp.connect(this.options.url, {
       clientProperties: { connection_name: this.options.connectionName },
+      ...(this.options.ca ? { ca: [this.options.ca] } : {}),
       recovery: {
         initialDelay: 200,
         maxDelay: 5_000,

@@ -30,6 +30,11 @@ export interface KafkaClientOptions {
   credentials: KafkaCredentials | null;
   /** Prepended to every topic and group name, so that tests and experiments stay apart from a dev stack. */
   prefix?: string;
+  /**
+   * TLS to the brokers (SASL_SSL listeners; docs/security.md#tls), with `ca` the certificate (PEM) of the authority
+   * that signed theirs when Node does not trust it already. The brokers' certificates are always verified.
+   */
+  tls?: { ca?: string };
   logger?: MessagingLogger;
   /** Only for demonstrating what breaks; a producer without idempotence refuses to start. */
   idempotent?: boolean;
@@ -144,6 +149,7 @@ export class KafkaClient {
       clientId: options.clientId,
       brokers: options.brokers,
       ...(options.credentials ? { sasl: saslOptions(options.credentials) } : {}),
+      ...(options.tls ? { ssl: options.tls.ca ? { ca: [options.tls.ca] } : true } : {}),
       connectionTimeout: 3_000,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5_000 },
       logLevel: logLevel.WARN,

@@ -88,13 +88,19 @@ export async function runService(
   const ran = await migrate(dataSource);
   if (ran.length > 0) logger.info({ migrations: ran }, 'database migrated');
 
-  const amqp = new AmqpClient({ url: config.rabbitmqUrl, connectionName: config.service, logger });
+  const amqp = new AmqpClient({
+    url: config.rabbitmqUrl,
+    ...(config.rabbitmqCa ? { ca: config.rabbitmqCa } : {}),
+    connectionName: config.service,
+    logger,
+  });
   await amqp.connect();
   const kafka = new KafkaClient({
     brokers: config.kafkaBrokers,
     clientId: config.service,
     credentials: config.kafkaCredentials(),
     prefix: config.kafkaPrefix,
+    ...(config.kafkaTls ? { tls: config.kafkaTls } : {}),
     logger,
   });
   // Only a service that writes to Kafka has a producer: an idempotent producer needs the right to write a topic

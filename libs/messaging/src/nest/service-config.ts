@@ -2,7 +2,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { authKeyFiles } from '../auth/keys.js';
 import type { KafkaCredentials } from '../kafka/kafka-client.js';
-import { machineSecret, readMachineSecret } from '../secrets.js';
+import { machineSecret, readMachineSecret, tlsDir } from '../secrets.js';
 import type { ServiceName } from '../topology.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
@@ -12,7 +12,11 @@ export interface ServiceConfig {
   host: string;
   port: number;
   rabbitmqUrl: string;
+  /** The CA certificate (PEM) an amqps:// broker's certificate is checked against (RABBITMQ_CA_FILE). */
+  rabbitmqCa?: string;
   kafkaBrokers: string[];
+  /** TLS to Kafka (SASL_SSL): KAFKA_TLS=true, or KAFKA_CA_FILE, whose CA then verifies the brokers. */
+  kafkaTls?: { ca?: string };
   /** Prefix of topic and group names; empty for the development stack, unique per test run. */
   kafkaPrefix: string;
   /** The service's Kafka principal and password, read when first needed (docs/security.md). */
@@ -30,8 +34,12 @@ export interface ServiceConfig {
 export const CONFIG_ENV = [
   'HOST',
   'PORT',
+  'MESSAGING_TLS',
   'RABBITMQ_URL',
+  'RABBITMQ_CA_FILE',
   'KAFKA_BROKERS',
+  'KAFKA_TLS',
+  'KAFKA_CA_FILE',
   'KAFKA_PREFIX',
   'KAFKA_USERNAME',
   'KAFKA_PASSWORD',
@@ -82,8 +90,13 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     host: env.HOST ?? '127.0.0.1',
     port,
     rabbitmqUrl:
-      env.RABBITMQ_URL ?? `amqp://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5672/messaging`,
-    kafkaBrokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()),
+      env.RABBITMQ_URL ??
+      (nativeTls(env)
+        ? `amqps://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5671/messaging`
+        : `amqp://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5672/messaging`),
+    ...rabbitmqCa(env),
+    kafkaBrokers: kafkaBrokers(env),
+    ...kafkaTlsConfig(env),
     kafkaPrefix: env.KAFKA_PREFIX ?? '',
     kafkaCredentials: () => kafkaCredentials(service, env),
     databaseUrl:
@@ -92,6 +105,43 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     rateLimit: parseRateLimit(env.RATE_LIMIT),
     auth: authConfig(env),
   };
+}
+
+/**
+ * The native stack's TLS option, `MESSAGING_TLS=1` (docs/security.md#tls): the defaults become the loopback TLS
+ * listeners infra/up opens beside the plain ones (amqps on 5671, SASL_SSL on 9094), checked against the machine's
+ * local CA (`tlsDir()/ca.crt`). Explicit RABBITMQ_URL, KAFKA_BROKERS and *_CA_FILE still win.
+ */
+export function nativeTls(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.MESSAGING_TLS;
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new Error(`MESSAGING_TLS must be 1 or 0, got ${value}`);
+}
+
+const nativeCaFile = (env: NodeJS.ProcessEnv) => path.join(tlsDir(env), 'ca.crt');
+
+/** KAFKA_BROKERS, else the native broker: 127.0.0.1:9092, or its TLS listener 127.0.0.1:9094 under MESSAGING_TLS. */
+export function kafkaBrokers(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env.KAFKA_BROKERS ?? (nativeTls(env) ? '127.0.0.1:9094' : '127.0.0.1:9092')).split(',').map((b) => b.trim());
+}
+
+/** RABBITMQ_CA_FILE, else the machine's CA under MESSAGING_TLS: what an amqps broker's certificate is checked against. */
+function rabbitmqCa(env: NodeJS.ProcessEnv): Pick<ServiceConfig, 'rabbitmqCa'> {
+  const file = env.RABBITMQ_CA_FILE || (nativeTls(env) ? nativeCaFile(env) : undefined);
+  return file ? { rabbitmqCa: readFileSync(file, 'utf8') } : {};
+}
+
+/**
+ * `KAFKA_TLS=true` or `KAFKA_CA_FILE` (or MESSAGING_TLS natively): the Kafka client's `tls` (SASL_SSL), as
+ * ServiceConfig's `kafkaTls`.
+ */
+export function kafkaTlsConfig(env: NodeJS.ProcessEnv = process.env): Pick<ServiceConfig, 'kafkaTls'> {
+  const caFile = env.KAFKA_CA_FILE || (nativeTls(env) ? nativeCaFile(env) : undefined);
+  if (caFile) return { kafkaTls: { ca: readFileSync(caFile, 'utf8') } };
+  if (env.KAFKA_TLS === undefined || env.KAFKA_TLS === '' || env.KAFKA_TLS === 'false') return {};
+  if (env.KAFKA_TLS !== 'true') throw new Error(`KAFKA_TLS must be true or false, got ${env.KAFKA_TLS}`);
+  return { kafkaTls: {} };
 }
 
 /** Where the token keys are: `AUTH_KEYS_DIR` (default `.run/keys` under the working directory), or each file. */

@@ -5,16 +5,21 @@
  * the Kafka admin principal). Idempotent.
  *
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
- * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, and <SERVICE>_RABBITMQ_PASSWORD per
+ * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS, KAFKA_CA_FILE (or MESSAGING_TLS natively), and <SERVICE>_RABBITMQ_PASSWORD per
  * service; natively, every password not given is the machine's secret (libs/messaging/src/secrets.ts).
  */
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { provisionKafka, provisionKafkaAcls } from '../kafka/kafka-provisioner.js';
-import { kafkaAdminCredentials, nativePassword } from '../nest/service-config.js';
+import { kafkaAdminCredentials, kafkaBrokers, kafkaTlsConfig, nativePassword } from '../nest/service-config.js';
 import { Queues, SERVICES, type ServiceName } from '../topology.js';
 import { provisionRabbit } from './rabbitmq-provisioner.js';
 
 const env = process.env;
+/** TLS to Kafka as a service has it (KAFKA_TLS, KAFKA_CA_FILE). */
+function kafkaTlsOption() {
+  const { kafkaTls } = kafkaTlsConfig(env);
+  return kafkaTls ? { tls: kafkaTls } : {};
+}
 const started = performance.now();
 const vhost = env.RABBITMQ_VHOST ?? 'messaging';
 const passwords = Object.fromEntries(
@@ -39,10 +44,11 @@ await provisionRabbit(
 console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, queues and policies in place`);
 
 const kafka = new KafkaClient({
-  brokers: (env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  brokers: kafkaBrokers(env),
   clientId: 'provisioner',
   credentials: kafkaAdminCredentials(env),
   prefix: env.KAFKA_PREFIX ?? '',
+  ...kafkaTlsOption(),
 });
 // KAFKA_REPLICATION_FACTOR: 1 on a single broker (the default), 3 on a cluster (the Kubernetes ha overlay).
 const created = await provisionKafka(kafka, { replicationFactor: Number(env.KAFKA_REPLICATION_FACTOR ?? 1) });

@@ -28,6 +28,7 @@ const kafka = new KafkaClient({
   clientId: 'analytics-replay',
   credentials: config.kafkaCredentials(),
   prefix: config.kafkaPrefix,
+  ...(config.kafkaTls ? { tls: config.kafkaTls } : {}),
 });
 const topic = kafka.name(Topics.orderEvents);
 
