@@ -7,7 +7,7 @@
 #         script started it.
 #   up    the same up to a running stack (left running; stop it with `down`).
 #   down  remove the stack's containers, networks and volumes; stop the engine if this project started it.
-# Host ports are moved (RabbitMQ 45672, PostgreSQL 45432, Kafka 49092, services 43001-43006, ...), so the native
+# Host ports are moved (RabbitMQ amqps 45672, PostgreSQL 45432, Kafka 49092, services 43001-43006, ...), so the native
 # stack keeps its own. Docker's image store is outside the clone ($CACHE_DIR/docker): a fresh clone reuses the images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,7 +117,7 @@ stack_up() {
       sleep 1
     done
   done
-  say "stack healthy in $((SECONDS - t0)) s: services on 127.0.0.1:43001-43006, RabbitMQ 45672 (UI 45673), PostgreSQL 45432, Kafka 49092, mail 48025"
+  say "stack healthy in $((SECONDS - t0)) s: services on 127.0.0.1:43001-43006, RabbitMQ amqps 45672 (UI 45673), PostgreSQL 45432, Kafka 49092, mail 48025"
 }
 
 stack_down() {
@@ -144,7 +144,10 @@ case "${1:-}" in
     # The tests sign their tokens with the key pair the stack's auth-keys job generated (orders holds it).
     rm -rf "$RUN_DIR/container-keys"
     docker cp "${PROJECT}_orders_1:/var/lib/async-messaging/auth/signing/pair" "$RUN_DIR/container-keys"
-    TEST_AUTH_KEYS_DIR="$RUN_DIR/container-keys" npx vitest run --project containers
+    # ... and trust the CA its tls-certs job made: both brokers speak TLS only.
+    docker cp "${PROJECT}_orders_1:/etc/async-messaging/tls/ca.crt" "$RUN_DIR/ca.crt"
+    CONTAINER_CA_FILE="$RUN_DIR/ca.crt" NODE_EXTRA_CA_CERTS="$RUN_DIR/ca.crt" \
+      TEST_AUTH_KEYS_DIR="$RUN_DIR/container-keys" npx vitest run --project containers
     say "container tier passed in $((SECONDS - started)) s"
     # Images of earlier builds that no tag names any more (the tagged ones stay cached for the next run).
     docker image prune -f >/dev/null 2>&1 || true

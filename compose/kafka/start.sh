@@ -33,9 +33,16 @@ for credential in ${SCRAM_CREDENTIALS:?SCRAM_CREDENTIALS lists name=password per
   [[ "${credential%%=*}" == "$admin" ]] && admin_password="${credential#*=}"
 done
 [[ -n "$admin_password" ]] || { echo "kafka: SCRAM_CREDENTIALS has no password for the admin '$admin'" >&2; exit 1; }
-printf '%s\n' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism=SCRAM-SHA-256' \
-  "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$admin\" password=\"$admin_password\";" \
-  >/tmp/kafka/admin.properties
+# The admin's client settings speak the CLIENTS listener's protocol (SASL_SSL in docker-compose.yml: then the CA the
+# broker trusts is the one its clients check it against).
+protocol="$(sed -n 's/^listener\.security\.protocol\.map=.*CLIENTS:\([A-Z_]*\).*/\1/p' "$config")"
+{
+  printf '%s\n' "security.protocol=${protocol:-SASL_PLAINTEXT}" 'sasl.mechanism=SCRAM-SHA-256' \
+    "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"$admin\" password=\"$admin_password\";"
+  if [[ "$protocol" == SASL_SSL ]]; then
+    printf '%s\n' 'ssl.truststore.type=PEM' "ssl.truststore.location=$(sed -n 's/^ssl\.truststore\.location=//p' "$config")"
+  fi
+} >/tmp/kafka/admin.properties
 
 classpath='/opt/kafka/libs/*'
 log_dirs="$(sed -n 's/^log\.dirs=//p' "$config")"

@@ -32,7 +32,7 @@ const app = (name: string): ComposeService => {
 };
 
 /** Containers that run once and exit: judged by their exit status, not by a health probe. */
-const ONE_SHOT = new Set(['topology', 'auth-keys', 'k6']);
+const ONE_SHOT = new Set(['topology', 'auth-keys', 'tls-certs', 'k6']);
 
 /** Variables a service reads beyond CONFIG_ENV: found in its own source, plus those of work in progress. */
 function extraVariables(service: ServiceName): Set<string> {
@@ -233,7 +233,7 @@ describe('docker-compose.yml', () => {
 
       const upper = name.toUpperCase();
       expect(env.RABBITMQ_URL).toBe(
-        `amqp://${name}:${requiredVariable(`${upper}_RABBITMQ_PASSWORD`)}@rabbitmq:5672/${encodeURIComponent(VHOST)}`,
+        `amqps://${name}:${requiredVariable(`${upper}_RABBITMQ_PASSWORD`)}@rabbitmq:5671/${encodeURIComponent(VHOST)}`,
       );
       expect(env.DATABASE_URL).toBe(
         `postgres://${name}:${requiredVariable(`${upper}_DB_PASSWORD`)}@postgres:5432/${name}`,
@@ -252,6 +252,7 @@ describe('docker-compose.yml', () => {
     // The brokers and TLS to them, through kafkaBrokers and kafkaTlsConfig (as a service reads them).
     expect(cli).toContain('kafkaBrokers(env)');
     read_.add('KAFKA_BROKERS');
+    read_.add('KAFKA_CA_FILE');
     const env = app('topology').environment!;
     expect(Object.keys(env).sort()).toEqual([...read_].sort());
     expect(env.RABBITMQ_VHOST).toBe(VHOST);
@@ -356,7 +357,12 @@ describe('docker-compose.yml', () => {
     const protocols = String(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP)
       .split(',')
       .map((entry) => entry.split(':')[1]);
-    expect(new Set(protocols)).toEqual(new Set(['SASL_PLAINTEXT']));
+    // Every listener, the controller's included, over TLS with the certificate the tls-certs job made.
+    expect(new Set(protocols)).toEqual(new Set(['SASL_SSL']));
+    expect(env.KAFKA_SSL_KEYSTORE_TYPE).toBe('PEM');
+    expect(app('kafka').volumes).toContain(
+      `tls-server:${String(env.KAFKA_SSL_KEYSTORE_LOCATION).replace(/\/server\.pem$/, '')}:ro`,
+    );
     expect(env.KAFKA_SASL_ENABLED_MECHANISMS).toBe('SCRAM-SHA-256');
     expect(env.KAFKA_AUTHORIZER_CLASS_NAME).toBe('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     expect(String(env.KAFKA_SUPER_USERS).split(';').sort()).toEqual(['User:controller', 'User:messaging-admin']);
@@ -369,6 +375,36 @@ describe('docker-compose.yml', () => {
       expect(credentials).toContain(`${s}=${String(service.KAFKA_PASSWORD)}`);
     }
     expect(credentials).toContain(`messaging-admin=${String(app('topology').environment!.KAFKA_ADMIN_PASSWORD)}`);
+  });
+
+  it('speaks TLS to both brokers: AMQP only over TLS, every client trusting the local CA, whose key only its job holds', () => {
+    const conf = read('compose/rabbitmq/rabbitmq.conf');
+    expect(conf).toMatch(/^listeners\.tcp = none$/m);
+    expect(conf).toMatch(/^listeners\.ssl\.default = 5671$/m);
+    expect(app('rabbitmq').volumes).toContain('tls-server:/etc/rabbitmq/tls:ro');
+    for (const s of SERVICES) {
+      const env = app(s).environment!;
+      expect(String(env.RABBITMQ_URL), s).toMatch(/^amqps:\/\/[^@]+@rabbitmq:5671\//);
+      expect(env.RABBITMQ_CA_FILE, s).toBe('/etc/async-messaging/tls/ca.crt');
+      expect(env.KAFKA_CA_FILE, s).toBe('/etc/async-messaging/tls/ca.crt');
+      expect(app(s).volumes, s).toContain('tls-trust:/etc/async-messaging/tls:ro');
+    }
+    // The CA's key: in tls-ca, which the tls-certs job alone mounts; the brokers' key in tls-server, theirs alone.
+    const mounting = (volume: string) =>
+      Object.entries(services)
+        .filter(([, service]) => (service.volumes ?? []).some((v) => v.startsWith(`${volume}:`)))
+        .map(([name]) => name)
+        .sort();
+    expect(mounting('tls-ca')).toEqual(['tls-certs']);
+    expect(mounting('tls-server')).toEqual(['kafka', 'rabbitmq', 'tls-certs']);
+    expect(app('tls-certs').entrypoint).toEqual([
+      'bash',
+      '/opt/async-messaging/tls-certs.sh',
+      '/tls/ca',
+      '/tls/server',
+      '/tls/trust',
+    ]);
+    execFileSync('bash', ['-n', fileURLToPath(new URL('scripts/tls-certs.sh', root))]);
   });
 
   it('loads the RabbitMQ definitions at boot, rendered by its entrypoint, and mounts only files that exist', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { SERVICES, type ServiceName } from '@am/messaging';
+import { KafkaClient, SERVICES, silentLogger, type ServiceName } from '@am/messaging';
 import { awaitInvariants, http, persistently, pool, query, seed, settle, waitFor, type TestEnv } from '@am/testing';
 
 // The container tier: the stack of docker-compose.yml running in containers (started by `./stack containers test`,
@@ -30,8 +30,12 @@ const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
 const urls = { orders: url('orders'), inventory: url('inventory'), payments: url('payments') };
 
 /** The stack's passwords: the .env file scripts/containers.sh wrote with scripts/compose-env.sh for this run. */
-const envFile = process.env.CONTAINER_ENV_FILE;
-if (!envFile) throw new Error('CONTAINER_ENV_FILE is not set: run this tier with ./stack containers test');
+const requiredEnv = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this tier with ./stack containers test`);
+  return value;
+};
+const envFile = requiredEnv('CONTAINER_ENV_FILE');
 const secrets = Object.fromEntries(
   readFileSync(envFile, 'utf8')
     .split('\n')
@@ -52,12 +56,15 @@ const stack: TestEnv = {
   vhost: 'messaging',
   kafkaPrefix: '',
   kafkaBrokers: `127.0.0.1:${port('KAFKA')}`,
+  // Both brokers speak TLS only: the CA the stack's tls-certs job made (NODE_EXTRA_CA_CERTS, set by
+  // scripts/containers.sh, adds it to what amqplib's amqps connections trust as well).
+  kafkaTls: { ca: readFileSync(requiredEnv('CONTAINER_CA_FILE'), 'utf8') },
   kafkaAdmin: { username: 'messaging-admin', password: secret('KAFKA_ADMIN_PASSWORD') },
   kafkaCredentials: (s) => ({ username: s, password: secret(`${upper(s)}_KAFKA_PASSWORD`) }),
   database: (s) => s,
   databaseUrl: (s) => `postgres://${s}:${secret(`${upper(s)}_DB_PASSWORD`)}@127.0.0.1:${port('POSTGRES')}/${s}`,
-  rabbitmqUrl: (s) => `amqp://${s}:${secret(`${upper(s)}_RABBITMQ_PASSWORD`)}@127.0.0.1:${port('RABBITMQ')}/messaging`,
-  adminAmqpUrl: `amqp://messaging-admin:${secret('RABBITMQ_ADMIN_PASSWORD')}@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  rabbitmqUrl: (s) => `amqps://${s}:${secret(`${upper(s)}_RABBITMQ_PASSWORD`)}@127.0.0.1:${port('RABBITMQ')}/messaging`,
+  adminAmqpUrl: `amqps://messaging-admin:${secret('RABBITMQ_ADMIN_PASSWORD')}@127.0.0.1:${port('RABBITMQ')}/messaging`,
   admin: {
     managementUrl: `http://127.0.0.1:${port('RABBITMQ_MANAGEMENT')}`,
     user: 'messaging-admin',
@@ -130,7 +137,7 @@ describe('the stack in containers (docker-compose.yml)', () => {
     }
     // RabbitMQ: the definitions its entrypoint rendered carry .env's passwords; a guessable one is refused.
     const amqpUrl = (user: string, password: string) =>
-      `amqp://${user}:${password}@127.0.0.1:${port('RABBITMQ')}/messaging`;
+      `amqps://${user}:${password}@127.0.0.1:${port('RABBITMQ')}/messaging`;
     const connection = await amqp.connect(amqpUrl('orders', secret('ORDERS_RABBITMQ_PASSWORD')));
     await connection.close();
     await expect(amqp.connect(amqpUrl('orders', 'orders-dev'))).rejects.toThrow(/ACCESS_REFUSED|403/);
@@ -144,6 +151,45 @@ describe('the stack in containers (docker-compose.yml)', () => {
         'grep -c password-hash: /etc/rabbitmq/definitions.json || true',
       ),
     ).toBe('0');
+  });
+
+  it('speaks TLS only to the brokers: every service connection is amqps, and plain AMQP and Kafka are refused', async () => {
+    // What the broker reports of the services' connections (the management API, as the admin).
+    const connections = await http<{ user: string; ssl: boolean; protocol: string }[]>(
+      'GET',
+      `${stack.admin.managementUrl}/api/connections`,
+      undefined,
+      { authorization: `Basic ${Buffer.from(`${stack.admin.user}:${stack.admin.password}`).toString('base64')}` },
+    );
+    expect(connections.status).toBe(200);
+    const services = connections.body.filter((c) => (SERVICES as readonly string[]).includes(c.user));
+    expect(new Set(services.map((c) => c.user))).toEqual(new Set(SERVICES));
+    expect(
+      services.every((c) => c.ssl),
+      JSON.stringify(services),
+    ).toBe(true);
+    // Plain AMQP on the broker's port: no TLS handshake, no connection.
+    await expect(
+      amqp.connect(`amqp://orders:${secret('ORDERS_RABBITMQ_PASSWORD')}@127.0.0.1:${port('RABBITMQ')}/messaging`),
+    ).rejects.toThrow();
+    // Kafka without TLS: the SASL_SSL listener does not answer a plain client.
+    const plain = new KafkaClient({
+      brokers: [stack.kafkaBrokers],
+      clientId: 'plain-client',
+      credentials: stack.kafkaAdmin,
+      logger: silentLogger,
+    });
+    const admin = plain.admin();
+    await expect(admin.connect()).rejects.toThrow();
+    const tls = new KafkaClient({
+      brokers: [stack.kafkaBrokers],
+      clientId: 'tls-client',
+      credentials: stack.kafkaAdmin,
+      tls: stack.kafkaTls!,
+    }).admin();
+    await tls.connect();
+    expect(await tls.listTopics()).toContain('order-events');
+    await tls.disconnect();
   });
 
   it('answers on 127.0.0.1 only, every service healthy and every container up', async () => {

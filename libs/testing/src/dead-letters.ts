@@ -89,6 +89,7 @@ export async function deadLettersInStore(since: Date, env: TestEnv = testEnv()):
 export async function deadLettersInTopic(since: Date, env: TestEnv = testEnv()): Promise<DeadLetterReport[]> {
   const client = new KafkaClient({
     brokers: [env.kafkaBrokers],
+    ...(env.kafkaTls ? { tls: env.kafkaTls } : {}),
     clientId: 'dead-letter-report',
     credentials: env.kafkaAdmin,
     prefix: env.kafkaPrefix,

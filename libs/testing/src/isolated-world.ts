@@ -25,6 +25,7 @@ export async function isolatedWorld(
   const kafkaPrefix = `${env.kafkaPrefix}${name}.`;
   const kafka = new KafkaClient({
     brokers: [env.kafkaBrokers],
+    ...(env.kafkaTls ? { tls: env.kafkaTls } : {}),
     clientId: `isolated-${name}`,
     credentials: env.kafkaAdmin,
     prefix: kafkaPrefix,

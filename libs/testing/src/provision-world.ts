@@ -44,6 +44,7 @@ export async function provisionWorld(env: TestEnv, options: ProvisionOptions = {
   });
   const kafka = new KafkaClient({
     brokers: [env.kafkaBrokers],
+    ...(env.kafkaTls ? { tls: env.kafkaTls } : {}),
     clientId: `world-${env.runId}`,
     credentials: env.kafkaAdmin,
     prefix: env.kafkaPrefix,

@@ -18,6 +18,8 @@ export interface TestEnv {
   vhost: string;
   kafkaPrefix: string;
   kafkaBrokers: string;
+  /** TLS to Kafka (the container tier's brokers speak SASL_SSL only); plain SASL when absent. */
+  kafkaTls?: { ca?: string };
   /** The Kafka admin principal (provisioning, the tests' own producers and consumers). */
   kafkaAdmin: KafkaCredentials;
   /** A service's own Kafka principal, with only the ACLs the topology grants it. */
