@@ -1,8 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { topics, topologyMermaid } from '@am/messaging';
-import { sagaMermaid } from '../../services/orders/src/order-saga/order-saga.diagram.js';
+import {
+  consumerGroupsSequence,
+  exactlyOnceSequence,
+  fanoutSequence,
+  inboxSequence,
+  outboxSequence,
+  retrySequence,
+  taskQueueSequence,
+  topics,
+  topologyMermaid,
+} from '@am/messaging';
+import { sagaMermaid, sagaSequenceMermaid } from '../../services/orders/src/order-saga/order-saga.diagram.js';
 import { ROOT, loadConsumptions } from '../contracts/consumers.js';
 import { ORDER_METRICS_GROUP } from '../../services/analytics/src/order-metrics/order-metrics.loop.js';
 
@@ -13,6 +23,17 @@ const REGENERATE = 'npm run docs:diagrams';
 const diagrams: { file: string; name: string; render: () => string }[] = [
   { file: 'docs/design.md', name: 'topology', render: topologyMermaid },
   { file: 'docs/saga.md', name: 'saga', render: sagaMermaid },
+  { file: 'docs/saga.md', name: 'saga-confirmed', render: () => sagaSequenceMermaid('confirmed') },
+  { file: 'docs/saga.md', name: 'saga-payment-failed', render: () => sagaSequenceMermaid('payment-failed') },
+  { file: 'docs/saga.md', name: 'saga-timeout', render: () => sagaSequenceMermaid('timeout') },
+  { file: 'docs/load-leveling.md', name: 'task-queue', render: taskQueueSequence },
+  { file: 'docs/publish-subscribe.md', name: 'fanout', render: () => fanoutSequence() },
+  { file: 'docs/publish-subscribe.md', name: 'consumer-groups', render: () => consumerGroupsSequence() },
+  { file: 'docs/consumer-groups-and-replay.md', name: 'consumer-groups', render: () => consumerGroupsSequence() },
+  { file: 'docs/consumer-groups-and-replay.md', name: 'exactly-once', render: exactlyOnceSequence },
+  { file: 'docs/dead-letters.md', name: 'retry', render: () => retrySequence() },
+  { file: 'docs/delivery-guarantees.md', name: 'outbox', render: outboxSequence },
+  { file: 'docs/delivery-guarantees.md', name: 'inbox', render: () => inboxSequence() },
 ];
 
 /** The text between `<!-- diagram:name:begin -->` and `<!-- diagram:name:end -->`, as a fenced Mermaid block. */
@@ -42,6 +63,36 @@ describe('diagrams in the docs', () => {
       );
     });
   }
+
+  it('the saga sequences send each command to the participant that consumes its queue, and end as the code decides', () => {
+    const confirmed = sagaSequenceMermaid('confirmed');
+    expect(confirmed).toContain('orders->>inventory: inventory.reserve (saga-commands → inventory.reserve)');
+    expect(confirmed).toContain('payments-->>orders: payment.completed (saga-replies → order-saga-replies)');
+    expect(confirmed).toContain('order CONFIRMED');
+    const failed = sagaSequenceMermaid('payment-failed');
+    expect(failed).toContain('payments-->>orders: payment.failed');
+    expect(failed).toContain('orders->>inventory: inventory.release');
+    expect(failed).toContain('order CANCELLED (payment_failed)');
+    expect(failed).not.toContain('payment.refund');
+    const timeout = sagaSequenceMermaid('timeout');
+    expect(timeout).toContain('orders->>payments: payment.refund');
+    expect(timeout).toContain('orders->>inventory: inventory.release');
+    expect(timeout).toContain('order CANCELLED (timeout)');
+  });
+
+  it('the pattern sequences name what the topology has: every user-events subscriber, every group, every retry', () => {
+    const fanout = fanoutSequence();
+    for (const q of ['email-notifications', 'analytics-tracking', 'audit-log', 'payments-accounts']) {
+      expect(fanout).toContain(`user_events->>${q.replace(/-/g, '_')}: copy`);
+    }
+    const groups = consumerGroupsSequence();
+    for (const g of topics.find((t) => t.name === 'order-events')!.groups)
+      expect(groups).toContain(`group ${g.groupId}`);
+    const retry = retrySequence('payment.process', [10, 20, 30]);
+    expect(retry).toContain('x-retry-count 3 (routing key payment.process-retry-3)');
+    expect(retry).toContain('waits 0.03 s');
+    expect(retry).toContain('dead_letters->>payment_process_dlq');
+  });
 
   it("the saga diagram reaches every step, both endings and the timeout's compensations", () => {
     const mermaid = sagaMermaid();

@@ -30,3 +30,4 @@ export * from './failpoint.js';
 export * from './outage/failure-kind.js';
 export * from './outage/dependency-breakers.js';
 export * from './auth/index.js';
+export * from './pattern-diagrams.js';
