@@ -16,7 +16,16 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['{libs,services}/*/src/**/*.unit.spec.ts', 'tests/**/*.unit.spec.ts'] },
+        test: {
+          name: 'unit',
+          include: ['{libs,services}/*/src/**/*.unit.spec.ts', 'tests/**/*.unit.spec.ts', 'exercises/*.unit.spec.ts'],
+        },
+      },
+      {
+        extends: true,
+        // The exercises as a learner runs them: they fail until solved (exercises/README.md). Not a test tier: the
+        // unit tier checks them against their reference solutions.
+        test: { name: 'exercises', include: ['exercises/*/exercise.spec.ts'] },
       },
       {
         extends: true,
