@@ -91,9 +91,8 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     port,
     rabbitmqUrl:
       env.RABBITMQ_URL ??
-      (nativeTls(env)
-        ? `amqps://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5671/messaging`
-        : `amqp://${service}:${nativePassword('rabbitmq', service, env)}@127.0.0.1:5672/messaging`),
+      `${nativeTls(env) ? 'amqps://' : 'amqp://'}${service}:${nativePassword('rabbitmq', service, env)}` +
+        `@127.0.0.1:${nativeTls(env) ? 5671 : 5672}/messaging`,
     ...rabbitmqCa(env),
     kafkaBrokers: kafkaBrokers(env),
     ...kafkaTlsConfig(env),

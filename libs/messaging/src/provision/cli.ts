@@ -5,8 +5,9 @@
  * the Kafka admin principal). Idempotent.
  *
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
- * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS, KAFKA_CA_FILE (or MESSAGING_TLS natively), and <SERVICE>_RABBITMQ_PASSWORD per
- * service; natively, every password not given is the machine's secret (libs/messaging/src/secrets.ts).
+ * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS and KAFKA_CA_FILE (or
+ * MESSAGING_TLS natively), and <SERVICE>_RABBITMQ_PASSWORD per service; natively, every password not given is the
+ * machine's secret (libs/messaging/src/secrets.ts).
  */
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { provisionKafka, provisionKafkaAcls } from '../kafka/kafka-provisioner.js';
@@ -15,11 +16,6 @@ import { Queues, SERVICES, type ServiceName } from '../topology.js';
 import { provisionRabbit } from './rabbitmq-provisioner.js';
 
 const env = process.env;
-/** TLS to Kafka as a service has it (KAFKA_TLS, KAFKA_CA_FILE). */
-function kafkaTlsOption() {
-  const { kafkaTls } = kafkaTlsConfig(env);
-  return kafkaTls ? { tls: kafkaTls } : {};
-}
 const started = performance.now();
 const vhost = env.RABBITMQ_VHOST ?? 'messaging';
 const passwords = Object.fromEntries(
@@ -43,12 +39,14 @@ await provisionRabbit(
 );
 console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, queues and policies in place`);
 
+const { kafkaTls } = kafkaTlsConfig(env);
 const kafka = new KafkaClient({
   brokers: kafkaBrokers(env),
   clientId: 'provisioner',
   credentials: kafkaAdminCredentials(env),
   prefix: env.KAFKA_PREFIX ?? '',
-  ...kafkaTlsOption(),
+  // TLS to Kafka as a service has it (KAFKA_TLS, KAFKA_CA_FILE, MESSAGING_TLS).
+  ...(kafkaTls ? { tls: kafkaTls } : {}),
 });
 // KAFKA_REPLICATION_FACTOR: 1 on a single broker (the default), 3 on a cluster (the Kubernetes ha overlay).
 const created = await provisionKafka(kafka, { replicationFactor: Number(env.KAFKA_REPLICATION_FACTOR ?? 1) });

@@ -1,6 +1,16 @@
 import { Exchanges, Queues, queues } from '@am/messaging';
 import { decide, orderSaga, type OrderSagaState, type SagaInput, type SagaOutput } from './order-saga.saga.js';
 
+/** The input that starts every run the diagrams draw. */
+const placed: SagaInput = {
+  type: 'order.placed',
+  sagaId: 's',
+  orderId: 'o',
+  userId: 'u',
+  items: [{ sku: 'SKU', quantity: 1, unitPrice: 1 }],
+  total: 1,
+};
+
 const describeOutputs = (outputs: SagaOutput[]) =>
   outputs
     .map((o) =>
@@ -18,14 +28,6 @@ const node = (state: OrderSagaState) =>
 export function sagaMermaid(): string {
   const now = new Date('2030-01-01T00:00:00Z');
   const later = new Date(now.getTime() + 60_000);
-  const placed: SagaInput = {
-    type: 'order.placed',
-    sagaId: 's',
-    orderId: 'o',
-    userId: 'u',
-    items: [{ sku: 'SKU', quantity: 1, unitPrice: 1 }],
-    total: 1,
-  };
   const lines = ['stateDiagram-v2'];
   const start = decide(undefined, placed, now, 1_000)!;
   lines.push(`  [*] --> ${node(start.state)}: order.placed / ${describeOutputs(start.outputs)}`);
@@ -96,14 +98,6 @@ export function sagaSequenceMermaid(scenario: SagaScenario): string {
         lines.push(`  Note over orders: order CANCELLED (${output.reason}), order.cancelled to order-events (outbox)`);
       }
     }
-  };
-  const placed: SagaInput = {
-    type: 'order.placed',
-    sagaId: 's',
-    orderId: 'o',
-    userId: 'u',
-    items: [{ sku: 'SKU', quantity: 1, unitPrice: 1 }],
-    total: 1,
   };
   let decision = decide(undefined, placed, now, 1_000)!;
   draw(decision.outputs);
