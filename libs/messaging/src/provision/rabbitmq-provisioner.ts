@@ -1,6 +1,7 @@
 import {
   DEFAULT_EXCHANGE,
   Exchanges,
+  Queues,
   SERVICES,
   allQueueNames,
   consumedBy,
@@ -27,6 +28,34 @@ export interface RabbitProvisionOptions {
   passwords: Record<ServiceName, string>;
   /** Extra queue arguments applied through policy, per queue (for example a max length). */
   queuePolicies?: Record<string, Record<string, unknown>>;
+  /** Password of the article's account ({@link ARTICLE_USER}); the account is not made without one. */
+  articlePassword?: string;
+}
+
+/**
+ * The account for the article's own code listings (docs/security.md#the-articles-own-clients): the user they connect
+ * as when pointed at the project's vhost. Not a service: nothing of the project connects as it.
+ */
+export const ARTICLE_USER = 'article';
+
+/** The queues the article's listings declare, consume and send to by name, and the exchange they publish to. */
+export const ARTICLE_QUEUES = [
+  Queues.orderProcessing,
+  Queues.emailNotifications,
+  Queues.analyticsTracking,
+  Queues.auditLog,
+] as const;
+
+/**
+ * What the article's listings need and nothing more: declaring (configure) and binding (write) its queues and the
+ * `user-events` exchange as they are, reading them, publishing to `user-events`, and sending to its queues by name,
+ * which in AMQP 0-9-1 goes through the default exchange: write on `amq.default` is write on every queue of the
+ * vhost. That is the one permission no service has, and why this account exists apart from them. The saga's
+ * queues and exchanges, the retries and the dead letters stay out of its reach.
+ */
+export function articlePermissions(): { configure: string; write: string; read: string } {
+  const own = [...ARTICLE_QUEUES, Exchanges.userEvents];
+  return { configure: anyOf(own), write: anyOf(['amq.default', ...own]), read: anyOf(own) };
 }
 
 function escapeRegex(name: string): string {
@@ -138,6 +167,10 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
     for (const topic of topicPermissionsFor(service)) {
       await api.request('PUT', `/topic-permissions/${v}/${enc(service)}`, topic);
     }
+  }
+  if (options.articlePassword) {
+    await api.request('PUT', `/users/${enc(ARTICLE_USER)}`, { password: options.articlePassword, tags: '' });
+    await api.request('PUT', `/permissions/${v}/${enc(ARTICLE_USER)}`, articlePermissions());
   }
   for (const policy of policiesFor(options.queuePolicies)) {
     await api.request('PUT', `/policies/${v}/${enc(policy.name)}`, {
