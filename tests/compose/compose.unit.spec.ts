@@ -381,9 +381,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('speaks TLS to both brokers: AMQP only over TLS, every client trusting the local CA, whose key only its job holds', () => {
-    const conf = read('compose/rabbitmq/rabbitmq.conf');
+    const conf = read('compose/rabbitmq/tls.conf');
     expect(conf).toMatch(/^listeners\.tcp = none$/m);
     expect(conf).toMatch(/^listeners\.ssl\.default = 5671$/m);
+    expect(app('rabbitmq').volumes).toContain('./compose/rabbitmq/tls.conf:/etc/rabbitmq/conf.d/30-tls.conf:ro');
     expect(app('rabbitmq').volumes).toContain('tls-server:/etc/rabbitmq/tls:ro');
     for (const s of SERVICES) {
       const env = app(s).environment!;
