@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // No credential is committed: every tracked file is scanned for private keys, cloud and VCS tokens, bearer tokens
-// (JWTs), and passwords in connection URLs other than the documented `-dev` defaults of the local stack and
-// placeholders. The keys that sign tokens live in .run/keys (ignored by git) and in compose volumes.
+// (JWTs), and passwords in connection URLs other than variables and placeholders (there are no default passwords:
+// compose requires each, natively each is the machine's own). The keys that sign tokens live in .run/keys (ignored by git) and in compose volumes.
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const PATTERNS: [string, RegExp][] = [
@@ -16,10 +16,9 @@ const PATTERNS: [string, RegExp][] = [
   ['JWT', /\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{20,}/],
 ];
 
-/** user:password@ in a URL, unless the password is a `-dev` default, a placeholder or a variable. */
+/** user:password@ in a URL, unless the password is a placeholder or a variable. */
 const URL_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@'"`]+:([^\s/@'"`]+)@/gi;
 const allowedPassword = (p: string) =>
-  /-dev\}?$/.test(p) || // the local stack's documented defaults
   /^\\?\$[{(]/.test(p) || // a variable or template placeholder (Kubernetes: $(NAME))
   /^\$[A-Z_]/.test(p) ||
   /^(p|x|password|pass|secret|\*+|\.\.\.|<[^>]+>)$/i.test(p); // an example
