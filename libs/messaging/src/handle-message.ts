@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Envelope, MessageCatalog } from '@am/contracts';
-import { withLogContext } from '@am/observability';
-import { addToOutbox, claimMessage } from '@am/persistence';
+import { traceHeaders, withLogContext } from '@am/observability';
+import { addToOutbox, claimMessage, claimMessages, type OutboxMessage } from '@am/persistence';
 import { InvalidMessageError } from './errors.js';
 import type { MessagingLogger } from './logger.js';
 import { MessageContext } from './message-context.js';
@@ -46,4 +46,53 @@ export async function handleMessage(options: HandleMessageOptions, body: Buffer)
       return true;
     }),
   );
+}
+
+/**
+ * The batch form of `handleMessage` (pattern: batched consumer): validates every message first (an invalid one
+ * throws, and the caller handles the batch again one message at a time), then in one transaction claims all
+ * message ids in the inbox with one statement, runs each claimed message's handler in turn (`within` gives each
+ * its own log context and span), and adds all their outgoing messages to the outbox with one insert. A message
+ * already handled, or twice in the batch, is skipped. Returns how many were handled.
+ */
+export async function handleMessages(
+  options: HandleMessageOptions,
+  bodies: readonly Buffer[],
+  within: <T>(index: number, work: () => Promise<T>) => Promise<T> = (_index, work) => work(),
+): Promise<number> {
+  const messages = bodies.map((body) => {
+    const parsed = options.catalog.parse(body);
+    if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
+    const handler = options.findHandler(parsed.message.type);
+    if (!handler) throw new InvalidMessageError(`no handler for ${parsed.message.type} at ${options.consumer}`);
+    return { message: parsed.message, handler };
+  });
+  return options.dataSource.transaction(async (manager) => {
+    const claimed = await claimMessages(
+      manager,
+      options.consumer,
+      messages.map((m) => m.message.messageId),
+    );
+    const outgoing: OutboxMessage[] = [];
+    let handled = 0;
+    for (const [index, { message, handler }] of messages.entries()) {
+      if (!claimed.delete(message.messageId)) {
+        options.logger?.debug?.(
+          { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
+          'duplicate delivery: already handled, skipped (inbox)',
+        );
+        continue;
+      }
+      await within(index, async () => {
+        const context = new MessageContext(manager, message, options.consumer);
+        await handler(message, context);
+        // Each outgoing message keeps the trace of the message that caused it (the outbox insert runs after all).
+        const trace = traceHeaders();
+        for (const m of context.outgoing) outgoing.push({ ...m, headers: { ...trace, ...m.headers } });
+      });
+      handled += 1;
+    }
+    await addToOutbox(manager, outgoing);
+    return handled;
+  });
 }

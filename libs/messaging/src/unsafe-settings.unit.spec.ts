@@ -26,6 +26,19 @@ describe('unsafe settings refuse to start', () => {
     expect(() => defineSubscription({ queue: 'q', retryDelaysMs: [1, 2, 3, 4] })).toThrow(/4 retries/);
   });
 
+  it('refuses batches outside at-least-once, larger than the prefetch, or with no concurrency', () => {
+    expect(() => defineSubscription({ queue: 'q', delivery: 'at-most-once', batch: { maxSize: 5 } })).toThrow(
+      /batches are for at-least-once delivery/,
+    );
+    expect(() => defineSubscription({ queue: 'q', prefetch: 10, batch: { maxSize: 11 } })).toThrow(
+      /batch.maxSize must be an integer from 1 to the prefetch, 10/,
+    );
+    expect(() => defineSubscription({ queue: 'q', batch: { maxSize: 5, concurrency: 0 } })).toThrow(
+      /batch.concurrency must be a positive integer/,
+    );
+    expect(defineSubscription({ queue: 'q', prefetch: 10, batch: { maxSize: 10 } }).batch).toEqual({ maxSize: 10 });
+  });
+
   it('refuses non-persistent messages', () => {
     expect(() => new AmqpClient({ url: 'amqp://x', connectionName: 't', persistent: false })).toThrow(
       /non-persistent messages to durable queues/,

@@ -17,6 +17,13 @@ import type { AmqpSubscription } from './amqp-subscription.js';
  */
 export type AmqpDeliveryHandler = (message: ConsumeMessage) => Promise<void>;
 
+/**
+ * Does the work for several deliveries as one unit (one database transaction): all of it commits or none of it.
+ * Used when the subscription has `batch`; a batch that throws is handled again one delivery at a time by the
+ * `AmqpDeliveryHandler`, so a poison message still goes alone to its retry and dead letter path.
+ */
+export type AmqpBatchHandler = (messages: readonly ConsumeMessage[]) => Promise<void>;
+
 /** Headers the retry and dead-letter path writes. `x-retry-count` is ours, not the broker's `x-death`. */
 export const RetryHeaders = {
   retryCount: 'x-retry-count',
@@ -61,6 +68,10 @@ export class AmqpConsumer implements ChannelUser {
   private stopped = false;
   /** The channel a subscription is being set up on, while the broker has not confirmed it. */
   private subscribingOn?: Channel;
+  /** Batch mode: deliveries waiting for a batch, the batches running, and whether a flush is scheduled. */
+  private readonly waiting: { channel: Channel; message: ConsumeMessage }[] = [];
+  private batchesRunning = 0;
+  private flushScheduled = false;
 
   constructor(
     private readonly client: AmqpClient,
@@ -71,6 +82,8 @@ export class AmqpConsumer implements ChannelUser {
       metrics?: MessagingMetrics;
       /** The service's breakers; a consumer without them gets its own (no probes: it retries after a backoff). */
       breakers?: DependencyBreakers;
+      /** Handles deliveries in batches when the subscription has `batch` (at-least-once only). */
+      handleBatch?: AmqpBatchHandler;
     } = {},
   ) {
     this.logger = options.logger ?? consoleLogger;
@@ -124,13 +137,103 @@ export class AmqpConsumer implements ChannelUser {
       this.subscription.queue,
       (message) => {
         if (!message) return;
-        const work = this.deliver(channel, message);
-        this.inFlight.add(work);
-        void work.finally(() => this.inFlight.delete(work));
+        if (this.batching) {
+          this.waiting.push({ channel, message });
+          this.scheduleFlush();
+          return;
+        }
+        this.track(this.deliver(channel, message));
       },
       { noAck: this.subscription.autoAck === true },
     );
     return consumerTag;
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private get batching(): boolean {
+    const { batch, delivery, autoAck } = this.subscription;
+    return batch !== undefined && this.options.handleBatch !== undefined && delivery === 'at-least-once' && !autoAck;
+  }
+
+  /**
+   * Pattern: batched consumer. Deliveries that arrive together (in one read of the socket, or while the batches
+   * allowed at once are all running) are handled as one batch: up to `batch.maxSize` of them, one transaction,
+   * acknowledged each after its commit. Idle, a delivery waits for nothing: the flush runs as soon as the
+   * current read of the socket has been handled (`setImmediate`).
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.batchesRunning >= (this.subscription.batch?.concurrency ?? 1)) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const { maxSize, concurrency = 1 } = this.subscription.batch ?? { maxSize: 1 };
+    while (this.waiting.length > 0 && this.batchesRunning < concurrency) {
+      const batch = this.waiting.splice(0, maxSize);
+      this.batchesRunning += 1;
+      this.track(
+        this.deliverBatch(batch).finally(() => {
+          this.batchesRunning -= 1;
+          if (this.waiting.length > 0) this.scheduleFlush();
+        }),
+      );
+    }
+  }
+
+  private async deliverBatch(entries: { channel: Channel; message: ConsumeMessage }[]): Promise<void> {
+    // Deliveries of a channel that has closed meanwhile are back in their queue already: not ours to handle.
+    const current = entries.filter((e) => e.channel === this.channel && !this.stopped);
+    const channel = this.channel;
+    if (!channel || current.length === 0) return;
+    if (this.breakers.anyOpen) {
+      for (const { message } of current) safely(() => channel.nack(message, false, true));
+      return;
+    }
+    const accepted: ConsumeMessage[] = [];
+    const refused: Promise<void>[] = [];
+    for (const { message } of current) {
+      const reason = this.senderRefusal(message);
+      if (reason === undefined) accepted.push(message);
+      else refused.push(this.deliver(channel, message));
+    }
+    await Promise.all(refused);
+    if (accepted.length === 0) return;
+    if (accepted.length === 1) return this.deliver(channel, accepted[0]!);
+    const started = performance.now();
+    try {
+      await this.options.handleBatch!(accepted);
+    } catch (error) {
+      const kind = this.breakers.classify(error);
+      if (kind.kind === 'outage') {
+        this.breakers.trip(kind.dependency, kind.reason);
+        this.logger.warn(
+          { queue: this.subscription.queue, dependency: kind.dependency, reason: kind.reason, size: accepted.length },
+          'amqp: dependency unavailable; batch given back, no retry counted',
+        );
+        for (const message of accepted) safely(() => channel.nack(message, false, true));
+        return;
+      }
+      // Nothing of the batch committed: each delivery is handled again on its own, so only the one at fault
+      // takes the retry and dead letter path.
+      this.logger.warn(
+        { queue: this.subscription.queue, size: accepted.length, err: describeFailure(error).message },
+        'amqp: batch failed; handling its messages one by one',
+      );
+      await Promise.all(accepted.map((message) => this.deliver(channel, message)));
+      return;
+    }
+    for (const message of accepted) {
+      safely(() => channel.ack(message));
+      this.handled(message, started);
+    }
   }
 
   /** Cancels the subscription: the broker sends nothing more; messages held now are given back as they finish. */
@@ -167,26 +270,7 @@ export class AmqpConsumer implements ChannelUser {
    * that continues the trace of the message's `traceparent` header.
    */
   private deliver(channel: Channel, message: ConsumeMessage): Promise<void> {
-    const { queue } = this.subscription;
-    const props = message.properties;
-    const messageId = props.messageId as string | undefined;
-    const correlationId = props.correlationId as string | undefined;
-    const type = props.type as string | undefined;
-    return withLogContext({ correlationId, messageId, messageType: type, source: queue }, () =>
-      withConsumerSpan(
-        `${queue} process`,
-        props.headers,
-        {
-          'messaging.system': 'rabbitmq',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': queue,
-          ...(messageId ? { 'messaging.message.id': messageId } : {}),
-          ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
-          ...(type ? { 'app.message.type': type } : {}),
-        },
-        () => this.deliverTraced(channel, message),
-      ),
-    );
+    return withDeliveryContext(this.subscription.queue, message, () => this.deliverTraced(channel, message));
   }
 
   private async deliverTraced(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -197,12 +281,8 @@ export class AmqpConsumer implements ChannelUser {
       safely(() => channel.nack(message, false, true));
       return;
     }
-    const senders = allowedSenders(queue, message.properties.type as string | undefined);
-    const sender = message.properties.userId as string | undefined;
-    if (senders && !this.subscription.autoAck && !(sender && senders.includes(sender))) {
-      // Pattern: validated sender. Not from an account that may send this here: dead-lettered with the reason, never
-      // handled (a leaked password of one service must not move another service's money or stock).
-      const reason = `sender ${sender ?? '(no user-id)'} may not send ${String(message.properties.type)} to ${queue}`;
+    const reason = this.senderRefusal(message);
+    if (reason !== undefined) {
       this.options.metrics?.failed(queue);
       await this.fail(channel, message, new InvalidMessageError(reason), { kind: 'permanent', reason });
       return;
@@ -243,6 +323,18 @@ export class AmqpConsumer implements ChannelUser {
       }
       await this.fail(channel, message, error, kind);
     }
+  }
+
+  /**
+   * Pattern: validated sender. A message not from an account that may send it here is dead-lettered with this
+   * reason, never handled (a leaked password of one service must not move another service's money or stock).
+   */
+  private senderRefusal(message: ConsumeMessage): string | undefined {
+    const { queue } = this.subscription;
+    const senders = allowedSenders(queue, message.properties.type as string | undefined);
+    const sender = message.properties.userId as string | undefined;
+    if (!senders || this.subscription.autoAck || (sender && senders.includes(sender))) return undefined;
+    return `sender ${sender ?? '(no user-id)'} may not send ${String(message.properties.type)} to ${queue}`;
   }
 
   /**
@@ -324,6 +416,33 @@ export class AmqpConsumer implements ChannelUser {
       safely(() => channel.nack(message, false, true));
     }
   }
+}
+
+/**
+ * Runs `work` for one delivery inside its log context (correlation and message id on every line) and a consumer
+ * span that continues the trace of the message's `traceparent` header. A batch runs each of its messages' work in
+ * its own.
+ */
+export function withDeliveryContext<T>(queue: string, message: ConsumeMessage, work: () => Promise<T>): Promise<T> {
+  const props = message.properties;
+  const messageId = props.messageId as string | undefined;
+  const correlationId = props.correlationId as string | undefined;
+  const type = props.type as string | undefined;
+  return withLogContext({ correlationId, messageId, messageType: type, source: queue }, () =>
+    withConsumerSpan(
+      `${queue} process`,
+      props.headers,
+      {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': queue,
+        ...(messageId ? { 'messaging.message.id': messageId } : {}),
+        ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
+        ...(type ? { 'app.message.type': type } : {}),
+      },
+      work,
+    ),
+  );
 }
 
 /** Acks and nacks throw when the channel closed meanwhile; the broker then redelivers, which is what we want. */

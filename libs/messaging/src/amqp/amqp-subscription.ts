@@ -30,6 +30,13 @@ export interface AmqpSubscription {
    * its own queue after a pause, for consumers that are themselves the end of the line (the dead letter store).
    */
   deadLetter?: boolean;
+  /**
+   * Pattern: batched consumer. Deliveries that arrive together are handled up to `maxSize` at a time in one
+   * transaction (one inbox claim, one outbox insert, one commit for all of them), `concurrency` batches at once
+   * (default 1). A batch that fails is handled again one message at a time. At-least-once only. Unset: one
+   * message per transaction.
+   */
+  batch?: { maxSize: number; concurrency?: number };
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
@@ -44,6 +51,8 @@ export function defineSubscription(
     retryDelaysMs: DEFAULT_RETRY_DELAYS_MS,
     ...spec,
   };
+  // The bench's switch, to measure batches against one transaction per message in the same run.
+  if (process.env.AMQP_BATCHES === 'off') delete subscription.batch;
   validateSubscription(subscription);
   return subscription;
 }
@@ -65,6 +74,24 @@ export function validateSubscription(s: AmqpSubscription): void {
     throw new UnsafeConfigurationError(
       `subscription ${s.queue}: maxPerSecond must be positive (got ${s.maxPerSecond})`,
     );
+  }
+  if (s.batch !== undefined) {
+    const { maxSize, concurrency = 1 } = s.batch;
+    if (s.delivery !== 'at-least-once' || s.autoAck) {
+      throw new UnsafeConfigurationError(
+        `subscription ${s.queue}: batches are for at-least-once delivery (a batch is acknowledged after its commit)`,
+      );
+    }
+    if (!Number.isInteger(maxSize) || maxSize < 1 || maxSize > s.prefetch) {
+      throw new UnsafeConfigurationError(
+        `subscription ${s.queue}: batch.maxSize must be an integer from 1 to the prefetch, ${s.prefetch} (got ${maxSize})`,
+      );
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new UnsafeConfigurationError(
+        `subscription ${s.queue}: batch.concurrency must be a positive integer (got ${concurrency})`,
+      );
+    }
   }
   if (s.retryDelaysMs.length > MAX_RETRIES) {
     throw new UnsafeConfigurationError(

@@ -3,9 +3,9 @@ import { lastValueFrom } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import type { MessageCatalog } from '@am/contracts';
 import type { AmqpClient } from '../amqp/amqp-client.js';
-import { AmqpConsumer } from '../amqp/amqp-consumer.js';
+import { AmqpConsumer, withDeliveryContext } from '../amqp/amqp-consumer.js';
 import { validateSubscription, type AmqpSubscription } from '../amqp/amqp-subscription.js';
-import { handleMessage, type EnvelopeHandler } from '../handle-message.js';
+import { handleMessage, handleMessages, type EnvelopeHandler, type HandleMessageOptions } from '../handle-message.js';
 import type { MessagingLogger } from '../logger.js';
 import { RateLimiter } from '../rate-limiter.js';
 import type { MessagingMetrics } from '../metrics.js';
@@ -50,23 +50,33 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     try {
       for (const { subscription, catalog } of this.options.subscriptions) {
         const limiter = subscription.maxPerSecond ? new RateLimiter(subscription.maxPerSecond) : undefined;
+        const handling: HandleMessageOptions = {
+          dataSource: this.options.dataSource,
+          consumer: subscription.queue,
+          catalog,
+          findHandler: (type) => nestHandlerLookup(this, type),
+          logger: this.options.logger,
+        };
         const consumer = new AmqpConsumer(
           this.options.client,
           subscription,
           async (delivery) => {
             await limiter?.take();
-            await handleMessage(
-              {
-                dataSource: this.options.dataSource,
-                consumer: subscription.queue,
-                catalog,
-                findHandler: (type) => nestHandlerLookup(this, type),
-                logger: this.options.logger,
-              },
-              delivery.content,
-            );
+            await handleMessage(handling, delivery.content);
           },
-          { logger: this.options.logger, metrics: this.options.metrics, breakers: this.options.breakers },
+          {
+            logger: this.options.logger,
+            metrics: this.options.metrics,
+            breakers: this.options.breakers,
+            handleBatch: async (deliveries) => {
+              for (let i = 0; i < deliveries.length; i++) await limiter?.take();
+              await handleMessages(
+                handling,
+                deliveries.map((d) => d.content),
+                (index, work) => withDeliveryContext(subscription.queue, deliveries[index]!, work),
+              );
+            },
+          },
         );
         await this.options.client.addChannelUser(consumer);
         this.consumers.push(consumer);

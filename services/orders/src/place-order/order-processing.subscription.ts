@@ -2,6 +2,7 @@ import { MessageCatalog, PlaceOrder } from '@am/contracts';
 import { Queues, defineSubscription } from '@am/messaging';
 
 const maxPerSecond = process.env.ORDER_PROCESSING_MAX_PER_SECOND;
+const prefetch = Number(process.env.ORDER_PROCESSING_PREFETCH ?? 50);
 
 /**
  * The load-leveling queue: the workers take at most `prefetch` orders at a time, and, when
@@ -11,7 +12,8 @@ const maxPerSecond = process.env.ORDER_PROCESSING_MAX_PER_SECOND;
 export const orderProcessingSubscription = {
   subscription: defineSubscription({
     queue: Queues.orderProcessing,
-    prefetch: Number(process.env.ORDER_PROCESSING_PREFETCH ?? 10),
+    prefetch,
+    batch: { maxSize: prefetch },
     ...(maxPerSecond ? { maxPerSecond: Number(maxPerSecond) } : {}),
   }),
   catalog: new MessageCatalog([PlaceOrder]),
