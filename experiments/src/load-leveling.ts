@@ -19,7 +19,8 @@ import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
 import { OrderCountSampler, QueueDepthSampler, countOrders } from './lib/samplers.js';
 import { ratePerSecond, summarize, writeCsv, writeJson } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
-import { resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
+import { repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
+import { writeResultBlocks } from './lib/results-tables.js';
 
 const options = parseArgs({
   /** Base name of the result files under experiments/results/. */
@@ -101,6 +102,7 @@ await withWorld({}, async (world) => {
     }
     const report = {
       experiment: 'load-leveling',
+      ranAt: new Date().toISOString(),
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
@@ -116,6 +118,9 @@ await withWorld({}, async (world) => {
     };
     writeJson(path.join(resultsDir, `${options.name}.json`), report);
     log(`wrote ${path.relative(process.cwd(), path.join(resultsDir, `${options.name}.json`))}`);
+    for (const page of writeResultBlocks(repoRoot, `${options.name}.json`)) {
+      log(`rewrote the figures of ${page} from it`);
+    }
   } finally {
     await db.end();
   }

@@ -1,0 +1,134 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * The experiments' figures as Markdown, rendered from their result files, for the blocks between
+ * `<!-- results:<name>:begin -->` and `<!-- results:<name>:end -->` in the docs. The experiment runners rewrite the
+ * blocks after a run; `tests/docs/results.unit.spec.ts` fails when a block differs from its result file, so a page
+ * cannot show a figure the files do not hold.
+ */
+
+interface Latency {
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
+/** The fields of `experiments/results/<name>.json` (load-leveling.ts) that the tables show. */
+export interface LoadLevelingResult {
+  command: string;
+  machine: { cpus: number; cpuModel: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  ranAt?: string;
+  options: { requests: number; durationMs: number; capacity: number; prefetch: number };
+  requests: number;
+  accepted: number;
+  errors: number;
+  lost: number;
+  drained: boolean;
+  peakDepth: number;
+  peakDepthAtSeconds: number;
+  drainSeconds: number;
+  drainSecondsFromBurstStart: number;
+  predictedPeakDepth: number;
+  predictedDrainSeconds: number;
+  processingRatePerSecond: number;
+  intakeP50Ms: number;
+  intakeP95Ms: number;
+  intakeP99Ms: number;
+  lastAnswerSeconds: number;
+  sync?: {
+    requests: number;
+    confirmed201: number;
+    cancelled409: number;
+    errors: number;
+    latency: Latency;
+    lastAnswerSeconds: number;
+  };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const dec = (n: number, digits = 1) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const seconds = (ms: number) => `${dec(ms / 1000)} s`;
+const within = (measured: number, predicted: number) =>
+  predicted > 0 ? `${measured >= predicted ? '+' : ''}${int(((measured - predicted) / predicted) * 100)} %` : '';
+
+/** The run's identity: command, machine, load. */
+export function runLine(r: LoadLevelingResult): string {
+  const load = (l: number[]) => l.map((x) => dec(x, 2)).join(' ');
+  return (
+    `Run${r.ranAt ? ` of ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC` : ''}: \`${r.command}\` on ${r.machine.cpus} × ` +
+    `${r.machine.cpuModel}; load average ${load(r.machine.loadAverageAtStart)} at the start, ` +
+    `${load(r.machine.loadAverageAtEnd)} at the end.`
+  );
+}
+
+/** The burst through the queue against the model's prediction. */
+export function burstTable(r: LoadLevelingResult): string {
+  const burstS = r.options.durationMs / 1000;
+  return [
+    runLine(r),
+    '',
+    '| | measured | predicted (the article’s model) | difference |',
+    '|---|---|---|---|',
+    `| requests / accepted (202) / errors | ${int(r.requests)} / **${int(r.accepted)}** / **${int(r.errors)}** | all accepted | |`,
+    `| lost (accepted, never stored) | **${int(r.lost)}** (ids checked one by one) | 0 | |`,
+    `| last 202 answered | ${dec(r.lastAnswerSeconds, 2)} s after the first request was scheduled | ${dec(burstS)} s | |`,
+    `| intake latency p50 / p95 / p99 | ${seconds(r.intakeP50Ms)} / ${seconds(r.intakeP95Ms)} / ${seconds(r.intakeP99Ms)} | | |`,
+    `| peak queue depth | ${int(r.peakDepth)} ready messages, at ${dec(r.peakDepthAtSeconds)} s | ${int(r.predictedPeakDepth)}, at ${dec(burstS)} s | ${within(r.peakDepth, r.predictedPeakDepth)} |`,
+    `| queue empty again, after the burst | ${r.drained ? `${dec(r.drainSeconds, 2)} s` : 'not drained'} | ${dec(r.predictedDrainSeconds)} s | ${r.drained ? within(r.drainSeconds, r.predictedDrainSeconds) : ''} |`,
+    `| processing rate over the drain | ${dec(r.processingRatePerSecond)} orders/s | ${int(r.options.capacity)}/s (the knob) | ${within(r.processingRatePerSecond, r.options.capacity)} |`,
+  ].join('\n');
+}
+
+/** The same burst through the queue and through the synchronous endpoint. */
+export function syncTable(r: LoadLevelingResult): string {
+  const s = r.sync;
+  if (!s) return '_This run skipped the synchronous baseline (`--skip-sync`)._';
+  return [
+    `| | \`POST /orders\` (queue), ${int(r.requests)} in ${dec(r.options.durationMs / 1000)} s | \`POST /orders/sync\`, ${int(s.requests)} in ${dec(r.options.durationMs / 1000)} s |`,
+    '|---|---|---|',
+    `| success answers | ${int(r.accepted)} × 202 | ${int(s.confirmed201)} × 201, ${int(s.cancelled409)} × 409 |`,
+    `| errors | ${int(r.errors)} | ${int(s.errors)} |`,
+    `| latency p50 / p99 (from the scheduled time) | ${seconds(r.intakeP50Ms)} / ${seconds(r.intakeP99Ms)} | ${seconds(s.latency.p50Ms)} / ${seconds(s.latency.p99Ms)} |`,
+    `| last answer | ${dec(r.lastAnswerSeconds, 2)} s | ${dec(s.lastAnswerSeconds, 2)} s |`,
+  ].join('\n');
+}
+
+/** Replaces the text between a block's markers; undefined when the markers are missing. */
+export function replaceBlock(text: string, name: string, content: string): string | undefined {
+  const begin = `<!-- results:${name}:begin -->`;
+  const end = `<!-- results:${name}:end -->`;
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return undefined;
+  return `${text.slice(0, a + begin.length)}\n${content}\n${text.slice(b)}`;
+}
+
+/** Every results block of the docs: the page, the block's name, its result file and how it is rendered. */
+export const resultBlocks: { file: string; name: string; result: string; render: (r: LoadLevelingResult) => string }[] =
+  [
+    { file: 'docs/load-leveling.md', name: 'burst', result: 'load-leveling.json', render: burstTable },
+    { file: 'docs/load-leveling.md', name: 'burst-sync', result: 'load-leveling.json', render: syncTable },
+    { file: 'docs/load-leveling.md', name: 'scaled', result: 'load-leveling-scaled.json', render: burstTable },
+    { file: 'docs/load-leveling.md', name: 'scaled-sync', result: 'load-leveling-scaled.json', render: syncTable },
+  ];
+
+/** Rewrites, in the docs under `root`, every block rendered from `resultFile`; returns the pages it changed. */
+export function writeResultBlocks(root: string, resultFile: string): string[] {
+  const result = JSON.parse(
+    readFileSync(path.join(root, 'experiments', 'results', resultFile), 'utf8'),
+  ) as LoadLevelingResult;
+  const changed = new Set<string>();
+  for (const block of resultBlocks.filter((b) => b.result === resultFile)) {
+    const file = path.join(root, block.file);
+    const text = readFileSync(file, 'utf8');
+    const next = replaceBlock(text, block.name, block.render(result));
+    if (next === undefined) throw new Error(`${block.file} has no <!-- results:${block.name}:begin/end --> markers`);
+    if (next !== text) {
+      writeFileSync(file, next);
+      changed.add(block.file);
+    }
+  }
+  return [...changed];
+}
