@@ -180,7 +180,7 @@ export async function kafkaConsumerPerf(
     [
       '--bootstrap-server',
       bootstrap,
-      '--command-config',
+      '--consumer.config',
       clientConfig,
       '--topic',
       topic,
