@@ -37,6 +37,8 @@ const options = parseArgs({
   skipSync: false,
   syncRequests: 0,
   syncTimeoutMs: 30_000,
+  /** Take the requests in a second orders process that consumes nothing (SERVICE_CONSUMERS=off). */
+  splitIntake: false,
 });
 
 const started = epochMs();
@@ -62,7 +64,15 @@ await withWorld({}, async (world) => {
     INVENTORY_URL: inventory.url,
     PAYMENTS_URL: payments.url,
   });
-  const urls: Urls = { orders: orders.url, inventory: inventory.url, payments: payments.url };
+  // The API apart from the worker: the burst's requests and the worker's transactions do not share a process.
+  const intake = options.splitIntake
+    ? await world.start('orders', {
+        SERVICE_CONSUMERS: 'off',
+        INVENTORY_URL: inventory.url,
+        PAYMENTS_URL: payments.url,
+      })
+    : orders;
+  const urls: Urls = { orders: intake.url, inventory: inventory.url, payments: payments.url };
   const totalOrders = options.requests * 2 + options.warmup;
   log(`seeding ${options.users} customers and ${options.skus} SKUs (enough money and stock for every order)`);
   const { userIds, skuIds } = await world.seed(

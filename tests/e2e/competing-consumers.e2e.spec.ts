@@ -47,7 +47,7 @@ describe('competing consumers on order-processing', () => {
     const sku = `CC-${randomUUID().slice(0, 8)}`;
     expect((await http('PUT', url('inventory', `/stock/${sku}`), { quantity: ORDERS })).status).toBe(200);
 
-    // A burst into one intake: the queue fills faster than one worker (prefetch 10) drains it.
+    // A burst into one intake: the queue fills faster than one worker drains it.
     const ids: string[] = [];
     for (let i = 0; i < ORDERS; i += 50) {
       const answers = await Promise.all(

@@ -19,7 +19,7 @@ export interface LoadLevelingResult {
   command: string;
   machine: { cpus: number; cpuModel: string; loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
   ranAt?: string;
-  options: { requests: number; durationMs: number; capacity: number; prefetch: number };
+  options: { requests: number; durationMs: number; capacity: number; prefetch: number; splitIntake?: boolean };
   requests: number;
   accepted: number;
   errors: number;
@@ -59,7 +59,10 @@ export function runLine(r: LoadLevelingResult): string {
   return (
     `Run${r.ranAt ? ` of ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC` : ''}: \`${r.command}\` on ${r.machine.cpus} × ` +
     `${r.machine.cpuModel}; load average ${load(r.machine.loadAverageAtStart)} at the start, ` +
-    `${load(r.machine.loadAverageAtEnd)} at the end.`
+    `${load(r.machine.loadAverageAtEnd)} at the end. ` +
+    (r.options.splitIntake
+      ? 'The API and the worker ran as two orders processes (`SERVICE_CONSUMERS=off` on the API).'
+      : 'The API and the worker shared one orders process.')
   );
 }
 
@@ -110,6 +113,7 @@ export const resultBlocks: { file: string; name: string; result: string; render:
   [
     { file: 'docs/load-leveling.md', name: 'burst', result: 'load-leveling.json', render: burstTable },
     { file: 'docs/load-leveling.md', name: 'burst-sync', result: 'load-leveling.json', render: syncTable },
+    { file: 'docs/load-leveling.md', name: 'split', result: 'load-leveling-split.json', render: burstTable },
     { file: 'docs/load-leveling.md', name: 'scaled', result: 'load-leveling-scaled.json', render: burstTable },
     { file: 'docs/load-leveling.md', name: 'scaled-sync', result: 'load-leveling-scaled.json', render: syncTable },
   ];

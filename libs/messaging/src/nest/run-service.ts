@@ -30,7 +30,7 @@ import { KafkaTransport } from './kafka.transport.js';
 import { RethrowRpcErrorsFilter } from './rethrow-rpc.filter.js';
 import { refuseUnstorableInput } from './storable-input.js';
 import { rateLimiter } from './rate-limit.js';
-import { readServiceConfig, type ServiceConfig } from './service-config.js';
+import { consumersOn, readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
 
 /** Injection token of the service configuration. */
@@ -67,6 +67,10 @@ export async function runService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = readServiceConfig(definition.service, env);
+  // Pattern: intake apart from the workers. `SERVICE_CONSUMERS=off` runs the HTTP routes, the outbox relay and the
+  // health checks without consuming anything, so a burst on the API and the work behind it do not share one event
+  // loop and one connection pool: run it beside a process of the same service that consumes.
+  if (!consumersOn(env)) definition = { ...definition, amqp: [], kafka: [], kafkaProjections: [] };
   // Keys first: a service that cannot check tokens must not start (and say where the keys should be).
   const verifier = new TokenVerifier(readKey(config.auth.publicKeyFile, 'token verification key'));
   const issuer = definition.issuesTokens

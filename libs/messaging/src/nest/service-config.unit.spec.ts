@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaBrokers, kafkaTlsConfig, nativeTls, readServiceConfig } from './service-config.js';
+import { consumersOn, kafkaBrokers, kafkaTlsConfig, nativeTls, readServiceConfig } from './service-config.js';
 
 // A state directory of this test's own: the machine secrets and the CA file the TLS option reads.
 const state = mkdtempSync(path.join(tmpdir(), 'service-config-'));
@@ -58,5 +58,14 @@ describe('the TLS settings a service reads', () => {
     expect(() => readServiceConfig('orders', { ...base, RABBITMQ_CA_FILE: path.join(state, 'missing.pem') })).toThrow(
       /ENOENT/,
     );
+  });
+});
+
+describe('SERVICE_CONSUMERS', () => {
+  it('consumes unless told off, and refuses anything but on or off', () => {
+    expect(consumersOn({})).toBe(true);
+    expect(consumersOn({ SERVICE_CONSUMERS: 'on' })).toBe(true);
+    expect(consumersOn({ SERVICE_CONSUMERS: 'off' })).toBe(false);
+    expect(() => consumersOn({ SERVICE_CONSUMERS: 'maybe' })).toThrow(/SERVICE_CONSUMERS must be on or off/);
   });
 });
