@@ -21,16 +21,12 @@ afterAll(async () => {
   await Promise.all([...Object.values(services ?? {}), second].filter(Boolean).map((s) => s.stop()));
 });
 
-/** What one process has handled from `order-processing`, from its own metrics. */
-async function handledBy(process: ServiceProcess): Promise<number> {
-  const text = await (await fetch(`${process.url}/metrics`)).text();
-  const line = new RegExp(`^messages_consumed_total\\{[^}]*source="${Queues.orderProcessing}"[^}]*\\} (\\d+)`, 'm');
-  return Number(line.exec(text)?.[1] ?? 0);
-}
-
 describe('competing consumers on order-processing', () => {
   it('shares a burst between two orders workers: every order handled once, and both busy', async () => {
-    const before = [await handledBy(services.orders!), await handledBy(second)];
+    const before = [
+      await services.orders!.consumed(Queues.orderProcessing),
+      await second.consumed(Queues.orderProcessing),
+    ];
     const user = await http<{ userId: string }>('POST', url('orders', '/users'), {
       email: `${randomUUID()}@example.com`,
       name: 'Competing Consumers',
@@ -86,7 +82,10 @@ describe('competing consumers on order-processing', () => {
     );
     expect(statuses).toEqual([{ status: 'CONFIRMED', n: ORDERS }]);
 
-    const handled = [(await handledBy(services.orders!)) - before[0]!, (await handledBy(second)) - before[1]!];
+    const handled = [
+      (await services.orders!.consumed(Queues.orderProcessing)) - before[0]!,
+      (await second.consumed(Queues.orderProcessing)) - before[1]!,
+    ];
     // Once each: the two counts add up to the orders placed (no order handled by both, none by neither).
     expect(handled[0]! + handled[1]!).toBe(ORDERS);
     // Both busy: each worker took a real share of the burst (RabbitMQ hands out messages to whoever has credit).

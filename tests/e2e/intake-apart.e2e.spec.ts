@@ -19,12 +19,6 @@ afterAll(async () => {
   await Promise.all([api, ...Object.values(others)].filter(Boolean).map((s) => s.stop()));
 });
 
-async function consumedFromOrderProcessing(process: ServiceProcess): Promise<number> {
-  const text = await (await fetch(`${process.url}/metrics`)).text();
-  const line = new RegExp(`^messages_consumed_total\\{[^}]*source="${Queues.orderProcessing}"[^}]*\\} (\\d+)`, 'm');
-  return Number(line.exec(text)?.[1] ?? 0);
-}
-
 describe('intake apart from the workers (SERVICE_CONSUMERS=off)', () => {
   it('accepts orders and consumes none of them; a consuming orders process then handles every one', async () => {
     expect((await http('GET', `${api.url}/health`)).status).toBe(200);
@@ -51,14 +45,14 @@ describe('intake apart from the workers (SERVICE_CONSUMERS=off)', () => {
     // Given time to consume, the API process stores nothing and counts nothing consumed.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(await stored()).toBe(0);
-    expect(await consumedFromOrderProcessing(api)).toBe(0);
+    expect(await api.consumed(Queues.orderProcessing)).toBe(0);
 
     others = await startServices(['orders', 'inventory', 'payments']);
     await waitFor('every accepted order stored by the consuming process', async () => (await stored()) === ids.length, {
       timeoutMs: 60_000,
       intervalMs: 250,
     });
-    expect(await consumedFromOrderProcessing(api)).toBe(0);
-    expect(await consumedFromOrderProcessing(others.orders!)).toBeGreaterThanOrEqual(ids.length);
+    expect(await api.consumed(Queues.orderProcessing)).toBe(0);
+    expect(await others.orders!.consumed(Queues.orderProcessing)).toBeGreaterThanOrEqual(ids.length);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The bench (`npm run bench`): the project's figures beside raw ceilings, side by side in one run on this machine.
  * Sections: brokers (the article's table, measured), intake, saga, kafka (analytics vs kafka-consumer-perf-test),
- * replay, peers, outbox (commits/s of outbox-writing transactions, pgbench). `npm run bench -- --only intake,saga` runs some of them. Writes CSV and SVG under
+ * replay, peers, outbox (commits/s of outbox-writing transactions, pgbench). `npm run bench -- --only intake,saga` runs some of them;
+ * `npm run bench -- --only soak` runs the 10-minute memory run (BENCH_SOAK_S, BENCH_SOAK_RATE), never part of the full run. Writes CSV and SVG under
  * experiments/results/bench/, experiments/results/bench.json, and the table into docs/benchmarks.md.
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { OPERATOR_AMQP_USER, Queues, recordFor, Topics } from '@am/messaging';
 import { ServiceProcess, freePort, seed, serviceEnv } from '@am/testing';
 import { closedLoop, openLoop, post } from './load.js';
 import { fmt, median, pct, percentile, ratio, sleep } from './stats.js';
-import { writeBarChart } from './svg.js';
+import { writeBarChart, writeLineChart } from './svg.js';
 import {
   PERFTEST_VERSION,
   KAFKA_VERSION,
@@ -53,13 +54,15 @@ const settings = {
   outboxClients: num('BENCH_OUTBOX_CLIENTS', 16),
   outboxSeconds: num('BENCH_OUTBOX_S', 8),
   outboxRounds: num('BENCH_OUTBOX_ROUNDS', 3),
+  soakSeconds: num('BENCH_SOAK_S', 600),
+  soakRate: num('BENCH_SOAK_RATE', 30),
 };
 
 const only = (() => {
   const i = process.argv.indexOf('--only');
   return i >= 0 ? new Set((process.argv[i + 1] ?? '').split(',')) : undefined;
 })();
-const wanted = (section: string) => !only || only.has(section);
+const wanted = (section: string) => (!only ? section !== 'soak' : only.has(section));
 
 /** One figure: its value, the raw ceiling it is compared with, and how both were measured. */
 interface Figure {
@@ -432,6 +435,26 @@ interface Tracked {
   done?: (latency: number) => void;
 }
 
+/** Orders, inventory and payments, started side by side. */
+function startSagaServices(extra: Record<string, string> = {}): Promise<ServiceProcess[]> {
+  return Promise.all([
+    startService('orders', extra),
+    startService('inventory', extra),
+    startService('payments', extra),
+  ]);
+}
+
+/** 10 customers with money for every order of a run and 10 SKUs with stock for them. */
+function seedSaga([orders, inventory, payments]: ServiceProcess[]) {
+  return seed(
+    { orders: orders!.url, inventory: inventory!.url, payments: payments!.url },
+    10,
+    1_000_000_000,
+    10,
+    10_000_000,
+  );
+}
+
 /** The saga's capacity with one transaction per message (`AMQP_BATCHES=off`), beside the batched run. */
 let unbatchedCapacity: number | undefined;
 
@@ -439,21 +462,11 @@ async function saga(world: World, batches = true): Promise<void> {
   const label = batches ? 'saga' : 'saga, one transaction per message';
   log(`${label}: starting orders, inventory, payments`);
   const extra: Record<string, string> = batches ? {} : { AMQP_BATCHES: 'off' };
-  const services = await Promise.all([
-    startService('orders', extra),
-    startService('inventory', extra),
-    startService('payments', extra),
-  ]);
-  const [orders, inventory, payments] = services;
+  const services = await startSagaServices(extra);
+  const orders = services[0]!;
   const db = new pg.Pool({ connectionString: world.env.databaseUrl('orders'), max: 2 });
   try {
-    const { userIds, skuIds } = await seed(
-      { orders: orders.url, inventory: inventory.url, payments: payments.url },
-      10,
-      1_000_000_000,
-      10,
-      10_000_000,
-    );
+    const { userIds, skuIds } = await seedSaga(services);
     const outstanding = new Map<string, Tracked>();
     let polling = true;
     const latencies: number[] = [];
@@ -635,6 +648,114 @@ async function saga(world: World, batches = true): Promise<void> {
         { label: `${l.level}% p99`, value: l.p99 },
       ]),
     ]);
+  } finally {
+    await db.end();
+    await Promise.all(services.map((s) => s.stop()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// (g) memory over a long run: constant saga load, every saga service's RSS sampled; `--only soak` (10 minutes)
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const num = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return den === 0 ? Number.NaN : num / den;
+}
+
+async function soak(world: World): Promise<void> {
+  const { soakSeconds: seconds, soakRate: rate } = settings;
+  log(`soak: starting orders, inventory, payments; then ${fmt(rate)} orders/s for ${fmt(seconds)} s`);
+  const services = await startSagaServices();
+  const orders = services[0]!;
+  const db = new pg.Pool({ connectionString: world.env.databaseUrl('orders'), max: 1 });
+  try {
+    const { userIds, skuIds } = await seedSaga(services);
+    const started = Date.now();
+    const samples: { t: number; rss: number[] }[] = [];
+    const sample = () => samples.push({ t: (Date.now() - started) / 1000, rss: services.map((s) => rssMiB(s.pid)) });
+    sample();
+    const sampler = setInterval(sample, 5_000);
+    const ticker = setInterval(() => {
+      const last = samples[samples.length - 1]!;
+      log(
+        `soak: ${fmt(last.t)} s of ${fmt(seconds)}; RSS ${services.map((s, i) => `${s.service} ${fmt(last.rss[i])}`).join(', ')} MiB`,
+      );
+    }, 30_000);
+    let k = 0;
+    let accepted = 0;
+    await openLoop(seconds, rate, async () => {
+      const answer = await post(
+        `${orders.url}/orders`,
+        JSON.stringify({
+          userId: userIds[k % userIds.length],
+          items: [{ sku: skuIds[k++ % skuIds.length], quantity: 1, unitPrice: 1_000 }],
+        }),
+      );
+      if (answer.status === 202) accepted += 1;
+    });
+    clearInterval(ticker);
+    clearInterval(sampler);
+    sample();
+    const [row] = (
+      await db.query<{ pending: number; done: number }>(
+        `SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending, count(*) FILTER (WHERE status <> 'PENDING')::int AS done FROM orders`,
+      )
+    ).rows;
+    log(
+      `soak: ${accepted} orders accepted, ${row?.done ?? 0} sagas ended, ${row?.pending ?? 0} still pending at the end`,
+    );
+    const warm = samples.filter((s) => s.t >= 60);
+    const secondHalf = samples.filter((s) => s.t >= seconds / 2);
+    const report = services.map((s, i) => {
+      const at = (t: number) => samples.reduce((best, x) => (Math.abs(x.t - t) < Math.abs(best.t - t) ? x : best));
+      return {
+        service: s.service,
+        restMiB: samples[0]!.rss[i]!,
+        afterOneMinuteMiB: at(60).rss[i]!,
+        endMiB: samples[samples.length - 1]!.rss[i]!,
+        peakMiB: Math.max(...samples.map((x) => x.rss[i]!)),
+        slopeMiBPerMinute: slope(secondHalf.map((x) => ({ x: x.t / 60, y: x.rss[i]! }))),
+        slopeAfterWarmUpMiBPerMinute: slope(warm.map((x) => ({ x: x.t / 60, y: x.rss[i]! }))),
+      };
+    });
+    for (const r of report) {
+      figure(`(g) memory: ${r.service} RSS growth over a ${fmt(seconds / 60)}-minute saga load`, {
+        value: r.slopeMiBPerMinute,
+        unit: 'MiB/min',
+        method: `${fmt(rate)} orders/s for ${fmt(seconds)} s, VmRSS every 5 s: ${fmt(r.restMiB)} MiB at rest, ${fmt(r.afterOneMinuteMiB)} after 1 min, ${fmt(r.endMiB)} at the end, peak ${fmt(r.peakMiB)}; slope over the second half (least squares), ${fmt(r.slopeAfterWarmUpMiBPerMinute, 2)} MiB/min after the first minute`,
+      });
+    }
+    csv(
+      'memory-soak.csv',
+      ['t_s', ...services.map((s) => `${s.service}_rss_mib`)],
+      samples.map((x) => [x.t.toFixed(1), ...x.rss.map((v) => v.toFixed(1))]),
+    );
+    writeFileSync(
+      path.join(outDir, 'memory-soak.json'),
+      JSON.stringify(
+        { ranAt: new Date().toISOString(), rate, seconds, accepted, ended: row?.done, pending: row?.pending, report },
+        null,
+        1,
+      ) + '\n',
+    );
+    const colors = ['#1f77b4', '#ff7f0e', '#2ca02c'];
+    writeLineChart(
+      path.join(outDir, 'memory-soak.svg'),
+      `(g) RSS under a constant saga load: ${fmt(rate)} orders/s for ${fmt(seconds / 60)} min`,
+      'seconds',
+      'VmRSS (MiB)',
+      services.map((s, i) => ({
+        name: s.service,
+        color: colors[i]!,
+        points: samples.map((x) => ({ x: x.t, y: x.rss[i]! })),
+      })),
+    );
   } finally {
     await db.end();
     await Promise.all(services.map((s) => s.stop()));
@@ -1169,6 +1290,7 @@ async function main(): Promise<void> {
     ['kafka', kafkaSection],
     ['peers', peers],
     ['outbox', outboxSection],
+    ['soak', soak],
   ];
   try {
     for (const [name, run] of sections) {

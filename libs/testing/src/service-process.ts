@@ -49,6 +49,14 @@ export class ServiceProcess {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
+  /** How many messages this process has handled from `source` (a queue, or a topic), from its own /metrics. */
+  async consumed(source: string): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    const escaped = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const line = new RegExp(`^messages_consumed_total\\{[^}]*source="${escaped}"[^}]*\\} (\\d+)`, 'm');
+    return Number(line.exec(text)?.[1] ?? 0);
+  }
+
   /** The last lines the process wrote, for assertion messages. */
   logs(lines = 40): string {
     return this.output.slice(-lines).join('');
