@@ -23,7 +23,8 @@ import { activeAlarms, readWatermark, setWatermark, type Watermark } from './lib
 import { OrderCountSampler, QueueDepthSampler, countOrders } from './lib/samplers.js';
 import { ratePerSecond, summarize, writeCsv, writeJson } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
-import { resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
+import { repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
+import { writeResultBlocks } from './lib/results-tables.js';
 
 const options = parseArgs({
   /** Base name of the result files under experiments/results/. */
@@ -84,6 +85,7 @@ await withWorld({ queuePolicies: { [Queues.orderProcessing]: { 'max-length': opt
     const alarm = options.memoryAlarm ? await memoryAlarm(world, db, order) : undefined;
     writeJson(path.join(resultsDir, `${options.name}.json`), {
       experiment: 'backpressure',
+      ranAt: new Date().toISOString(),
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
@@ -97,6 +99,8 @@ await withWorld({ queuePolicies: { [Queues.orderProcessing]: { 'max-length': opt
       ...(alarm ? { memoryAlarm: alarm } : {}),
     });
     log(`wrote experiments/results/${options.name}.json`);
+    for (const page of writeResultBlocks(repoRoot, `${options.name}.json`))
+      log(`rewrote the figures of ${page} from it`);
   } finally {
     await db.end();
   }

@@ -98,6 +98,54 @@ export function syncTable(r: LoadLevelingResult): string {
   ].join('\n');
 }
 
+/** The fields of `experiments/results/backpressure.json` (backpressure.ts) that its table shows. */
+export interface BackpressureResult {
+  command: string;
+  machine: LoadLevelingResult['machine'];
+  ranAt?: string;
+  options: { rate: number; durationS: number; capacity: number; maxLength: number };
+  requests: number;
+  accepted: number;
+  rejected503: number;
+  rejectedWithRetryAfter: number;
+  otherErrors: number;
+  stored: number;
+  lost: number;
+  halfCreated: number;
+  decided: number;
+  peakDepth: number;
+  boundReachedSeconds: number;
+  predictedBoundSeconds: number;
+  firstRejectedSeconds: number;
+  acceptedLatency: Latency;
+  rejectedLatency: Latency;
+  processingRatePerSecond: number;
+}
+
+/** Sustained overload against a bounded queue: what was accepted, refused, stored and lost. */
+export function backpressureTable(r: BackpressureResult): string {
+  const load = (l: number[]) => l.map((x) => dec(x, 2)).join(' ');
+  return [
+    `Run${r.ranAt ? ` of ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC` : ''}: \`${r.command}\` on ${r.machine.cpus} × ` +
+      `${r.machine.cpuModel}; load average ${load(r.machine.loadAverageAtStart)} at the start, ` +
+      `${load(r.machine.loadAverageAtEnd)} at the end.`,
+    '',
+    '| | measured | expected |',
+    '|---|---|---|',
+    `| requests / accepted (202) / refused (503) / other errors | ${int(r.requests)} / ${int(r.accepted)} / **${int(r.rejected503)}** / **${int(r.otherErrors)}** | no other errors |`,
+    `| 503s carrying \`Retry-After\` | **${int(r.rejectedWithRetryAfter)} of ${int(r.rejected503)}** | all |`,
+    `| accepted orders stored (ids checked) / lost | ${int(r.stored)} / **${int(r.lost)}** | all / 0 |`,
+    `| orders stored for a refused request ("half-created") | **${int(r.halfCreated)}** | 0 |`,
+    `| peak queue depth | ${int(r.peakDepth)} | the bound, ${int(r.options.maxLength)} |`,
+    `| queue reached its bound | ${dec(r.boundReachedSeconds)} s | ${dec(r.predictedBoundSeconds)} s (bound ÷ (arrivals − capacity)) |`,
+    `| first 503 (by send time) | ${dec(r.firstRejectedSeconds)} s | |`,
+    `| accepted latency p50 / p99 | ${seconds(r.acceptedLatency.p50Ms)} / ${seconds(r.acceptedLatency.p99Ms)} | |`,
+    `| 503 latency p50 / p99 | ${seconds(r.rejectedLatency.p50Ms)} / ${seconds(r.rejectedLatency.p99Ms)} | |`,
+    `| processing rate over the run | ${dec(r.processingRatePerSecond)} orders/s | at most ${int(r.options.capacity)}/s (the knob) |`,
+    `| sagas decided when the report was written | ${int(r.decided)} of ${int(r.accepted)} | |`,
+  ].join('\n');
+}
+
 /** Replaces the text between a block's markers; undefined when the markers are missing. */
 export function replaceBlock(text: string, name: string, content: string): string | undefined {
   const begin = `<!-- results:${name}:begin -->`;
@@ -109,20 +157,25 @@ export function replaceBlock(text: string, name: string, content: string): strin
 }
 
 /** Every results block of the docs: the page, the block's name, its result file and how it is rendered. */
-export const resultBlocks: { file: string; name: string; result: string; render: (r: LoadLevelingResult) => string }[] =
-  [
-    { file: 'docs/load-leveling.md', name: 'burst', result: 'load-leveling.json', render: burstTable },
-    { file: 'docs/load-leveling.md', name: 'burst-sync', result: 'load-leveling.json', render: syncTable },
-    { file: 'docs/load-leveling.md', name: 'split', result: 'load-leveling-split.json', render: burstTable },
-    { file: 'docs/load-leveling.md', name: 'scaled', result: 'load-leveling-scaled.json', render: burstTable },
-    { file: 'docs/load-leveling.md', name: 'scaled-sync', result: 'load-leveling-scaled.json', render: syncTable },
-  ];
+const ll = (render: (r: LoadLevelingResult) => string) => (r: unknown) => render(r as LoadLevelingResult);
+
+export const resultBlocks: { file: string; name: string; result: string; render: (r: unknown) => string }[] = [
+  { file: 'docs/load-leveling.md', name: 'burst', result: 'load-leveling.json', render: ll(burstTable) },
+  { file: 'docs/load-leveling.md', name: 'burst-sync', result: 'load-leveling.json', render: ll(syncTable) },
+  { file: 'docs/load-leveling.md', name: 'split', result: 'load-leveling-split.json', render: ll(burstTable) },
+  { file: 'docs/load-leveling.md', name: 'scaled', result: 'load-leveling-scaled.json', render: ll(burstTable) },
+  { file: 'docs/load-leveling.md', name: 'scaled-sync', result: 'load-leveling-scaled.json', render: ll(syncTable) },
+  {
+    file: 'docs/load-leveling.md',
+    name: 'backpressure',
+    result: 'backpressure.json',
+    render: (r) => backpressureTable(r as BackpressureResult),
+  },
+];
 
 /** Rewrites, in the docs under `root`, every block rendered from `resultFile`; returns the pages it changed. */
 export function writeResultBlocks(root: string, resultFile: string): string[] {
-  const result = JSON.parse(
-    readFileSync(path.join(root, 'experiments', 'results', resultFile), 'utf8'),
-  ) as LoadLevelingResult;
+  const result = JSON.parse(readFileSync(path.join(root, 'experiments', 'results', resultFile), 'utf8')) as unknown;
   const changed = new Set<string>();
   for (const block of resultBlocks.filter((b) => b.result === resultFile)) {
     const file = path.join(root, block.file);
