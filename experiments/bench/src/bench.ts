@@ -455,6 +455,14 @@ function seedSaga([orders, inventory, payments]: ServiceProcess[]) {
   );
 }
 
+/** The body of the `k`-th order of a saga run: customers and SKUs taken in turn. */
+function sagaOrder(userIds: readonly string[], skuIds: readonly string[], k: number): string {
+  return JSON.stringify({
+    userId: userIds[k % userIds.length],
+    items: [{ sku: skuIds[k % skuIds.length], quantity: 1, unitPrice: 1_000 }],
+  });
+}
+
 /** The saga's capacity with one transaction per message (`AMQP_BATCHES=off`), beside the batched run. */
 let unbatchedCapacity: number | undefined;
 
@@ -495,13 +503,7 @@ async function saga(world: World, batches = true): Promise<void> {
     let k = 0;
     const placeOrder = async (): Promise<string | undefined> => {
       const sentAt = Date.now();
-      const answer = await post(
-        `${orders.url}/orders`,
-        JSON.stringify({
-          userId: userIds[k % userIds.length],
-          items: [{ sku: skuIds[k++ % skuIds.length], quantity: 1, unitPrice: 1_000 }],
-        }),
-      );
+      const answer = await post(`${orders.url}/orders`, sagaOrder(userIds, skuIds, k++));
       if (answer.status !== 202) return undefined;
       const { orderId } = JSON.parse(answer.body) as { orderId: string };
       outstanding.set(orderId, { sentAt });
@@ -690,13 +692,7 @@ async function soak(world: World): Promise<void> {
     let k = 0;
     let accepted = 0;
     await openLoop(seconds, rate, async () => {
-      const answer = await post(
-        `${orders.url}/orders`,
-        JSON.stringify({
-          userId: userIds[k % userIds.length],
-          items: [{ sku: skuIds[k++ % skuIds.length], quantity: 1, unitPrice: 1_000 }],
-        }),
-      );
+      const answer = await post(`${orders.url}/orders`, sagaOrder(userIds, skuIds, k++));
       if (answer.status === 202) accepted += 1;
     });
     clearInterval(ticker);

@@ -53,13 +53,20 @@ const seconds = (ms: number) => `${dec(ms / 1000)} s`;
 const within = (measured: number, predicted: number) =>
   predicted > 0 ? `${measured >= predicted ? '+' : ''}${int(((measured - predicted) / predicted) * 100)} %` : '';
 
-/** The run's identity: command, machine, load. */
-export function runLine(r: LoadLevelingResult): string {
+/** The run's identity: when, command, machine, load. */
+function runHeader(r: Pick<LoadLevelingResult, 'ranAt' | 'command' | 'machine'>): string {
   const load = (l: number[]) => l.map((x) => dec(x, 2)).join(' ');
   return (
     `Run${r.ranAt ? ` of ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC` : ''}: \`${r.command}\` on ${r.machine.cpus} × ` +
     `${r.machine.cpuModel}; load average ${load(r.machine.loadAverageAtStart)} at the start, ` +
-    `${load(r.machine.loadAverageAtEnd)} at the end. ` +
+    `${load(r.machine.loadAverageAtEnd)} at the end.`
+  );
+}
+
+/** The run's identity, and whether the API and the worker shared a process. */
+export function runLine(r: LoadLevelingResult): string {
+  return (
+    `${runHeader(r)} ` +
     (r.options.splitIntake
       ? 'The API and the worker ran as two orders processes (`SERVICE_CONSUMERS=off` on the API).'
       : 'The API and the worker shared one orders process.')
@@ -124,11 +131,8 @@ export interface BackpressureResult {
 
 /** Sustained overload against a bounded queue: what was accepted, refused, stored and lost. */
 export function backpressureTable(r: BackpressureResult): string {
-  const load = (l: number[]) => l.map((x) => dec(x, 2)).join(' ');
   return [
-    `Run${r.ranAt ? ` of ${r.ranAt.slice(0, 16).replace('T', ' ')} UTC` : ''}: \`${r.command}\` on ${r.machine.cpus} × ` +
-      `${r.machine.cpuModel}; load average ${load(r.machine.loadAverageAtStart)} at the start, ` +
-      `${load(r.machine.loadAverageAtEnd)} at the end.`,
+    runHeader(r),
     '',
     '| | measured | expected |',
     '|---|---|---|',

@@ -25,19 +25,12 @@ export interface HandleMessageOptions {
  * envelope's correlation and message ids; outbox rows carry the active trace context (`addToOutbox`).
  */
 export async function handleMessage(options: HandleMessageOptions, body: Buffer): Promise<boolean> {
-  const parsed = options.catalog.parse(body);
-  if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
-  const message: Envelope = parsed.message;
-  const handler = options.findHandler(message.type);
-  if (!handler) throw new InvalidMessageError(`no handler for ${message.type} at ${options.consumer}`);
+  const { message, handler } = validate(options, body);
   const ids = { correlationId: message.correlationId, messageId: message.messageId, messageType: message.type };
   return withLogContext(ids, () =>
     options.dataSource.transaction(async (manager) => {
       if (!(await claimMessage(manager, options.consumer, message.messageId))) {
-        options.logger?.debug?.(
-          { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
-          'duplicate delivery: already handled, skipped (inbox)',
-        );
+        skipped(options, message);
         return false;
       }
       const context = new MessageContext(manager, message, options.consumer);
@@ -60,13 +53,7 @@ export async function handleMessages(
   bodies: readonly Buffer[],
   within: <T>(index: number, work: () => Promise<T>) => Promise<T> = (_index, work) => work(),
 ): Promise<number> {
-  const messages = bodies.map((body) => {
-    const parsed = options.catalog.parse(body);
-    if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
-    const handler = options.findHandler(parsed.message.type);
-    if (!handler) throw new InvalidMessageError(`no handler for ${parsed.message.type} at ${options.consumer}`);
-    return { message: parsed.message, handler };
-  });
+  const messages = bodies.map((body) => validate(options, body));
   return options.dataSource.transaction(async (manager) => {
     const claimed = await claimMessages(
       manager,
@@ -77,10 +64,7 @@ export async function handleMessages(
     let handled = 0;
     for (const [index, { message, handler }] of messages.entries()) {
       if (!claimed.delete(message.messageId)) {
-        options.logger?.debug?.(
-          { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
-          'duplicate delivery: already handled, skipped (inbox)',
-        );
+        skipped(options, message);
         continue;
       }
       await within(index, async () => {
@@ -95,4 +79,20 @@ export async function handleMessages(
     await addToOutbox(manager, outgoing);
     return handled;
   });
+}
+
+/** The envelope of a delivery and its handler; an invalid message, or one nobody here handles, throws. */
+function validate(options: HandleMessageOptions, body: Buffer): { message: Envelope; handler: EnvelopeHandler } {
+  const parsed = options.catalog.parse(body);
+  if (!parsed.ok) throw new InvalidMessageError(parsed.reason);
+  const handler = options.findHandler(parsed.message.type);
+  if (!handler) throw new InvalidMessageError(`no handler for ${parsed.message.type} at ${options.consumer}`);
+  return { message: parsed.message, handler };
+}
+
+function skipped(options: HandleMessageOptions, message: Envelope): void {
+  options.logger?.debug?.(
+    { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
+    'duplicate delivery: already handled, skipped (inbox)',
+  );
 }

@@ -111,6 +111,13 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
  * listeners infra/up opens beside the plain ones (amqps on 5671, SASL_SSL on 9094), checked against the machine's
  * local CA (`tlsDir()/ca.crt`). Explicit RABBITMQ_URL, KAFKA_BROKERS and *_CA_FILE still win.
  */
+export function nativeTls(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.MESSAGING_TLS;
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new Error(`MESSAGING_TLS must be 1 or 0, got ${value}`);
+}
+
 /**
  * Whether the process consumes its subscriptions: `SERVICE_CONSUMERS=off` runs the API alone (pattern: intake apart
  * from the workers); unset or `on`, both.
@@ -120,13 +127,6 @@ export function consumersOn(env: NodeJS.ProcessEnv = process.env): boolean {
   if (value === undefined || value === 'on') return true;
   if (value === 'off') return false;
   throw new Error(`SERVICE_CONSUMERS must be on or off (got ${value})`);
-}
-
-export function nativeTls(env: NodeJS.ProcessEnv = process.env): boolean {
-  const value = env.MESSAGING_TLS;
-  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
-  if (value === '1' || value === 'true') return true;
-  throw new Error(`MESSAGING_TLS must be 1 or 0, got ${value}`);
 }
 
 const nativeCaFile = (env: NodeJS.ProcessEnv) => path.join(tlsDir(env), 'ca.crt');
