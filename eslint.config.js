@@ -31,6 +31,13 @@ export default tseslint.config(
     },
   },
   {
+    // The control room's page runs in a browser: its own tsconfig (DOM types, browser modules).
+    files: ['services/console/src/page/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: ['./services/console/src/page/tsconfig.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
     // k6 scripts run in k6, not Node: their own tsconfig (types from @types/k6, .ts import paths).
     files: ['k6/**/*.ts'],
     languageOptions: {

@@ -56,6 +56,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The control room in a real browser (Debian's chromium, driven by playwright-core; scripts/browser.sh).
+          name: 'browser',
+          include: ['tests/browser/**/*.browser.spec.ts'],
+          ...brokerTier,
+          testTimeout: 180_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           // The stack of docker-compose.yml in containers, started by `./stack containers test` (no test world:
           // the containers' own brokers and database).
           name: 'containers',

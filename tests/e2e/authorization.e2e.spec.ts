@@ -8,6 +8,7 @@ import {
   query,
   serviceToken,
   startAllServices,
+  startConsole,
   testEnv,
   waitFor,
   type ServiceProcess,
@@ -57,6 +58,8 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: `/orders/${aliceOrder}` };
     case 'PUT /stock/:sku':
       return { path: `/stock/${sku}`, body: { quantity: 1_000 } };
+    case 'GET /sagas':
+      return { path: '/sagas' };
     case 'GET /stock/:sku':
       return { path: `/stock/${sku}` };
     case 'POST /reservations':
@@ -93,6 +96,20 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/dead-letters/1/content' };
     case 'POST /dead-letters/:id/replay':
       return { path: '/dead-letters/1/replay' };
+    case 'GET /':
+    case 'GET /assets/console.css':
+    case 'GET /session':
+    case 'POST /session':
+    case 'DELETE /session':
+    case 'GET /api/stream':
+    case 'GET /api/sagas':
+      return { path: rule.route };
+    case 'GET /assets/:module':
+      return { path: '/assets/app.js' };
+    case 'GET /api/story':
+      return { path: `/api/story?id=${aliceOrder}` };
+    case 'GET /api/accounts/:userId':
+      return { path: `/api/accounts/${alice.userId}` };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }
@@ -116,9 +133,23 @@ async function tokenOf(caller: CallerKind): Promise<string | undefined> {
 async function call(rule: RouteRule, caller: CallerKind | { token: string }) {
   const { path, body } = requestFor(rule);
   const token = typeof caller === 'string' ? await tokenOf(caller) : caller.token;
-  return http<{ error?: string; reason?: string }>(rule.method, `${url(rule)}${path}`, body, {
-    authorization: token ? `Bearer ${token}` : '',
-  });
+  const authorization = token ? `Bearer ${token}` : '';
+  if (rule.route === '/api/stream') return openStream(`${url(rule)}${path}`, authorization);
+  return http<{ error?: string; reason?: string }>(rule.method, `${url(rule)}${path}`, body, { authorization });
+}
+
+/** The control room's stream never ends: its status, and the body only of a refusal (which does end). */
+async function openStream(address: string, authorization: string) {
+  const response = await fetch(address, { headers: authorization ? { authorization } : {} });
+  if (response.status === 200) {
+    await response.body?.cancel();
+    return { status: 200, body: {} as { error?: string; reason?: string }, headers: response.headers };
+  }
+  return {
+    status: response.status,
+    body: (await response.json()) as { error?: string; reason?: string },
+    headers: response.headers,
+  };
 }
 
 /** What a refused call must not have changed: Alice's money and stock, orders, e-mails, dead letters and users. */
@@ -141,6 +172,7 @@ async function snapshot() {
 
 beforeAll(async () => {
   services = await startAllServices();
+  services.console = (await startConsole(services)) as unknown as ServiceProcess;
   alice = await register('alice');
   bob = await register('bob');
   await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });

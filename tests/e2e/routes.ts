@@ -1,18 +1,18 @@
 import type { Role } from '@am/messaging';
 
 /**
- * Every HTTP route of the six services and who may call it: the authorization matrix (docs/security.md). The e2e
+ * Every HTTP route of the six services and the control room, and who may call it: the authorization matrix (docs/security.md). The e2e
  * test calls each route as each kind of caller; a unit test checks that this list and the controllers' `@Access`
  * rules name the same routes.
  */
-export type ServiceKey = 'orders' | 'inventory' | 'payments' | 'email' | 'analytics' | 'audit';
+export type ServiceKey = 'orders' | 'inventory' | 'payments' | 'email' | 'analytics' | 'audit' | 'console';
 
 /** The callers of the matrix: none, the route's own customer, another customer, an operator, a service. */
 export type CallerKind = 'none' | 'own' | 'other' | 'operator' | 'service';
 
 export interface RouteRule {
   service: ServiceKey;
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The route as its controller declares it. */
   route: string;
   /** Who is let through (the route then answers whatever its business answer is). */
@@ -32,6 +32,7 @@ export const ROUTES: RouteRule[] = [
     otherCustomer: 404,
   },
   { service: 'orders', method: 'POST', route: '/orders/sync', allowed: ['service'] },
+  { service: 'orders', method: 'GET', route: '/sagas', allowed: ['operator'] },
   { service: 'inventory', method: 'PUT', route: '/stock/:sku', allowed: ['operator'] },
   { service: 'inventory', method: 'GET', route: '/stock/:sku', allowed: ['customer', 'operator', 'service'] },
   { service: 'inventory', method: 'POST', route: '/reservations', allowed: ['service'] },
@@ -51,6 +52,17 @@ export const ROUTES: RouteRule[] = [
   { service: 'audit', method: 'GET', route: '/dead-letters/:id', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters/:id/content', allowed: ['operator'] },
   { service: 'audit', method: 'POST', route: '/dead-letters/:id/replay', allowed: ['operator'] },
+  // The control room: its page is open (it holds no data), everything it shows needs an operator.
+  { service: 'console', method: 'GET', route: '/', allowed: 'public' },
+  { service: 'console', method: 'GET', route: '/assets/console.css', allowed: 'public' },
+  { service: 'console', method: 'GET', route: '/assets/:module', allowed: 'public' },
+  { service: 'console', method: 'GET', route: '/session', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/session', allowed: ['operator'] },
+  { service: 'console', method: 'DELETE', route: '/session', allowed: 'public' },
+  { service: 'console', method: 'GET', route: '/api/stream', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/sagas', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/story', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/accounts/:userId', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

@@ -4,6 +4,7 @@ import { traceHeaders, withLogContext } from '@am/observability';
 import { addToOutbox, claimMessage, claimMessages, type OutboxMessage } from '@am/persistence';
 import { InvalidMessageError } from './errors.js';
 import type { MessagingLogger } from './logger.js';
+import type { MessagingMetrics } from './metrics.js';
 import { MessageContext } from './message-context.js';
 
 export type EnvelopeHandler = (message: Envelope, context: MessageContext) => Promise<unknown>;
@@ -16,6 +17,8 @@ export interface HandleMessageOptions {
   findHandler: (type: string) => EnvelopeHandler | undefined;
   /** Where a duplicate delivery is noted (at debug level, with its message id). */
   logger?: MessagingLogger;
+  /** Counts duplicates suppressed (`messages_duplicates_total`), under `source` (the queue or topic). */
+  duplicates?: { source: string; count(source: string): void };
 }
 
 /**
@@ -91,8 +94,18 @@ function validate(options: HandleMessageOptions, body: Buffer): { message: Envel
 }
 
 function skipped(options: HandleMessageOptions, message: Envelope): void {
+  options.duplicates?.count(options.duplicates.source);
   options.logger?.debug?.(
     { consumer: options.consumer, messageId: message.messageId, messageType: message.type },
     'duplicate delivery: already handled, skipped (inbox)',
   );
+}
+
+/** The `duplicates` option of a consumer at `source` that reports to `metrics` (nothing when it has none). */
+export function duplicateCounter(
+  metrics: MessagingMetrics | undefined,
+  source: string,
+): Pick<HandleMessageOptions, 'duplicates'> {
+  const count = metrics?.duplicate?.bind(metrics);
+  return count ? { duplicates: { source, count } } : {};
 }

@@ -4,6 +4,8 @@ export interface MessagingMetrics {
   failed(source: string): void;
   retried(source: string): void;
   deadLettered(source: string): void;
+  /** A delivery was found already handled in the inbox and skipped. */
+  duplicate?(source: string): void;
   published(destination: string): void;
   /** A dependency's breaker opened: the consumers of the service pause. */
   paused?(dependency: string): void;

@@ -43,6 +43,7 @@ export class ServiceMetrics {
   readonly failedTotal: Counter<'source'>;
   readonly retriedTotal: Counter<'source'>;
   readonly deadLetteredTotal: Counter<'source'>;
+  readonly duplicatesTotal: Counter<'source'>;
   readonly publishedTotal: Counter<'destination'>;
   readonly processingSeconds: Histogram<'source'>;
   readonly sagaOutcomesTotal: Counter<'outcome' | 'reason'>;
@@ -75,6 +76,12 @@ export class ServiceMetrics {
     this.deadLetteredTotal = new Counter({
       name: 'messages_dead_lettered_total',
       help: 'Messages sent to a dead letter queue or topic',
+      labelNames: ['source'],
+      registers,
+    });
+    this.duplicatesTotal = new Counter({
+      name: 'messages_duplicates_total',
+      help: 'Deliveries found already handled in the inbox and skipped (duplicates suppressed), by queue or topic',
       labelNames: ['source'],
       registers,
     });
@@ -210,6 +217,7 @@ export class ServiceMetrics {
       failed: (source: string) => this.failedTotal.inc({ source }),
       retried: (source: string) => this.retriedTotal.inc({ source }),
       deadLettered: (source: string) => this.deadLetteredTotal.inc({ source }),
+      duplicate: (source: string) => this.duplicatesTotal.inc({ source }),
       published: (destination: string) => this.publishedTotal.inc({ destination }),
       paused: (dependency: string) => {
         this.consumerPausesTotal.inc({ dependency });

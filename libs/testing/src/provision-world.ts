@@ -8,6 +8,7 @@ import {
   provisionKafka,
   provisionKafkaAcls,
   provisionRabbit,
+  CONSOLE_USER,
   type ServiceName,
 } from '@am/messaging';
 import type { TestEnv } from './test-env.js';
@@ -38,6 +39,8 @@ export async function provisionWorld(env: TestEnv, options: ProvisionOptions = {
   await provisionRabbit(env.admin, {
     vhost: env.vhost,
     passwords,
+    // The control room's statistics account, so a test console can read this world's queues.
+    consolePassword: nativePassword('rabbitmq', CONSOLE_USER),
     ...(options.queuePolicies ? { queuePolicies: options.queuePolicies } : {}),
   }).catch((error: Error) => {
     throw new Error(`cannot provision RabbitMQ (is the stack up? run infra/up): ${error.message}`);

@@ -26,12 +26,12 @@ export function freePort(): Promise<number> {
 }
 
 /** A service running as a real child process (built code from `dist`), with its output kept for failures. */
-export class ServiceProcess {
+export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
   private child?: ChildProcess;
   private readonly output: string[] = [];
 
   constructor(
-    readonly service: ServiceName,
+    readonly service: S,
     readonly port: number,
     private readonly env: Record<string, string>,
   ) {}
@@ -161,4 +161,26 @@ export async function describeService(s: ServiceProcess): Promise<string> {
     `--- ${s.service} (pid ${s.pid}, ${s.running ? 'running' : 'not running'}): ` +
     `/health ${health.status} ${JSON.stringify(health.body)}\n${s.logs(30)}`
   );
+}
+
+/**
+ * The control room of this test run, reading the given services (their URLs) and this run's vhost through RabbitMQ's
+ * management API as the `console` account. `port` may be given (a test that restarts it on the same address).
+ */
+export async function startConsole(
+  services: Record<string, ServiceProcess>,
+  extra: Record<string, string> = {},
+  port?: number,
+): Promise<ServiceProcess<'console'>> {
+  const env = testEnv();
+  const urls = Object.fromEntries(Object.values(services).map((s) => [`${s.service.toUpperCase()}_URL`, s.url]));
+  return new ServiceProcess<'console'>('console', port ?? (await freePort()), {
+    ...urls,
+    RABBITMQ_MANAGEMENT_URL: env.admin.managementUrl,
+    RABBITMQ_VHOST: env.vhost,
+    AUTH_KEYS_DIR: TEST_KEYS_DIR,
+    RATE_LIMIT: 'off',
+    LOG_LEVEL: 'warn',
+    ...extra,
+  }).start();
 }

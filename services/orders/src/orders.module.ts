@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { GetOrderController } from './get-order/get-order.controller.js';
+import { ListSagasController } from './list-sagas/list-sagas.controller.js';
 import { OrderSagaRunner } from './order-saga/order-saga.runner.js';
 import { SagaReplyHandler } from './order-saga/saga-reply.handler.js';
 import { SagaTimeoutsWorker } from './order-saga/saga-timeouts.worker.js';
@@ -14,6 +15,7 @@ import { RegisterUserController } from './users/register-user.controller.js';
     PlaceOrderController,
     PlaceOrderSyncController,
     GetOrderController,
+    ListSagasController,
     RegisterUserController,
     PlaceOrderHandler,
     SagaReplyHandler,

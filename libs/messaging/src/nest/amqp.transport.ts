@@ -5,7 +5,13 @@ import type { MessageCatalog } from '@am/contracts';
 import type { AmqpClient } from '../amqp/amqp-client.js';
 import { AmqpConsumer, withDeliveryContext } from '../amqp/amqp-consumer.js';
 import { validateSubscription, type AmqpSubscription } from '../amqp/amqp-subscription.js';
-import { handleMessage, handleMessages, type EnvelopeHandler, type HandleMessageOptions } from '../handle-message.js';
+import {
+  duplicateCounter,
+  handleMessage,
+  handleMessages,
+  type EnvelopeHandler,
+  type HandleMessageOptions,
+} from '../handle-message.js';
 import type { MessagingLogger } from '../logger.js';
 import { RateLimiter } from '../rate-limiter.js';
 import type { MessagingMetrics } from '../metrics.js';
@@ -56,6 +62,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           catalog,
           findHandler: (type) => nestHandlerLookup(this, type),
           logger: this.options.logger,
+          ...duplicateCounter(this.options.metrics, subscription.queue),
         };
         const consumer = new AmqpConsumer(
           this.options.client,

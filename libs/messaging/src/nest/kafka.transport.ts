@@ -1,7 +1,7 @@
 import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import type { DataSource } from 'typeorm';
 import type { MessageCatalog } from '@am/contracts';
-import { handleMessage } from '../handle-message.js';
+import { duplicateCounter, handleMessage } from '../handle-message.js';
 import type { KafkaClient } from '../kafka/kafka-client.js';
 import { KafkaGroupConsumer, type KafkaMember } from '../kafka/kafka-consumer.js';
 import { KafkaProjectionConsumer, type KafkaProjection } from '../kafka/kafka-projection-consumer.js';
@@ -51,6 +51,7 @@ export class KafkaTransport extends Server implements CustomTransportStrategy {
                 catalog,
                 findHandler: (type) => nestHandlerLookup(this, type),
                 logger: this.options.logger,
+                ...duplicateCounter(this.options.metrics, subscription.topic),
               },
               record.value,
             );

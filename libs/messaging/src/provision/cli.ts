@@ -7,14 +7,14 @@
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
  * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS and KAFKA_CA_FILE (or
  * MESSAGING_TLS natively), <SERVICE>_RABBITMQ_PASSWORD per service, and ARTICLE_RABBITMQ_PASSWORD (the account of
- * the article's own listings, made natively and where it is given); natively, every password not given is the
- * machine's secret (libs/messaging/src/secrets.ts).
+ * the article's own listings, made natively and where it is given), CONSOLE_RABBITMQ_PASSWORD (the control room's
+ * statistics account, likewise); natively, every password not given is the machine's secret (libs/messaging/src/secrets.ts).
  */
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { provisionKafka, provisionKafkaAcls } from '../kafka/kafka-provisioner.js';
 import { kafkaAdminCredentials, kafkaBrokers, kafkaTlsConfig, nativePassword } from '../nest/service-config.js';
 import { Queues, SERVICES, type ServiceName } from '../topology.js';
-import { ARTICLE_USER, provisionRabbit } from './rabbitmq-provisioner.js';
+import { ARTICLE_USER, CONSOLE_USER, provisionRabbit } from './rabbitmq-provisioner.js';
 
 const env = process.env;
 const started = performance.now();
@@ -36,6 +36,10 @@ await provisionRabbit(
     articlePassword:
       env.ARTICLE_RABBITMQ_PASSWORD ??
       (env.RABBITMQ_ADMIN_PASSWORD === undefined ? nativePassword('rabbitmq', ARTICLE_USER, env) : undefined),
+    // The control room's read-only statistics account: natively always, elsewhere only when its password is given.
+    consolePassword:
+      env.CONSOLE_RABBITMQ_PASSWORD ??
+      (env.RABBITMQ_ADMIN_PASSWORD === undefined ? nativePassword('rabbitmq', CONSOLE_USER, env) : undefined),
     // The backpressure experiment tightens the bound of the load-leveling queue.
     ...(env.ORDER_PROCESSING_MAX_LENGTH
       ? { queuePolicies: { [Queues.orderProcessing]: { 'max-length': Number(env.ORDER_PROCESSING_MAX_LENGTH) } } }

@@ -2,6 +2,8 @@ import { execFileSync } from 'node:child_process';
 import amqp from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { testEnv } from '@am/testing';
+import { nativePassword } from '../nest/service-config.js';
+import { CONSOLE_USER } from './rabbitmq-provisioner.js';
 import { DEFAULT_EXCHANGE, Exchanges, Queues, deadLetterQueue, retryQueue, type ServiceName } from '../topology.js';
 
 // The service users' permissions as the provisioner sets them (this run's vhost), tried on the real broker: what a
@@ -77,5 +79,46 @@ describe('RabbitMQ permissions of the service users (least privilege, on the bro
       listening.every((address) => address?.startsWith('127.0.0.1:')),
       listening.join(', '),
     ).toBe(true);
+  });
+
+  it("lets the control room's account read every queue's statistics and nothing else", async () => {
+    const password = nativePassword('rabbitmq', CONSOLE_USER);
+    const auth = `Basic ${Buffer.from(`${CONSOLE_USER}:${password}`).toString('base64')}`;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${env.admin.managementUrl}/api${path}`, {
+        ...init,
+        headers: { authorization: auth, 'content-type': 'application/json' },
+      });
+    const vhost = encodeURIComponent(env.vhost);
+    const queues = await api(`/queues/${vhost}?columns=name,messages_ready`);
+    expect(queues.status).toBe(200);
+    const names = ((await queues.json()) as { name: string }[]).map((q) => q.name);
+    expect(names).toEqual(expect.arrayContaining([Queues.orderProcessing, deadLetterQueue(Queues.orderProcessing)]));
+    // Reading a message through the API, publishing through it, deleting a queue: refused.
+    const get = await api(`/queues/${vhost}/${encodeURIComponent(Queues.orderProcessing)}/get`, {
+      method: 'POST',
+      body: JSON.stringify({ count: 1, ackmode: 'ack_requeue_true', encoding: 'auto' }),
+    });
+    expect(get.status).toBeGreaterThanOrEqual(400);
+    const publish = await api(`/exchanges/${vhost}/${Exchanges.orderTasks}/publish`, {
+      method: 'POST',
+      body: JSON.stringify({
+        properties: {},
+        routing_key: Queues.orderProcessing,
+        payload: 'x',
+        payload_encoding: 'string',
+      }),
+    });
+    expect(await publish.text()).toMatch(/ACCESS_REFUSED/);
+    const remove = await api(`/queues/${vhost}/${encodeURIComponent(Queues.orderProcessing)}`, { method: 'DELETE' });
+    expect(remove.status).toBeGreaterThanOrEqual(400);
+    // Over AMQP: consuming a queue is refused.
+    const connection = await amqp.connect(
+      `amqp://${CONSOLE_USER}:${encodeURIComponent(password)}@${new URL(env.admin.managementUrl).hostname}:5672/${vhost}`,
+    );
+    connections.push(connection);
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    await expect(channel.consume(Queues.orderProcessing, () => undefined)).rejects.toThrow(/ACCESS_REFUSED/);
   });
 });

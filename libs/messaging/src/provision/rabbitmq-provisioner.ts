@@ -30,7 +30,17 @@ export interface RabbitProvisionOptions {
   queuePolicies?: Record<string, Record<string, unknown>>;
   /** Password of the article's account ({@link ARTICLE_USER}); the account is not made without one. */
   articlePassword?: string;
+  /** Password of the control room's account ({@link CONSOLE_USER}); the account is not made without one. */
+  consolePassword?: string;
 }
+
+/**
+ * The control room's account (services/console): the `monitoring` tag lets it read the management API's statistics
+ * of every queue, and its permissions on the vhost match no resource at all, so it can neither read a message, nor
+ * publish one, nor declare or delete anything (a test proves each refusal).
+ */
+export const CONSOLE_USER = 'console';
+export const CONSOLE_PERMISSIONS = { configure: '^$', write: '^$', read: '^$' } as const;
 
 /**
  * The account for the article's own code listings (docs/security.md#the-articles-own-clients): the user they connect
@@ -171,6 +181,10 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
   if (options.articlePassword) {
     await api.request('PUT', `/users/${enc(ARTICLE_USER)}`, { password: options.articlePassword, tags: '' });
     await api.request('PUT', `/permissions/${v}/${enc(ARTICLE_USER)}`, articlePermissions());
+  }
+  if (options.consolePassword) {
+    await api.request('PUT', `/users/${enc(CONSOLE_USER)}`, { password: options.consolePassword, tags: 'monitoring' });
+    await api.request('PUT', `/permissions/${v}/${enc(CONSOLE_USER)}`, CONSOLE_PERMISSIONS);
   }
   for (const policy of policiesFor(options.queuePolicies)) {
     await api.request('PUT', `/policies/${v}/${enc(policy.name)}`, {

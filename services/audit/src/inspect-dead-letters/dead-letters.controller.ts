@@ -11,17 +11,18 @@ import { ListDeadLettersRequest } from './list-dead-letters.request.js';
 export class DeadLettersController {
   constructor(private readonly db: DataSource) {}
 
-  /** `GET /dead-letters[?queue=Q][&limit=N][&before=ID]`. */
+  /** `GET /dead-letters[?queue=Q][&correlationId=C][&limit=N][&before=ID]`. */
   @Get()
   async list(@Query() query: unknown): Promise<{ deadLetters: DeadLetterView[]; nextBefore: number | null }> {
-    const { queue, limit, before } = parseRequest(ListDeadLettersRequest, query);
+    const { queue, correlationId, limit, before } = parseRequest(ListDeadLettersRequest, query);
     const rows = await this.db.query<DeadLetterRow[]>(
       `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters
         WHERE ($1::text IS NULL OR queue = $1 OR queue = $1 || '-dlq')
           AND ($2::bigint IS NULL OR id < $2)
+          AND ($4::text IS NULL OR correlation_id = $4)
         ORDER BY id DESC
         LIMIT $3`,
-      [queue ?? null, before ?? null, limit],
+      [queue ?? null, before ?? null, limit, correlationId ?? null],
     );
     const deadLetters = rows.map(toDeadLetterView);
     const last = deadLetters.at(-1);

@@ -1,6 +1,12 @@
 import { messagingMigrations } from '@am/persistence';
 import { Audit1764400000600 } from './1764400000600-audit.migration.js';
 import { DeadLetterLimits1764400000610 } from './1764400000610-dead-letter-limits.migration.js';
+import { DeadLettersByCorrelation1764400000620 } from './1764400000620-dead-letters-by-correlation.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
-export const migrations = [...messagingMigrations, Audit1764400000600, DeadLetterLimits1764400000610];
+export const migrations = [
+  ...messagingMigrations,
+  Audit1764400000600,
+  DeadLetterLimits1764400000610,
+  DeadLettersByCorrelation1764400000620,
+];

@@ -1,0 +1,89 @@
+import { BadRequestException, Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { Access, topics } from '@am/messaging';
+import { Collector } from './collect/collector.js';
+import type { DeadLetterEntry, Hello, SagaBoard, Story, TrailEntry } from './snapshot.js';
+import { topologyGraph } from './topology-graph.js';
+import { Services } from './upstream.js';
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const graph = topologyGraph();
+const groups = topics.flatMap((t) => t.groups.map((g) => ({ topic: t.name, group: g.groupId, service: g.consumer })));
+
+/**
+ * The control room's data: the live stream (server-sent events: `hello` with the topology and the last minutes, then a
+ * `tick` per collection, a comment every 15 s to keep proxies from closing an idle stream), and the views that read a
+ * service with the viewer's token: the saga board, one message's story, an event-sourced account.
+ */
+@Controller('api')
+@Access('operator')
+export class ConsoleApiController {
+  constructor(
+    private readonly collector: Collector,
+    private readonly services: Services,
+  ) {}
+
+  @Get('stream')
+  stream(@Res() response: ServerResponse): void {
+    response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    const send = (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const hello: Hello = {
+      graph,
+      groups,
+      history: this.collector.ticks(),
+      intervalMs: this.collector.intervalMs,
+      historyTicks: this.collector.historyTicks,
+    };
+    send('hello', hello);
+    const unsubscribe = this.collector.subscribe((tick) => send('tick', tick));
+    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 15_000);
+    response.on('close', () => {
+      unsubscribe();
+      clearInterval(keepAlive);
+    });
+  }
+
+  @Get('sagas')
+  async sagas(@Headers('authorization') authorization: string): Promise<SagaBoard> {
+    return this.services.read<SagaBoard>('orders', '/sagas', authorization);
+  }
+
+  /** `GET /api/story?id=ID`: an order id or a correlation id; everything recorded under it, and its dead letters. */
+  @Get('story')
+  async story(@Query('id') id: unknown, @Headers('authorization') authorization: string): Promise<Story> {
+    if (typeof id !== 'string' || !ID.test(id))
+      throw new BadRequestException('id must be an order id or a correlation id (letters, digits, . _ : -)');
+    const query = encodeURIComponent(id);
+    const [trail, deadLetters, order] = await Promise.all([
+      this.services.read<{ entries: TrailEntry[] }>('audit', `/audit?correlationId=${query}`, authorization),
+      this.services.read<{ deadLetters: DeadLetterEntry[] }>(
+        'audit',
+        `/dead-letters?correlationId=${query}&limit=100`,
+        authorization,
+      ),
+      UUID.test(id) ? this.services.get('orders', `/orders/${id}`, authorization) : undefined,
+    ]);
+    const errors = order && order.status >= 400 && order.status !== 404 ? [`orders answered ${order.status}`] : [];
+    return {
+      id,
+      trail: trail.entries,
+      deadLetters: deadLetters.deadLetters,
+      ...(order?.status === 200 ? { order: order.body } : {}),
+      errors,
+    };
+  }
+
+  /** `GET /api/accounts/:userId`: the account's events, each with the balance as of its version. */
+  @Get('accounts/:userId')
+  async account(@Param('userId') userId: string, @Headers('authorization') authorization: string): Promise<unknown> {
+    if (!UUID.test(userId)) throw new BadRequestException('userId must be a UUID');
+    return this.services.read('payments', `/accounts/${userId}/events`, authorization);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

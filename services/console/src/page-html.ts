@@ -1,0 +1,42 @@
+/**
+ * The control room's one page. Static: no data in it (the data comes over the stream once the viewer has given an
+ * operator token), no inline script or style (the page's CSP forbids both), nothing from another origin.
+ */
+export const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Control room · async messaging</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/console.css">
+<script type="module" src="/assets/app.js"></script>
+</head>
+<body>
+<header>
+  <h1>Control room</h1>
+  <div id="sources" aria-label="sources"></div>
+  <label class="toggle"><input type="checkbox" id="show-patterns"> label edges with their pattern</label>
+  <button id="logout" hidden>sign out</button>
+</header>
+<section id="login" hidden>
+  <h2>Operator token</h2>
+  <p>The control room shows everything the system carries, so it needs an operator's token. Make one with
+  <code>./stack token operator</code> and paste it here (or open the URL <code>./stack demo</code> prints).</p>
+  <form id="login-form"><input id="token" name="token" autocomplete="off" size="60" placeholder="eyJ..."><button>open</button></form>
+  <p id="login-error" class="error"></p>
+</section>
+<main id="main" hidden>
+  <section id="topology-view" class="wide"><h2>Topology <small>messages per second on each edge; depth, lag and backlog on the nodes</small></h2><div id="topology"></div></section>
+  <section id="queues-view"><h2>Queues <small>RabbitMQ: ready and unacknowledged, rates, time to drain</small></h2><div id="queues"></div></section>
+  <section id="kafka-view"><h2>Kafka <small>lag per partition over time, and in seconds at the group's rate</small></h2><div id="kafka"></div></section>
+  <section id="sagas-view"><h2>Sagas <small>by state and step; stuck ones are past their deadline</small></h2><div id="sagas"></div></section>
+  <section id="outbox-view"><h2>Outbox and inbox <small>per service</small></h2><div id="outbox"></div></section>
+  <section id="story-view" class="wide"><h2>One message's story <small>every message an order or a correlation id caused, across RabbitMQ and Kafka</small></h2>
+    <form id="story-form"><input id="story-id" size="40" placeholder="order id or correlation id"><button>show</button></form><div id="story"></div></section>
+  <section id="account-view"><h2>Event-sourced account <small>the balance as of each version</small></h2>
+    <form id="account-form"><input id="account-id" size="40" placeholder="user id"><button>show</button></form><div id="account"></div></section>
+</main>
+</body>
+</html>
+`;

@@ -1,0 +1,162 @@
+import type { Hello, SagaBoard, Story, Tick } from '../snapshot.js';
+import { fmt, h, show } from './dom.js';
+import { drawTopology } from './topology.js';
+import { renderAccount, renderKafka, renderOutbox, renderQueues, renderSagas, renderStory } from './views.js';
+
+/**
+ * The control room's page: signs in with an operator token (from the URL's fragment, which never reaches a server,
+ * or pasted), then follows the server's stream. Every figure is drawn from the ticks the stream sends; a source that
+ * stops answering turns its chip red and its parts of the page say "stale" until it answers again.
+ */
+let hello: Hello | undefined;
+let ticks: Tick[] = [];
+let stream: EventSource | undefined;
+let lastTickAt = 0;
+let sagaTimer: number | undefined;
+
+const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+async function start(): Promise<void> {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const token = fragment.get('token');
+  if (token) {
+    window.history.replaceState(null, '', location.pathname + location.search);
+    await signIn(token);
+  }
+  byId<HTMLFormElement>('login-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void signIn(byId<HTMLInputElement>('token').value.trim());
+  });
+  byId('logout').addEventListener(
+    'click',
+    () => void fetch('/session', { method: 'DELETE' }).then(() => location.reload()),
+  );
+  byId<HTMLInputElement>('show-patterns').addEventListener('change', redrawTopology);
+  byId<HTMLFormElement>('story-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void openStory(byId<HTMLInputElement>('story-id').value.trim());
+  });
+  byId<HTMLFormElement>('account-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void openAccount(byId<HTMLInputElement>('account-id').value.trim());
+  });
+  const who = await fetch('/session');
+  if (who.ok) live();
+  else byId('login').hidden = false;
+}
+
+async function signIn(token: string): Promise<void> {
+  const answer = await fetch('/session', { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  if (answer.ok) {
+    byId('login').hidden = true;
+    live();
+  } else {
+    byId('login').hidden = false;
+    const body = (await answer.json().catch(() => ({}))) as { reason?: string };
+    byId('login-error').textContent = `refused (${answer.status}): ${body.reason ?? ''}`;
+  }
+}
+
+function live(): void {
+  if (stream) return;
+  byId('main').hidden = false;
+  byId('logout').hidden = false;
+  stream = new EventSource('/api/stream');
+  stream.addEventListener('hello', (event) => {
+    hello = JSON.parse((event as MessageEvent<string>).data) as Hello;
+    ticks = hello.history;
+    render();
+  });
+  stream.addEventListener('tick', (event) => {
+    const tick = JSON.parse((event as MessageEvent<string>).data) as Tick;
+    ticks.push(tick);
+    const keep = hello?.historyTicks ?? 300;
+    if (ticks.length > keep) ticks.splice(0, ticks.length - keep);
+    render();
+  });
+  // The console itself gone: everything is stale until the stream comes back (EventSource reconnects by itself).
+  setInterval(() => {
+    if (hello && Date.now() - lastTickAt > 3 * hello.intervalMs) renderSources();
+  }, 1000);
+  void refreshSagas();
+  sagaTimer = window.setInterval(() => void refreshSagas(), 2000);
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('story');
+  if (fromHash) void openStory(fromHash);
+}
+
+function render(): void {
+  if (!hello) return;
+  lastTickAt = ticks.at(-1)?.at ?? 0;
+  renderSources();
+  redrawTopology();
+  renderQueues(ticks);
+  renderKafka(hello, ticks);
+  renderOutbox(ticks.at(-1));
+}
+
+function renderSources(): void {
+  const tick = ticks.at(-1);
+  const consoleStale = !hello || Date.now() - lastTickAt > 3 * (hello?.intervalMs ?? 1000);
+  const chips = (tick?.sources ?? []).map((source) => {
+    const stale = consoleStale || !source.ok;
+    const since = source.lastOk ? `last answered ${fmt.time(source.lastOk)}` : 'never answered';
+    return h(
+      'span',
+      {
+        class: `chip ${stale ? 'stale' : 'up'}`,
+        'data-source': source.name,
+        title: stale ? `${since}${source.error ? `: ${source.error}` : ''}` : 'live',
+      },
+      source.name,
+      stale ? ' · stale' : '',
+    );
+  });
+  show(
+    'sources',
+    consoleStale ? h('span', { class: 'chip stale', 'data-source': 'console' }, 'console · stale') : '',
+    ...chips,
+  );
+}
+
+function redrawTopology(): void {
+  if (!hello) return;
+  show('topology', drawTopology(hello.graph, ticks.at(-1), byId<HTMLInputElement>('show-patterns').checked));
+}
+
+async function refreshSagas(): Promise<void> {
+  if (document.hidden) return;
+  const answer = await fetch('/api/sagas').catch(() => undefined);
+  if (!answer) return renderSagas({ error: 'the console is not answering' }, showStory);
+  if (answer.status === 401) {
+    clearInterval(sagaTimer);
+    return location.reload();
+  }
+  const body = (await answer.json().catch(() => ({}))) as SagaBoard & { reason?: string; message?: string };
+  renderSagas(
+    answer.ok ? body : { error: `orders answered ${answer.status}: ${body.reason ?? body.message ?? ''}` },
+    showStory,
+  );
+}
+
+const showStory = (id: string) => void openStory(id);
+
+async function openStory(id: string): Promise<void> {
+  if (!id) return;
+  byId<HTMLInputElement>('story-id').value = id;
+  const answer = await fetch(`/api/story?id=${encodeURIComponent(id)}`);
+  const body = (await answer.json().catch(() => ({}))) as Story & { reason?: string; message?: string };
+  if (!answer.ok)
+    return show('story', h('p', { class: 'error' }, `${answer.status}: ${body.reason ?? body.message ?? ''}`));
+  renderStory(body);
+  byId('story-view').scrollIntoView({ block: 'nearest' });
+}
+
+async function openAccount(userId: string): Promise<void> {
+  if (!userId) return;
+  const answer = await fetch(`/api/accounts/${encodeURIComponent(userId)}`);
+  const body = (await answer.json().catch(() => ({}))) as unknown;
+  if (!answer.ok) return renderAccount({ error: `${answer.status}: ${(body as { message?: string }).message ?? ''}` });
+  renderAccount(body as Parameters<typeof renderAccount>[0] & unknown[]);
+}
+
+void start();

@@ -1,0 +1,155 @@
+/**
+ * What the control room's server sends its page (server-sent events) and what the page draws: shared by both sides,
+ * types only.
+ */
+
+/** Where a part of the picture comes from, and whether that source answered last time. */
+export interface SourceState {
+  /** `rabbitmq`, or a service's name. */
+  name: string;
+  ok: boolean;
+  /** When it last answered (epoch ms); null if never. */
+  lastOk: number | null;
+  error?: string;
+}
+
+/** One queue's state at one tick: the broker's own figures (management API). Rates are messages per second. */
+export interface QueuePoint {
+  name: string;
+  ready: number;
+  unacked: number;
+  consumers: number;
+  publish: number;
+  deliver: number;
+  ack: number;
+}
+
+/** A Kafka consumer group's lag on one partition, as the consuming service reports it. */
+export interface LagPoint {
+  topic: string;
+  group: string;
+  partition: number;
+  lag: number;
+}
+
+/** One service's own figures at one tick (its `/metrics`). Rates are per second. */
+export interface ServicePoint {
+  service: string;
+  up: boolean;
+  /** Messages confirmed by a broker, per destination (exchange or topic). */
+  published: Record<string, number>;
+  /** Messages handled, per source (queue or topic). */
+  consumed: Record<string, number>;
+  /** Totals since the process started, per source. */
+  deadLettered: Record<string, number>;
+  retried: Record<string, number>;
+  duplicates: Record<string, number>;
+  outboxUnsent?: number;
+  outboxOldestSeconds?: number;
+  /** Dependencies whose breaker is open (consumers paused). */
+  breakersOpen: string[];
+}
+
+/** Everything the page needs for one second of the system. */
+export interface Tick {
+  at: number;
+  sources: SourceState[];
+  queues: QueuePoint[];
+  lags: LagPoint[];
+  services: ServicePoint[];
+}
+
+export type NodeKind = 'service' | 'exchange' | 'queue' | 'topic';
+
+/** A node of the live topology; `column` places it (publishers, exchanges and topics, queues, consumers). */
+export interface GraphNode {
+  id: string;
+  kind: NodeKind;
+  label: string;
+  column: number;
+  /** For an exchange, its type; for a queue, its bound, if any. */
+  detail?: string;
+}
+
+/** Where an edge's rate comes from at each tick. */
+export type EdgeRate =
+  | { kind: 'published'; service: string; destination: string }
+  | { kind: 'queue-in'; queue: string }
+  | { kind: 'queue-out'; queue: string }
+  | { kind: 'consumed'; service: string; source: string };
+
+export interface GraphEdge {
+  from: string;
+  to: string;
+  /** The pattern the edge is an instance of (the "patterns" toggle labels edges with it). */
+  pattern: string;
+  rate: EdgeRate;
+}
+
+export interface TopologyGraph {
+  nodes: GraphNode[];
+  edges: GraphEdge[];
+}
+
+/** The first event of a stream: the topology and the ticks of the last minutes. */
+export interface Hello {
+  graph: TopologyGraph;
+  history: Tick[];
+  intervalMs: number;
+  /** How many ticks the page keeps (the server's window). */
+  historyTicks: number;
+  /** Which service each Kafka consumer group belongs to. */
+  groups: { topic: string; group: string; service: string }[];
+}
+
+/** The saga board, fetched with the viewer's own token. */
+export interface SagaBoard {
+  counts: { status: string; step: string; n: number }[];
+  stuck: SagaSummary[];
+  recent: SagaSummary[];
+}
+
+export interface SagaSummary {
+  orderId: string;
+  status: string;
+  step: string;
+  reason?: string;
+  deadline?: string;
+  completed: string[];
+  updatedAt: string;
+}
+
+/** One entry of an audit trail (the audit service's `GET /audit`). */
+export interface TrailEntry {
+  position: number;
+  source: string;
+  messageId: string;
+  type: string;
+  version: number;
+  correlationId: string;
+  causationId: string | null;
+  occurredAt: string;
+  recordedAt: string;
+  data: unknown;
+}
+
+/** A stored dead letter (the audit service's `GET /dead-letters`), the fields the story shows. */
+export interface DeadLetterEntry {
+  id: number;
+  queue: string;
+  messageId: string;
+  type: string | null;
+  correlationId: string | null;
+  reason: string;
+  retryCount: number;
+  receivedAt: string;
+}
+
+/** One message's story: every message recorded under a correlation id, and its dead letters. */
+export interface Story {
+  id: string;
+  trail: TrailEntry[];
+  deadLetters: DeadLetterEntry[];
+  order?: unknown;
+  errors: string[];
+}

@@ -1,0 +1,110 @@
+import { Exchanges, exchanges, queues, topics } from '@am/messaging';
+import type { GraphEdge, GraphNode, TopologyGraph } from './snapshot.js';
+
+/** What each exchange's edges are an instance of: publishing to it, its bindings, consuming its queues. */
+const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume: string }> = {
+  [Exchanges.orderTasks]: {
+    publish: 'task, confirmed publish at intake',
+    bind: 'load-leveling queue (bounded)',
+    consume: 'competing consumers, batches',
+  },
+  [Exchanges.sagaCommands]: {
+    publish: 'saga command (outbox relay)',
+    bind: 'routed by queue name',
+    consume: 'task queue (inbox, retries)',
+  },
+  [Exchanges.sagaReplies]: {
+    publish: 'saga reply (outbox relay)',
+    bind: 'reply route',
+    consume: 'orchestrator (inbox)',
+  },
+  [Exchanges.userEvents]: {
+    publish: 'event (outbox relay)',
+    bind: 'fanout: a copy per queue',
+    consume: 'subscriber (inbox)',
+  },
+};
+const FALLBACK = { publish: 'publish', bind: 'binding', consume: 'consumer' };
+
+/** Columns, left to right: who publishes, where to (exchanges and topics), the queues, who consumes. */
+export const COLUMNS = ['publishers', 'exchanges and topics', 'queues', 'consumers'] as const;
+
+/**
+ * The live topology of the control room, read from `topology.ts` (so it cannot drift from what the provisioner
+ * makes): each service appears as a publisher on the left and a consumer on the right, exchanges and topics in the
+ * middle, queues between exchanges and their consumers. Each edge says which figure gives its rate.
+ */
+export function topologyGraph(): TopologyGraph {
+  const nodes = new Map<string, GraphNode>();
+  const edges: GraphEdge[] = [];
+  const add = (node: GraphNode) => nodes.set(node.id, node);
+  const publisher = (service: string) => {
+    add({ id: `pub:${service}`, kind: 'service', label: service, column: 0 });
+    return `pub:${service}`;
+  };
+  const consumer = (service: string) => {
+    add({ id: `sub:${service}`, kind: 'service', label: service, column: 3 });
+    return `sub:${service}`;
+  };
+
+  for (const exchange of exchanges) {
+    const id = `exchange:${exchange.name}`;
+    add({ id, kind: 'exchange', label: exchange.name, column: 1, detail: exchange.type });
+    const patterns = EXCHANGE_PATTERNS[exchange.name] ?? FALLBACK;
+    for (const service of exchange.publishers) {
+      edges.push({
+        from: publisher(service),
+        to: id,
+        pattern: patterns.publish,
+        rate: { kind: 'published', service, destination: exchange.name },
+      });
+    }
+  }
+  for (const queue of queues) {
+    const id = `queue:${queue.name}`;
+    add({
+      id,
+      kind: 'queue',
+      label: queue.name,
+      column: 2,
+      ...(queue.maxLength ? { detail: `max ${queue.maxLength.toLocaleString('en')}` } : {}),
+    });
+    for (const binding of queue.bindings) {
+      const patterns = EXCHANGE_PATTERNS[binding.exchange] ?? FALLBACK;
+      edges.push({
+        from: `exchange:${binding.exchange}`,
+        to: id,
+        pattern: patterns.bind,
+        rate: { kind: 'queue-in', queue: queue.name },
+      });
+    }
+    const patterns = EXCHANGE_PATTERNS[queue.bindings[0]?.exchange ?? ''] ?? FALLBACK;
+    edges.push({
+      from: id,
+      to: consumer(queue.consumer),
+      pattern: patterns.consume,
+      rate: { kind: 'queue-out', queue: queue.name },
+    });
+  }
+  for (const topic of topics) {
+    const id = `topic:${topic.name}`;
+    add({ id, kind: 'topic', label: topic.name, column: 1, detail: `${topic.partitions} partitions` });
+    for (const service of topic.producers) {
+      edges.push({
+        from: publisher(service),
+        to: id,
+        pattern: topic.name.endsWith('.dlt') ? 'dead letter topic' : 'event stream (outbox relay)',
+        rate: { kind: 'published', service, destination: topic.name },
+      });
+    }
+    for (const group of topic.groups) {
+      edges.push({
+        from: id,
+        to: consumer(group.consumer),
+        pattern: `consumer group ${group.groupId}`,
+        rate: { kind: 'consumed', service: group.consumer, source: topic.name },
+      });
+    }
+  }
+  return { nodes: [...nodes.values()], edges };
+}
