@@ -44,8 +44,17 @@ export const Queues = {
   emailNotifications: 'email-notifications',
   analyticsTracking: 'analytics-tracking',
   auditLog: 'audit-log',
+  auditSaga: 'audit-saga',
   paymentsAccounts: 'payments-accounts',
 } as const;
+
+/** The command queues of the order saga: a command's routing key on `saga-commands` is its queue's name. */
+export const SAGA_COMMAND_QUEUES: readonly string[] = [
+  Queues.inventoryReserve,
+  Queues.inventoryRelease,
+  Queues.paymentProcess,
+  Queues.paymentRefund,
+];
 
 export const Topics = {
   orderEvents: 'order-events',
@@ -134,6 +143,17 @@ export const queues: QueueSpec[] = [
     name: Queues.sagaReplies,
     consumer: 'orders',
     bindings: [{ exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY }],
+  },
+  {
+    // Pattern: wire-tap. A copy of every saga command and reply for the audit trail, bound with the same keys as
+    // the command queues and the orchestrator's reply queue: each message reaches its worker and audit, and the
+    // saga's services know nothing of it.
+    name: Queues.auditSaga,
+    consumer: 'audit',
+    bindings: [
+      ...SAGA_COMMAND_QUEUES.map((routingKey) => ({ exchange: Exchanges.sagaCommands, routingKey })),
+      { exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY },
+    ],
   },
   ...[
     [Queues.emailNotifications, 'email'],
@@ -250,9 +270,10 @@ const REPLY_SENDERS: Record<string, ServiceName> = { inventory: 'inventory', pay
  * Pattern: validated sender (AMQP `user-id`). Who may have sent a message of `type` to `queue`: the publishers of the
  * exchanges the queue is bound to, the consuming service itself (its delayed retries are its own copies), audit
  * (it replays dead letters) and the operators' user. RabbitMQ refuses a publish whose `user-id` is not the
- * connection's user, so the property names the account that really sent the message. On the saga replies queue,
- * each reply must also come from the service its type names: inventory cannot report a payment. Undefined for a
- * queue outside the topology (no rule).
+ * connection's user, so the property names the account that really sent the message. On a queue bound to the saga
+ * replies (the orchestrator's, and audit's wire-tap), each reply must also come from the service its type names:
+ * inventory cannot report a payment; and a command the wire-tap also gets (its type is its routing key) must come
+ * from the orchestrator, not from a participant. Undefined for a queue outside the topology (no rule).
  */
 export function allowedSenders(queue: string, type?: string): string[] | undefined {
   const spec = queues.find((q) => q.name === queue);
@@ -260,9 +281,12 @@ export function allowedSenders(queue: string, type?: string): string[] | undefin
   const publishers = new Set<string>(
     spec.bindings.flatMap((b) => exchanges.find((e) => e.name === b.exchange)?.publishers ?? []),
   );
-  if (queue === Queues.sagaReplies && type) {
-    const named = REPLY_SENDERS[type.split('.')[0] ?? ''];
-    for (const p of [...publishers]) if (p !== named) publishers.delete(p);
+  if (type && spec.bindings.some((b) => b.exchange === Exchanges.sagaReplies)) {
+    const command = spec.bindings.some((b) => b.exchange === Exchanges.sagaCommands && b.routingKey === type);
+    const senders = command
+      ? (exchanges.find((e) => e.name === Exchanges.sagaCommands)?.publishers ?? [])
+      : [REPLY_SENDERS[type.split('.')[0] ?? '']];
+    for (const p of [...publishers]) if (!senders.includes(p as ServiceName)) publishers.delete(p);
   }
-  return [...publishers, spec.consumer, 'audit', OPERATOR_AMQP_USER];
+  return [...new Set([...publishers, spec.consumer, 'audit', OPERATOR_AMQP_USER])];
 }

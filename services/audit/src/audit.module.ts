@@ -2,13 +2,20 @@ import { Module } from '@nestjs/common';
 import { AuditTrailController } from './audit-trail/audit-trail.controller.js';
 import { DeadLettersController } from './inspect-dead-letters/dead-letters.controller.js';
 import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
+import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
 import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
 import { DeadLetterQueuesConsumer } from './store-dead-letter/dead-letter-queues.consumer.js';
 import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.handler.js';
 
 /** The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay). */
 @Module({
-  controllers: [AuditTrailController, RecordAuditLogHandler, DeadLettersController, ReplayDeadLetterController],
+  controllers: [
+    AuditTrailController,
+    RecordAuditLogHandler,
+    RecordSagaAuditLogHandler,
+    DeadLettersController,
+    ReplayDeadLetterController,
+  ],
   providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer],
 })
 export class AuditModule {}

@@ -2,6 +2,7 @@ import type { ServiceDefinition } from '@am/messaging';
 import { AuditModule } from './audit.module.js';
 import { migrations } from './migrations/index.js';
 import { auditLogSubscription } from './record-audit-log/audit-log.subscription.js';
+import { auditSagaSubscription } from './record-audit-log/audit-saga.subscription.js';
 import { orderEventsSubscription } from './record-audit-log/order-events.subscription.js';
 
 /**
@@ -12,6 +13,6 @@ export const auditService: ServiceDefinition = {
   service: 'audit',
   imports: [AuditModule],
   migrations,
-  amqp: [auditLogSubscription],
+  amqp: [auditLogSubscription, auditSagaSubscription],
   kafka: [orderEventsSubscription],
 };

@@ -1,13 +1,12 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { OrderCancelled, OrderConfirmed, OrderCreated, UserRegistered, type Envelope } from '@am/contracts';
+import { OrderCancelled, OrderConfirmed, OrderCreated, UserRegistered } from '@am/contracts';
 import type { MessageContext } from '@am/messaging';
+import { append } from './append-audit-log.js';
 
 /**
- * Appends every envelope the audit service receives, from RabbitMQ (`audit-log`) and Kafka (`order-events`),
- * to `audit_log`. The library has validated it and claimed its id in the inbox; the row commits with the
- * inbox row. `ON CONFLICT DO NOTHING` is a second guard on (source, message id), so the log stays one row per
- * message even if the inbox were cleaned up and a message came again.
+ * Appends every user event (RabbitMQ, `audit-log`) and order event (Kafka, `order-events`) the audit service
+ * receives to `audit_log`; the saga's commands and replies have `RecordSagaAuditLogHandler`.
  */
 @Controller()
 export class RecordAuditLogHandler {
@@ -30,22 +29,4 @@ export class RecordAuditLogHandler {
   async orderCancelled(@Payload() event: OrderCancelled, @Ctx() ctx: MessageContext): Promise<void> {
     await append(event, ctx);
   }
-}
-
-async function append(event: Envelope, ctx: MessageContext): Promise<void> {
-  await ctx.manager.query(
-    `INSERT INTO audit_log (source, message_id, type, version, correlation_id, causation_id, occurred_at, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT ON CONSTRAINT audit_log_once DO NOTHING`,
-    [
-      ctx.source,
-      event.messageId,
-      event.type,
-      event.version,
-      event.correlationId,
-      event.causationId,
-      event.occurredAt,
-      JSON.stringify(event.data),
-    ],
-  );
 }
