@@ -150,6 +150,40 @@ export function backpressureTable(r: BackpressureResult): string {
   ].join('\n');
 }
 
+/** What experiments/src/console-cpu.ts writes. */
+export interface ConsoleCpuResult {
+  command: string;
+  at: string;
+  rate: number;
+  phases: {
+    name: string;
+    seconds: number;
+    servicesCpu: number;
+    consoleCpu: number;
+    totalCpu: number;
+    addedPercent: number;
+  }[];
+  pageAddsPercent: number;
+  consoleAddsPercent: number;
+}
+
+/** The control room's cost: CPU seconds of the stack per phase, side by side. */
+export function consoleCpuTable(r: ConsoleCpuResult): string {
+  const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`;
+  return [
+    `Measured ${r.at.slice(0, 10)} with \`${r.command}\` (${r.rate} orders/s in every phase):`,
+    '',
+    '| phase | six services, CPU s | console, CPU s | stack total, CPU s | against no console |',
+    '|---|---|---|---|---|',
+    ...r.phases.map(
+      (p) =>
+        `| ${p.name} (${p.seconds} s) | ${p.servicesCpu.toFixed(1)} | ${p.consoleCpu.toFixed(1)} | ${p.totalCpu.toFixed(1)} | ${signed(p.addedPercent)} |`,
+    ),
+    '',
+    `The open page adds **${signed(r.pageAddsPercent)}** to the stack's CPU; the console with its page open, ${signed(r.consoleAddsPercent)}.`,
+  ].join('\n');
+}
+
 /** Replaces the text between a block's markers; undefined when the markers are missing. */
 export function replaceBlock(text: string, name: string, content: string): string | undefined {
   const begin = `<!-- results:${name}:begin -->`;
@@ -174,6 +208,12 @@ export const resultBlocks: { file: string; name: string; result: string; render:
     name: 'backpressure',
     result: 'backpressure.json',
     render: (r) => backpressureTable(r as BackpressureResult),
+  },
+  {
+    file: 'docs/console.md',
+    name: 'console-cpu',
+    result: 'console-cpu.json',
+    render: (r) => consoleCpuTable(r as ConsoleCpuResult),
   },
 ];
 

@@ -10,3 +10,4 @@ export * from './brokers.js';
 export * from './isolated-world.js';
 export * from './provision-world.js';
 export * from './tokens.js';
+export * from './browser.js';

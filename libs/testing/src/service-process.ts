@@ -171,8 +171,8 @@ export async function startConsole(
   services: Record<string, ServiceProcess>,
   extra: Record<string, string> = {},
   port?: number,
+  env: TestEnv = testEnv(),
 ): Promise<ServiceProcess<'console'>> {
-  const env = testEnv();
   const urls = Object.fromEntries(Object.values(services).map((s) => [`${s.service.toUpperCase()}_URL`, s.url]));
   return new ServiceProcess<'console'>('console', port ?? (await freePort()), {
     ...urls,

@@ -1,4 +1,4 @@
-import { Exchanges, exchanges, queues, topics } from '@am/messaging';
+import { Exchanges, Queues, exchanges, queues, topics } from '@am/messaging';
 import type { GraphEdge, GraphNode, TopologyGraph } from './snapshot.js';
 
 /** What each exchange's edges are an instance of: publishing to it, its bindings, consuming its queues. */
@@ -24,6 +24,8 @@ const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume
     consume: 'subscriber (inbox)',
   },
 };
+/** Queues that copy what flows to others, for a service that only records it. */
+const WIRE_TAPS = new Set<string>([Queues.auditSaga]);
 const FALLBACK = { publish: 'publish', bind: 'binding', consume: 'consumer' };
 
 /** Columns, left to right: who publishes, where to (exchanges and topics), the queues, who consumes. */
@@ -69,12 +71,14 @@ export function topologyGraph(): TopologyGraph {
       column: 2,
       ...(queue.maxLength ? { detail: `max ${queue.maxLength.toLocaleString('en')}` } : {}),
     });
-    for (const binding of queue.bindings) {
-      const patterns = EXCHANGE_PATTERNS[binding.exchange] ?? FALLBACK;
+    // One edge per exchange, however many routing keys bind the queue to it (the wire-tap has four on one).
+    for (const exchange of new Set(queue.bindings.map((b) => b.exchange))) {
+      const keys = queue.bindings.filter((b) => b.exchange === exchange).map((b) => b.routingKey);
+      const patterns = EXCHANGE_PATTERNS[exchange] ?? FALLBACK;
       edges.push({
-        from: `exchange:${binding.exchange}`,
+        from: `exchange:${exchange}`,
         to: id,
-        pattern: patterns.bind,
+        pattern: keys.length > 1 ? `${patterns.bind} (${keys.length} keys)` : patterns.bind,
         rate: { kind: 'queue-in', queue: queue.name },
       });
     }
@@ -82,7 +86,7 @@ export function topologyGraph(): TopologyGraph {
     edges.push({
       from: id,
       to: consumer(queue.consumer),
-      pattern: patterns.consume,
+      pattern: WIRE_TAPS.has(queue.name) ? 'wire-tap: a copy of every command and reply' : patterns.consume,
       rate: { kind: 'queue-out', queue: queue.name },
     });
   }

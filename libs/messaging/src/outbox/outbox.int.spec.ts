@@ -7,7 +7,7 @@ import { addToOutbox, claimUnsent, createServiceDataSource, messagingMigrations,
 import { testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from '../amqp/amqp-client.js';
 import { InvalidMessageError } from '../errors.js';
-import { handleMessage } from '../handle-message.js';
+import { duplicateCounter, handleMessage } from '../handle-message.js';
 import { toQueue } from '../message-context.js';
 import { Queues } from '../topology.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -95,6 +95,25 @@ describe('inbox (idempotent consumer)', () => {
         msg: 'duplicate delivery: already handled, skipped (inbox)',
       },
     ]);
+  });
+
+  it('counts each duplicate it suppresses under its source (messages_duplicates_total)', async () => {
+    const body = Buffer.from(JSON.stringify(registered()));
+    const counted: string[] = [];
+    const metrics = {
+      consumed: () => undefined,
+      failed: () => undefined,
+      retried: () => undefined,
+      deadLettered: () => undefined,
+      published: () => undefined,
+      duplicate: (source: string) => counted.push(source),
+    };
+    const counting = { ...options(), ...duplicateCounter(metrics, 'the-queue') };
+    expect(await handleMessage(counting, body)).toBe(true);
+    expect(counted).toEqual([]);
+    await handleMessage(counting, body);
+    await handleMessage(counting, body);
+    expect(counted).toEqual(['the-queue', 'the-queue']);
   });
 
   it('also when the duplicates arrive at the same moment', async () => {

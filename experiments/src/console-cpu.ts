@@ -1,0 +1,166 @@
+/**
+ * What the control room costs the stack: the CPU time of the six services (and of the console itself) under the same
+ * steady order load in three phases side by side: no console, the console collecting with no page open, and the
+ * console with its page open in a real browser (the browser's own CPU is the viewer's, not the stack's).
+ * `npm run experiment:console -- [--phase-s 45] [--rate 20]`; writes experiments/results/console-cpu.{json,svg}.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { SERVICES } from '@am/messaging';
+import { launchChromium, operatorToken, startConsole, type ServiceProcess } from '@am/testing';
+import { parseArgs } from './lib/args.js';
+import { epochMs, progress, sleep } from './lib/clock.js';
+import { runOpenLoad } from './lib/load-generator.js';
+import { writeJson } from './lib/stats.js';
+import { writeChart } from './lib/svg-chart.js';
+import { writeResultBlocks } from './lib/results-tables.js';
+import { repoRoot, resultsDir, withWorld } from './lib/world.js';
+
+const options = parseArgs({ phaseS: 45, rate: 20 });
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+interface Phase {
+  name: string;
+  seconds: number;
+  servicesCpu: number;
+  consoleCpu: number;
+}
+
+await withWorld({}, async (world) => {
+  const started = epochMs();
+  const others = await Promise.all(SERVICES.filter((s) => s !== 'orders').map((s) => world.start(s)));
+  const byName = Object.fromEntries(others.map((p) => [p.service, p])) as Record<string, ServiceProcess>;
+  byName.orders = await world.start('orders', {
+    INVENTORY_URL: byName.inventory!.url,
+    PAYMENTS_URL: byName.payments!.url,
+  });
+  const services = Object.values(byName);
+  const urls = { orders: byName.orders.url, inventory: byName.inventory!.url, payments: byName.payments!.url };
+  const { userIds, skuIds } = await world.seed(urls, 20, 1_000_000, 5, 1_000_000);
+  progress(started, `world ${world.env.vhost}: six services up and seeded`);
+
+  const samples: { t: number; services: number; console: number }[] = [];
+  let consoleProcess: ServiceProcess<'console'> | undefined;
+  const phases: Phase[] = [];
+
+  async function phase(name: string): Promise<void> {
+    const seconds = options.phaseS;
+    const requests = seconds * options.rate;
+    const before = {
+      services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
+      console: cpuSeconds(consoleProcess?.pid),
+    };
+    let last = { ...before, at: epochMs() };
+    const sampler = setInterval(() => {
+      const now = {
+        services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
+        console: cpuSeconds(consoleProcess?.pid),
+        at: epochMs(),
+      };
+      const dt = (now.at - last.at) / 1000;
+      samples.push({
+        t: (now.at - started) / 1000,
+        services: (now.services - last.services) / dt,
+        console: (now.console - last.console) / dt,
+      });
+      last = now;
+    }, 1000);
+    await runOpenLoad({
+      baseUrl: urls.orders,
+      requests,
+      durationMs: seconds * 1000,
+      request: (i) => ({
+        method: 'POST',
+        path: '/orders',
+        body: {
+          userId: userIds[i % userIds.length],
+          items: [{ sku: skuIds[i % skuIds.length], quantity: 1, unitPrice: 1 }],
+        },
+      }),
+    });
+    clearInterval(sampler);
+    const after = {
+      services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
+      console: cpuSeconds(consoleProcess?.pid),
+    };
+    phases.push({
+      name,
+      seconds,
+      servicesCpu: after.services - before.services,
+      consoleCpu: after.console - before.console,
+    });
+    progress(
+      started,
+      `${name}: services ${(after.services - before.services).toFixed(1)} s CPU, console ${(after.console - before.console).toFixed(1)} s CPU over ${seconds} s`,
+    );
+  }
+
+  // Warm-up, not counted: the first seconds of load pay for compilation and connection pools.
+  await phase('warm-up');
+  phases.pop();
+  await phase('no console');
+  consoleProcess = await startConsole(byName, {}, undefined, world.env);
+  await sleep(3_000);
+  await phase('console, no page open');
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await page.goto(`${consoleProcess.url}/#token=${await operatorToken()}`);
+    await page.waitForSelector('#topology svg');
+    await phase('console, page open');
+  } finally {
+    await browser.close();
+    await consoleProcess.stop();
+  }
+
+  const base = phases[0]!.servicesCpu;
+  const total = (p: Phase) => p.servicesCpu + p.consoleCpu;
+  const result = {
+    command: `npm run experiment:console -- --phase-s ${options.phaseS} --rate ${options.rate}`,
+    at: new Date().toISOString(),
+    rate: options.rate,
+    phases: phases.map((p) => ({ ...p, totalCpu: total(p), addedPercent: ((total(p) - base) / base) * 100 })),
+    pageAddsPercent: ((total(phases[2]!) - total(phases[1]!)) / base) * 100,
+    consoleAddsPercent: ((total(phases[2]!) - base) / base) * 100,
+  };
+  writeJson(path.join(resultsDir, 'console-cpu.json'), result);
+  const pages = writeResultBlocks(repoRoot, 'console-cpu.json');
+  if (pages.length > 0) console.log(`updated: ${pages.join(', ')}`);
+  writeChart(path.join(resultsDir, 'console-cpu.svg'), {
+    title: 'What the control room costs the stack',
+    subtitle: `${options.rate} orders/s throughout; CPU of the six services and of the console, per second`,
+    xLabel: 'seconds',
+    panels: [
+      {
+        yLabel: 'CPU (cores)',
+        series: [
+          { name: 'six services', color: '#1f77b4', points: samples.map((s) => ({ t: s.t, v: s.services })) },
+          { name: 'console', color: '#d62728', points: samples.map((s) => ({ t: s.t, v: s.console })) },
+        ],
+      },
+    ],
+    xMarks: phases.map((p, i) => ({
+      t: samples[Math.round((i * samples.length) / phases.length)]?.t ?? 0,
+      label: p.name,
+    })),
+  });
+  for (const p of result.phases)
+    console.log(
+      `${p.name.padEnd(24)} services ${p.servicesCpu.toFixed(1)} s, console ${p.consoleCpu.toFixed(1)} s, total ${p.totalCpu.toFixed(1)} s CPU (${p.addedPercent >= 0 ? '+' : ''}${p.addedPercent.toFixed(1)}% against no console)`,
+    );
+  console.log(
+    `the open page adds ${result.pageAddsPercent.toFixed(1)}% CPU to the stack; the console with its page ${result.consoleAddsPercent.toFixed(1)}%`,
+  );
+});
