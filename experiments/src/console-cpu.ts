@@ -52,7 +52,8 @@ await withWorld({}, async (world) => {
   progress(started, `world ${world.env.vhost}: six services up and seeded`);
 
   const samples: { t: number; services: number; console: number }[] = [];
-  let consoleProcess: ServiceProcess<'console'> | undefined;
+  // Set once the first phase is over; the sampler reads it in every phase.
+  const running: { console?: ServiceProcess<'console'> } = {};
   const phases: Phase[] = [];
 
   async function phase(name: string): Promise<void> {
@@ -60,13 +61,13 @@ await withWorld({}, async (world) => {
     const requests = seconds * options.rate;
     const before = {
       services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
-      console: cpuSeconds(consoleProcess?.pid),
+      console: cpuSeconds(running.console?.pid),
     };
     let last = { ...before, at: epochMs() };
     const sampler = setInterval(() => {
       const now = {
         services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
-        console: cpuSeconds(consoleProcess?.pid),
+        console: cpuSeconds(running.console?.pid),
         at: epochMs(),
       };
       const dt = (now.at - last.at) / 1000;
@@ -93,7 +94,7 @@ await withWorld({}, async (world) => {
     clearInterval(sampler);
     const after = {
       services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
-      console: cpuSeconds(consoleProcess?.pid),
+      console: cpuSeconds(running.console?.pid),
     };
     phases.push({
       name,
@@ -111,7 +112,8 @@ await withWorld({}, async (world) => {
   await phase('warm-up');
   phases.pop();
   await phase('no console');
-  consoleProcess = await startConsole(byName, {}, undefined, world.env);
+  const consoleProcess = await startConsole(byName, {}, undefined, world.env);
+  running.console = consoleProcess;
   await sleep(3_000);
   await phase('console, no page open');
   const browser = await launchChromium();

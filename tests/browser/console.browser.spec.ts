@@ -257,6 +257,10 @@ describe('the control room in a browser', () => {
     await shot('#account-view', 'account');
     await shot('#outbox-view', 'outbox');
     await shot('#kafka-view', 'kafka');
+    // The join counter behind the rebalance marks: analytics' member joined its group at start.
+    const metrics = await (await fetch(`${services.analytics!.url}/metrics`)).text();
+    expect(metrics).toMatch(/^consumer_group_joins_total\{topic="order-events",group="analytics"[^}]*\} [1-9]/m);
+    expect(await page.locator('[data-group="order-events/analytics"] .lag').count()).toBe(1);
   });
 
   it('threw no error in the page', () => {

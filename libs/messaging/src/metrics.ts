@@ -4,6 +4,8 @@ export interface MessagingMetrics {
   failed(source: string): void;
   retried(source: string): void;
   deadLettered(source: string): void;
+  /** This member joined its Kafka consumer group: the group rebalanced. */
+  rebalanced?(topic: string, group: string): void;
   /** A delivery was found already handled in the inbox and skipped. */
   duplicate?(source: string): void;
   published(destination: string): void;

@@ -44,6 +44,7 @@ export class ServiceMetrics {
   readonly retriedTotal: Counter<'source'>;
   readonly deadLetteredTotal: Counter<'source'>;
   readonly duplicatesTotal: Counter<'source'>;
+  readonly groupJoinsTotal: Counter<'topic' | 'group'>;
   readonly publishedTotal: Counter<'destination'>;
   readonly processingSeconds: Histogram<'source'>;
   readonly sagaOutcomesTotal: Counter<'outcome' | 'reason'>;
@@ -83,6 +84,12 @@ export class ServiceMetrics {
       name: 'messages_duplicates_total',
       help: 'Deliveries found already handled in the inbox and skipped (duplicates suppressed), by queue or topic',
       labelNames: ['source'],
+      registers,
+    });
+    this.groupJoinsTotal = new Counter({
+      name: 'consumer_group_joins_total',
+      help: 'Times a Kafka consumer of this process joined its group, each one a rebalance of the group',
+      labelNames: ['topic', 'group'],
       registers,
     });
     this.publishedTotal = new Counter({
@@ -218,6 +225,7 @@ export class ServiceMetrics {
       retried: (source: string) => this.retriedTotal.inc({ source }),
       deadLettered: (source: string) => this.deadLetteredTotal.inc({ source }),
       duplicate: (source: string) => this.duplicatesTotal.inc({ source }),
+      rebalanced: (topic: string, group: string) => this.groupJoinsTotal.inc({ topic, group }),
       published: (destination: string) => this.publishedTotal.inc({ destination }),
       paused: (dependency: string) => {
         this.consumerPausesTotal.inc({ dependency });

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { Access, topics } from '@am/messaging';
 import { Collector } from './collect/collector.js';
 import type { DeadLetterEntry, Hello, SagaBoard, Story, TrailEntry } from './snapshot.js';
-import { topologyGraph } from './topology-graph.js';
+import { handledBy, topologyGraph } from './topology-graph.js';
 import { Services } from './upstream.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -71,7 +71,7 @@ export class ConsoleApiController {
     const errors = order && order.status >= 400 && order.status !== 404 ? [`orders answered ${order.status}`] : [];
     return {
       id,
-      trail: trail.entries,
+      trail: trail.entries.map((e) => ({ ...e, handledBy: handledBy(e.source, e.type) })),
       deadLetters: deadLetters.deadLetters,
       ...(order?.status === 200 ? { order: order.body } : {}),
       errors,

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { allQueueNames, exchanges, queues, topics } from '@am/messaging';
+import { Queues, allQueueNames, exchanges, queues, topics } from '@am/messaging';
 import { byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
-import { topologyGraph } from './topology-graph.js';
+import { handledBy, topologyGraph } from './topology-graph.js';
 
 describe('reading a service /metrics', () => {
   const text = [
@@ -90,5 +90,15 @@ describe('the session cookie', () => {
     expect(run('POST', { cookie: 'console_token=t1' })).toBeUndefined();
     expect(run('DELETE', { cookie: 'console_token=t1' })).toBeUndefined();
     expect(run('GET', { cookie: 'console_token=t1', authorization: 'Bearer t2' })).toBe('Bearer t2');
+  });
+});
+
+describe('who handles each hop of a story', () => {
+  it('sends a saga command to its worker, a reply to the orchestrator, an event to every group and fanout queue', () => {
+    expect(handledBy(Queues.auditSaga, 'inventory.reserve')).toEqual(['inventory']);
+    expect(handledBy(Queues.auditSaga, 'payment.refund')).toEqual(['payments']);
+    expect(handledBy(Queues.auditSaga, 'payment.failed')).toEqual(['orders']);
+    expect(handledBy('order-events/audit', 'order.cancelled').sort()).toEqual(['analytics', 'audit', 'email']);
+    expect(handledBy(Queues.auditLog, 'user.registered').sort()).toEqual(['analytics', 'audit', 'email', 'payments']);
   });
 });

@@ -44,6 +44,8 @@ export interface ServicePoint {
   deadLettered: Record<string, number>;
   retried: Record<string, number>;
   duplicates: Record<string, number>;
+  /** Times its Kafka consumers joined their groups (each a rebalance), per `topic/group`, since the process started. */
+  groupJoins: Record<string, number>;
   outboxUnsent?: number;
   outboxOldestSeconds?: number;
   /** Dependencies whose breaker is open (consumers paused). */
@@ -131,6 +133,8 @@ export interface TrailEntry {
   occurredAt: string;
   recordedAt: string;
   data: unknown;
+  /** The services that handle it (from the topology; added by the console). */
+  handledBy?: string[];
 }
 
 /** A stored dead letter (the audit service's `GET /dead-letters`), the fields the story shows. */

@@ -1,4 +1,4 @@
-import { Exchanges, Queues, exchanges, queues, topics } from '@am/messaging';
+import { Exchanges, Queues, SAGA_COMMAND_QUEUES, exchanges, queues, topics } from '@am/messaging';
 import type { GraphEdge, GraphNode, TopologyGraph } from './snapshot.js';
 
 /** What each exchange's edges are an instance of: publishing to it, its bindings, consuming its queues. */
@@ -111,4 +111,22 @@ export function topologyGraph(): TopologyGraph {
     }
   }
   return { nodes: [...nodes.values()], edges };
+}
+
+/**
+ * Which services handle a message the audit service recorded from `source` (a queue, or `topic/group`): the hop's
+ * handlers in one message's story. A saga command goes to the queue of its name; what else comes through the saga
+ * wire-tap is a reply, for the orchestrator; an event read from a topic goes to every group of the topic; a user event
+ * from the fanout to every service with a queue on it.
+ */
+export function handledBy(source: string, type: string): string[] {
+  const consumerOf = (queue: string) => queues.filter((q) => q.name === queue).map((q) => q.consumer);
+  if (source === Queues.auditSaga)
+    return SAGA_COMMAND_QUEUES.includes(type) ? consumerOf(type) : consumerOf(Queues.sagaReplies);
+  const topic = topics.find((t) => source === t.name || source.startsWith(`${t.name}/`));
+  if (topic) return [...new Set(topic.groups.map((g) => g.consumer))];
+  const fanout = queues.find((q) => q.name === source)?.bindings[0]?.exchange;
+  if (fanout === Exchanges.userEvents)
+    return queues.filter((q) => q.bindings.some((b) => b.exchange === fanout)).map((q) => q.consumer);
+  return consumerOf(source);
 }

@@ -67,6 +67,8 @@ export abstract class KafkaMember {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (this.consumer !== consumer || this.stopped) return;
       this.running = true;
+      // Each join is a rebalance of the group (a member came, went, or restarted): the control room marks it.
+      this.options.metrics?.rebalanced?.(topic, groupId);
       this.assigned(consumer, event.payload.memberAssignment).catch((error: unknown) =>
         this.logger.warn(
           { topic, groupId, err: describeFailure(error).message },

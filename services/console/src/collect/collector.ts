@@ -139,6 +139,11 @@ export class Collector {
       deadLettered: byLabel(samples, 'messages_dead_lettered_total', 'source'),
       retried: byLabel(samples, 'messages_retried_total', 'source'),
       duplicates: byLabel(samples, 'messages_duplicates_total', 'source'),
+      groupJoins: Object.fromEntries(
+        samples
+          .filter((s) => s.name === 'consumer_group_joins_total')
+          .map((s) => [`${s.labels.topic}/${s.labels.group}`, s.value]),
+      ),
       ...(unsent === undefined ? {} : { outboxUnsent: unsent }),
       ...(oldest === undefined ? {} : { outboxOldestSeconds: oldest }),
       breakersOpen: samples
@@ -157,6 +162,7 @@ function emptyPoint(service: string): ServicePoint {
     deadLettered: {},
     retried: {},
     duplicates: {},
+    groupJoins: {},
     breakersOpen: [],
   };
 }

@@ -82,7 +82,7 @@ export function renderQueues(history: readonly Tick[]): void {
   );
 }
 
-/** Kafka: each group's lag per partition over time (restarts of its service marked), and in seconds at its rate. */
+/** Kafka: each group's lag per partition over time (rebalances marked), and in seconds at its rate. */
 export function renderKafka(hello: Hello, history: readonly Tick[]): void {
   const tick = history.at(-1);
   if (!tick) return;
@@ -96,14 +96,16 @@ export function renderKafka(hello: Hello, history: readonly Tick[]): void {
         (t) => t.lags.find((l) => l.topic === topic && l.group === group && l.partition === p)?.lag ?? 0,
       ),
     }));
-    // A gap in the service's answers is a restart: its group rebalanced there.
-    const markers = history.flatMap((t, i) =>
-      i > 0 &&
-      !t.services.find((x) => x.service === service)?.up &&
-      history[i - 1]!.services.find((x) => x.service === service)?.up
-        ? [i]
-        : [],
-    );
+    // A rebalance: the group's member in this service joined the group again (its join counter went up), or the
+    // service stopped answering (a restart, whose join follows).
+    const joins = (t: Tick) => t.services.find((x) => x.service === service)?.groupJoins[`${topic}/${group}`];
+    const up = (t: Tick) => t.services.find((x) => x.service === service)?.up ?? false;
+    const markers = history.flatMap((t, i) => {
+      const before = history[i - 1];
+      if (!before) return [];
+      const joined = (joins(t) ?? 0) > (joins(before) ?? 0);
+      return joined || (up(before) && !up(t)) ? [i] : [];
+    });
     const lag = series.reduce((sum, x) => sum + (x.values.at(-1) ?? 0), 0);
     const rate = tick.services.find((x) => x.service === service)?.consumed[topic] ?? 0;
     return h(
@@ -252,7 +254,7 @@ export function renderStory(story: Story): void {
       'li',
       { 'data-type': entry.type },
       h('a', {}, h('span', { class: 'type' }, entry.type)),
-      ` v${entry.version} via ${entry.source} at ${fmt.time(entry.occurredAt)} `,
+      ` v${entry.version} via ${entry.source}${entry.handledBy?.length ? ` to ${entry.handledBy.join(', ')}` : ''} at ${fmt.time(entry.occurredAt)} `,
       h('span', { class: 'hop' }, hop),
       letter ? h('span', { class: 'dead' }, ` dead-lettered from ${letter.queue}: ${letter.reason}`) : '',
       details,
