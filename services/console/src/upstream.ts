@@ -40,9 +40,15 @@ export class Services {
     return { status: response.status, body: body as T };
   }
 
-  /** `get`, and the upstream's own refusal or error passed on as it was (a 401 stays a 401). */
+  /** `get`, and the upstream's own refusal passed on as it was (a 401 stays a 401); its failure as a 502. */
   async read<T>(service: keyof ConsoleConfig['services'], path: string, authorization: string): Promise<T> {
     const answer = await this.get<T>(service, path, authorization);
+    // The service's failure is not the console's: 502, saying which service answered what.
+    if (answer.status >= 500)
+      throw new HttpException(
+        { statusCode: 502, error: 'bad_gateway', reason: `${service} answered ${answer.status}` },
+        502,
+      );
     if (answer.status >= 400) throw new HttpException(answer.body as object, answer.status);
     return answer.body;
   }
