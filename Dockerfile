@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image per service from one Dockerfile: build a target per service, e.g.
 #   docker build --target orders -t async-messaging/orders .
-# Targets: orders, inventory, payments, email, analytics, audit, and topology (the one-shot provisioner).
+# Targets: orders, inventory, payments, email, analytics, audit, console (the control room), and topology (the one-shot
+# provisioner).
 # docker-compose.yml builds every target. No credential is baked in: everything comes from the environment.
 
 # The Node.js release the tests run on (scripts/node-env.sh provides the same major version natively).
@@ -23,13 +24,15 @@ COPY services/payments/package.json services/payments/
 COPY services/email/package.json services/email/
 COPY services/analytics/package.json services/analytics/
 COPY services/audit/package.json services/audit/
+COPY services/console/package.json services/console/
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.base.json tsconfig.json ./
 COPY libs/ libs/
 COPY services/ services/
 # The services and the libraries they reference, not the root tsconfig.json: it also references experiments, which
 # the build context leaves out.
-RUN npx tsc -b services/orders services/inventory services/payments services/email services/analytics services/audit
+RUN npx tsc -b services/orders services/inventory services/payments services/email services/analytics services/audit \
+ services/console
 
 # -------------------------------------------------------------------------------------------------- runtime --
 # Production dependencies only (npm ci --omit=dev), the compiled libraries, a non-root user. Shared by every
@@ -49,6 +52,7 @@ COPY services/payments/package.json services/payments/
 COPY services/email/package.json services/email/
 COPY services/analytics/package.json services/analytics/
 COPY services/audit/package.json services/audit/
+COPY services/console/package.json services/console/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error && npm cache clean --force
 COPY --from=build /app/libs/contracts/dist libs/contracts/dist
 COPY --from=build /app/libs/observability/dist libs/observability/dist
@@ -93,6 +97,13 @@ FROM runtime AS audit
 COPY --from=build /app/services/audit/dist services/audit/dist
 EXPOSE 3006
 CMD ["node", "services/audit/dist/main.js"]
+
+# The control room: no database and no broker connection; it reads the services' /metrics and RabbitMQ's management
+# API. Its dist holds the page's browser modules too (dist/www/page, compiled by the same `tsc -b`).
+FROM runtime AS console
+COPY --from=build /app/services/console/dist services/console/dist
+EXPOSE 3007
+CMD ["node", "services/console/dist/main.js"]
 
 # One-shot: the key pair that signs bearer tokens, generated on first use into the auth-signing volume (orders only
 # mounts it), and its public half copied into auth-verify (every service mounts it, read-only).

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes, from the project's own code (libs/messaging: services, ports, topics), so the manifests cannot drift from it:
-// - kubernetes/base/services.yaml: a Deployment, a Service and a PodDisruptionBudget for each of the six services;
+// - kubernetes/base/services.yaml: a Deployment, a Service and a PodDisruptionBudget for each of the six services,
+//   and a Deployment and a Service for the control room (services/console);
 // - kubernetes/overlays/ha/topics.yaml: a Strimzi KafkaTopic per topic of the topology (replicated 3 times);
 // - kubernetes/overlays/ha/users.yaml: a Strimzi KafkaUser per Kafka principal, with the ACLs of the topology, and the
 //   patch that gives each service (and the topology job) the password Strimzi generates for its user.
@@ -8,12 +9,14 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_PORTS, KAFKA_ADMIN_PRINCIPAL, SERVICES, kafkaAcls, topics } from '../libs/messaging/dist/index.js';
+import { CONSOLE_PORT } from '../services/console/dist/console-config.js';
 
-const LABELS = (service) => ({
+const LABELS = (service, component = 'service') => ({
   'app.kubernetes.io/name': service,
   'app.kubernetes.io/part-of': 'async-messaging',
-  'app.kubernetes.io/component': 'service',
+  'app.kubernetes.io/component': component,
 });
+const secret = (key) => ({ valueFrom: { secretKeyRef: { name: 'async-messaging-credentials', key } } });
 
 /** The environment of one service: shared settings from the ConfigMap, its own passwords from the Secret. */
 function env(service) {
@@ -58,18 +61,36 @@ function keyVolumes(service) {
   };
 }
 
-function deployment(service) {
-  const port = DEFAULT_PORTS[service];
+/**
+ * The control room's environment (services/console): the services by their Service names, RabbitMQ's management API
+ * and the password of its statistics account (tag monitoring, no permission on any resource; the topology job makes
+ * it), the public key. No database, broker connection or Kafka login.
+ */
+function consoleEnv() {
+  return [
+    { name: 'PORT', value: String(CONSOLE_PORT) },
+    ...SERVICES.map((s) => ({ name: `${s.toUpperCase()}_URL`, value: `http://${s}:${DEFAULT_PORTS[s]}` })),
+    { name: 'RABBITMQ_MANAGEMENT_URL', value: 'http://rabbitmq:15672' },
+    { name: 'RABBITMQ_VHOST', value: 'messaging' },
+    { name: 'CONSOLE_RABBITMQ_PASSWORD', ...secret('CONSOLE_RABBITMQ_PASSWORD') },
+    { name: 'AUTH_PUBLIC_KEY_FILE', value: '/var/lib/async-messaging/auth/verify/auth-verify.pem' },
+  ];
+}
+
+function deployment(
+  service,
+  { port = DEFAULT_PORTS[service], component = 'service', environment = env(service) } = {},
+) {
   const keys = keyVolumes(service);
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: service, labels: LABELS(service) },
+    metadata: { name: service, labels: LABELS(service, component) },
     spec: {
       replicas: 1,
       selector: { matchLabels: { 'app.kubernetes.io/name': service } },
       template: {
-        metadata: { labels: LABELS(service) },
+        metadata: { labels: LABELS(service, component) },
         spec: {
           securityContext: { runAsNonRoot: true, runAsUser: 1000, fsGroup: 1000 },
           containers: [
@@ -78,7 +99,7 @@ function deployment(service) {
               image: `async-messaging/${service}:dev`,
               ports: [{ name: 'http', containerPort: port }],
               envFrom: [{ configMapRef: { name: 'async-messaging-config' } }],
-              env: env(service),
+              env: environment,
               // Ready while its brokers and database answer and no breaker has paused its consumers; alive while it
               // serves at all (/metrics): an outage of a dependency must not restart every pod.
               readinessProbe: { httpGet: { path: '/health', port: 'http' }, periodSeconds: 5, failureThreshold: 3 },
@@ -104,13 +125,13 @@ function deployment(service) {
   };
 }
 
-const service = (name) => ({
+const service = (name, { port = DEFAULT_PORTS[name], component = 'service' } = {}) => ({
   apiVersion: 'v1',
   kind: 'Service',
-  metadata: { name, labels: LABELS(name) },
+  metadata: { name, labels: LABELS(name, component) },
   spec: {
     selector: { 'app.kubernetes.io/name': name },
-    ports: [{ name: 'http', port: DEFAULT_PORTS[name], targetPort: 'http' }],
+    ports: [{ name: 'http', port, targetPort: 'http' }],
   },
 });
 
@@ -123,7 +144,13 @@ const disruptionBudget = (name) => ({
 
 /** The file's text: YAML documents as JSON (valid YAML, and stable to diff). */
 export function renderServices() {
-  const docs = SERVICES.flatMap((s) => [deployment(s), service(s), disruptionBudget(s)]);
+  // The console: one replica, no disruption budget (it holds nothing; a page reconnects to its stream).
+  const room = { port: CONSOLE_PORT, component: 'console' };
+  const docs = [
+    ...SERVICES.flatMap((s) => [deployment(s), service(s), disruptionBudget(s)]),
+    deployment('console', { ...room, environment: consoleEnv() }),
+    service('console', room),
+  ];
   return `# Generated by kubernetes/generate.mjs from libs/messaging (services and ports): do not edit by hand.\n${docs
     .map((d) => `---\n${JSON.stringify(d, null, 2)}\n`)
     .join('')}`;

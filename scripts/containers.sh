@@ -7,8 +7,9 @@
 #         script started it.
 #   up    the same up to a running stack (left running; stop it with `down`).
 #   down  remove the stack's containers, networks and volumes; stop the engine if this project started it.
-# Host ports are moved (RabbitMQ amqps 45672, PostgreSQL 45432, Kafka 49092, services 43001-43006, ...), so the native
-# stack keeps its own. Docker's image store is outside the clone ($CACHE_DIR/docker): a fresh clone reuses the images.
+# Host ports are moved (RabbitMQ amqps 45672, PostgreSQL 45432, Kafka 49092, services 43001-43006, console 43007, ...),
+# so the native stack keeps its own. Docker's image store is outside the clone ($CACHE_DIR/docker): a fresh clone
+# reuses the images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -25,8 +26,8 @@ step() { printf '\n== containers: %s\n' "$*"; }
 export RABBITMQ_HOST_PORT=45672 RABBITMQ_MANAGEMENT_HOST_PORT=45673 KAFKA_HOST_PORT=49092 POSTGRES_HOST_PORT=45432 \
   SMTP_HOST_PORT=41025 MAILPIT_HOST_PORT=48025 ORDERS_HOST_PORT=43001 INVENTORY_HOST_PORT=43002 \
   PAYMENTS_HOST_PORT=43003 EMAIL_HOST_PORT=43004 ANALYTICS_HOST_PORT=43005 AUDIT_HOST_PORT=43006 \
-  PROMETHEUS_HOST_PORT=49090 GRAFANA_HOST_PORT=43000 JAEGER_HOST_PORT=46686 OTLP_GRPC_HOST_PORT=44317 \
-  OTLP_HTTP_HOST_PORT=44318
+  CONSOLE_HOST_PORT=43007 PROMETHEUS_HOST_PORT=49090 GRAFANA_HOST_PORT=43000 JAEGER_HOST_PORT=46686 \
+  OTLP_GRPC_HOST_PORT=44317 OTLP_HTTP_HOST_PORT=44318
 export CONTAINER_PROJECT="$PROJECT" CONTAINER_ENV_FILE="$RUN_DIR/.env"
 
 ensure_docker() {
@@ -94,7 +95,7 @@ build_images() {
   local t0=$SECONDS
   step "base image and stand-ins (compose/local-images/build)"
   quiet_build compose/local-images/build
-  step "the Dockerfile's targets (docker-compose build: the six services and the topology job)"
+  step "the Dockerfile's targets (docker-compose build: the six services, the console and the topology job)"
   compose build >"$RUN_DIR/compose-build.log" 2>&1 ||
     { say "docker-compose build failed; the end of $RUN_DIR/compose-build.log:"; tail -n 40 "$RUN_DIR/compose-build.log"; exit 1; }
   sed -n -E 's/^Successfully tagged /  built /p' "$RUN_DIR/compose-build.log"
@@ -108,7 +109,7 @@ stack_up() {
   step "starting the stack (docker-compose up; healthchecks and start order as in docker-compose.yml)"
   compose up -d --no-build 2>&1 | sed -E '/^\s*$/d; /\.\.\. $/d; s/^/  /'
   local deadline=$((SECONDS + 300)) unhealthy
-  for s in orders inventory payments email analytics audit; do
+  for s in orders inventory payments email analytics audit console; do
     until [ "$(docker inspect -f '{{.State.Health.Status}}' "${PROJECT}_${s}_1" 2>/dev/null)" = healthy ]; do
       if [ $SECONDS -ge $deadline ]; then
         say "$s is not healthy after 300 s; its last log lines:"; docker logs --tail 30 "${PROJECT}_${s}_1" 2>&1 || true
@@ -117,7 +118,7 @@ stack_up() {
       sleep 1
     done
   done
-  say "stack healthy in $((SECONDS - t0)) s: services on 127.0.0.1:43001-43006, RabbitMQ amqps 45672 (UI 45673), PostgreSQL 45432, Kafka 49092, mail 48025"
+  say "stack healthy in $((SECONDS - t0)) s: services on 127.0.0.1:43001-43006, console 43007, RabbitMQ amqps 45672 (UI 45673), PostgreSQL 45432, Kafka 49092, mail 48025"
 }
 
 stack_down() {
@@ -164,7 +165,7 @@ case "${1:-}" in
     stop_engine_if_ours
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
     exit 1
     ;;
 esac

@@ -51,7 +51,7 @@ export const compose = () => {
   return file;
 };
 
-/** The folders under services/: one per service. */
+/** The folders under services/: one per app (the six services and the console). */
 export const serviceFolders = () =>
   readdirSync(new URL('services/', root), { withFileTypes: true })
     .filter((d) => d.isDirectory())

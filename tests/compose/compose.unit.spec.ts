@@ -6,8 +6,9 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_ENV, DEFAULT_PORTS, SERVICES, allQueueNames, type ServiceName } from '@am/messaging';
+import { CONFIG_ENV, CONSOLE_USER, DEFAULT_PORTS, SERVICES, allQueueNames, type ServiceName } from '@am/messaging';
 import { TRACING_ENV } from '@am/observability';
+import { CONSOLE_PORT, readConsoleConfig } from '../../services/console/src/console-config.js';
 import { VHOST } from './rabbitmq-definitions.js';
 import {
   compose,
@@ -34,15 +35,18 @@ const app = (name: string): ComposeService => {
 /** Containers that run once and exit: judged by their exit status, not by a health probe. */
 const ONE_SHOT = new Set(['topology', 'auth-keys', 'tls-certs', 'k6']);
 
+/** Every app of services/: the six services and the control room (console). */
+const APPS = [...SERVICES, 'console'] as const;
+
 /** Variables a service reads beyond CONFIG_ENV: found in its own source, plus those of work in progress. */
-function extraVariables(service: ServiceName): Set<string> {
+function extraVariables(service: ServiceName | 'console'): Set<string> {
   const names = new Set<string>();
   const walk = (dir: URL) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       if (entry.isDirectory()) walk(new URL(`${entry.name}/`, dir));
       else if (entry.name.endsWith('.ts') && !entry.name.includes('.spec.')) {
         const text = readFileSync(new URL(entry.name, dir), 'utf8');
-        for (const m of text.matchAll(/process\.env\.([A-Z0-9_]+)/g)) names.add(m[1]!);
+        for (const m of text.matchAll(/\benv\.([A-Z0-9_]+)/g)) names.add(m[1]!);
       }
     }
   };
@@ -104,8 +108,8 @@ describe('docker-compose.yml', () => {
   });
 
   it('has one service per folder in services/, built from the Dockerfile target of the same name', () => {
-    expect(serviceFolders()).toEqual([...SERVICES].sort());
-    for (const name of SERVICES) {
+    expect(serviceFolders()).toEqual([...APPS].sort());
+    for (const name of APPS) {
       expect(app(name).build).toEqual({ context: '.', target: name });
       expect(app(name).image).toBe(`async-messaging/${name}:dev`);
     }
@@ -127,7 +131,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('probes each service on GET /health of its own PORT: healthy on 200, unhealthy on 503 or a closed port', async () => {
-    const tests = SERVICES.map((name) => app(name).healthcheck!.test as string[]);
+    const tests = APPS.map((name) => app(name).healthcheck!.test as string[]);
     for (const test of tests) expect(test).toEqual(tests[0]);
     const [kind, shell, flag, script] = tests[0]!;
     expect([kind, shell, flag]).toEqual(['CMD', 'bash', '-c']);
@@ -272,6 +276,44 @@ describe('docker-compose.yml', () => {
         `${s}=${requiredVariable(variable)}`,
       );
     }
+    // The control room's account likewise: made by the job, its hash in the definitions, its password the console's.
+    const consolePassword = requiredVariable('CONSOLE_RABBITMQ_PASSWORD');
+    expect(env.CONSOLE_RABBITMQ_PASSWORD).toBe(consolePassword);
+    expect(app('console').environment!.CONSOLE_RABBITMQ_PASSWORD).toBe(consolePassword);
+    expect(credentialList(app('rabbitmq').environment!.RABBITMQ_PASSWORDS)).toContain(
+      `${CONSOLE_USER}=${consolePassword}`,
+    );
+  });
+
+  it('runs the console with only what it reads: the services, the management API, its account and the public key', () => {
+    const consoleApp = app('console');
+    const env = consoleApp.environment!;
+    const allowed = extraVariables('console');
+    // Read through helpers, not by name: `<SERVICE>_URL` (one per service), the token key (authConfig) and LOG_LEVEL
+    // (the logger of libs/observability).
+    for (const s of SERVICES) allowed.add(`${s.toUpperCase()}_URL`);
+    allowed.add('AUTH_PUBLIC_KEY_FILE');
+    allowed.add('LOG_LEVEL');
+    for (const key of Object.keys(env)) expect(allowed, `console does not read ${key}`).toContain(key);
+    // No database, no broker connection, no Kafka, no signing key.
+    expect(Object.keys(env).filter((k) => /^(DATABASE|KAFKA|RABBITMQ_URL|RABBITMQ_CA|SMTP)/.test(k))).toEqual([]);
+    expect(consoleApp.volumes).toEqual(['auth-verify:/var/lib/async-messaging/auth/verify:ro']);
+    expect(env.AUTH_PUBLIC_KEY_FILE).toBe(app('orders').environment!.AUTH_PUBLIC_KEY_FILE);
+    // What it makes of them: the containers' names and ports, the topology job's management API and vhost.
+    const config = readConsoleConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])));
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(CONSOLE_PORT);
+    expect(config.services).toEqual(Object.fromEntries(SERVICES.map((s) => [s, `http://${s}:${DEFAULT_PORTS[s]}`])));
+    expect(config.rabbitmq).toEqual({
+      managementUrl: app('topology').environment!.RABBITMQ_MANAGEMENT_URL,
+      vhost: VHOST,
+      user: CONSOLE_USER,
+      password: requiredVariable('CONSOLE_RABBITMQ_PASSWORD'),
+    });
+    expect(config.publicKeyFile).toBe(env.AUTH_PUBLIC_KEY_FILE);
+    expect(consoleApp.ports).toEqual([`127.0.0.1:${CONSOLE_PORT}:${CONSOLE_PORT}`]);
+    // Its account exists once the topology job has run, and tokens are verified with the auth-keys job's key.
+    expect(Object.keys(consoleApp.depends_on ?? {})).toEqual(expect.arrayContaining(['topology', 'auth-keys']));
   });
 
   it('keeps every credential out of the file: each password a required variable, with no default', () => {

@@ -2,7 +2,12 @@ import { DockerfileParser } from 'dockerfile-ast';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PORTS, SERVICES } from '@am/messaging';
+import { CONSOLE_PORT } from '../../services/console/src/console-config.js';
 import { compose, read, readJson } from './compose-files.js';
+
+/** Every app of services/: the six services and the control room (console), each a target of its own. */
+const APPS = [...SERVICES, 'console'] as const;
+const appPort = (app: (typeof APPS)[number]) => (app === 'console' ? CONSOLE_PORT : DEFAULT_PORTS[app]);
 
 const text = read('Dockerfile');
 const dockerfile = DockerfileParser.parse(text);
@@ -72,11 +77,11 @@ describe('Dockerfile', () => {
 
   it('is multi-stage: the build stage (all dependencies, tsc) is no ancestor of any image that runs', () => {
     expect(run(stage('build'))).toEqual(expect.arrayContaining([expect.stringMatching(/^npm ci\b/)]));
-    // tsc builds every service (and so the libraries they reference) by name: the root tsconfig.json also
+    // tsc builds every app (and so the libraries they reference) by name: the root tsconfig.json also
     // references experiments, which the build context leaves out (a plain `tsc -b` fails with TS5083).
     const tsc = run(stage('build')).find((r) => r.startsWith('npx tsc -b'));
-    expect(tsc?.split(/\s+/).slice(3).sort()).toEqual(SERVICES.map((s) => `services/${s}`).sort());
-    for (const target of [...SERVICES, 'topology']) {
+    expect(tsc?.split(/\s+/).slice(3).sort()).toEqual(APPS.map((s) => `services/${s}`).sort());
+    for (const target of [...APPS, 'topology']) {
       expect(ancestry(target).map((s) => s.name)).not.toContain('build');
       expect(ancestry(target).map((s) => s.name)).toContain('runtime');
     }
@@ -87,7 +92,7 @@ describe('Dockerfile', () => {
     expect(installs).toHaveLength(1);
     expect(installs[0]).toMatch(/^npm ci --omit=dev\b/);
     expect(stage('runtime').instructions).toContainEqual({ keyword: 'ENV', args: 'NODE_ENV=production' });
-    for (const target of [...SERVICES, 'topology']) expect(run(stage(target))).toEqual([]);
+    for (const target of [...APPS, 'topology']) expect(run(stage(target))).toEqual([]);
   });
 
   it('copies every workspace package.json before each npm ci, so the lock file matches', () => {
@@ -108,12 +113,12 @@ describe('Dockerfile', () => {
     expect(users).toEqual(['runtime:node']);
   });
 
-  it('has a target per service running node services/<svc>/dist/main.js on its port, and the topology job', () => {
-    for (const service of SERVICES) {
+  it('has a target per app running node services/<app>/dist/main.js on its port, and the topology job', () => {
+    for (const service of APPS) {
       const s = stage(service);
       expect(s.base).toBe('runtime');
       expect(s.instructions).toContainEqual({ keyword: 'CMD', args: `["node", "services/${service}/dist/main.js"]` });
-      expect(s.instructions).toContainEqual({ keyword: 'EXPOSE', args: String(DEFAULT_PORTS[service]) });
+      expect(s.instructions).toContainEqual({ keyword: 'EXPOSE', args: String(appPort(service)) });
       expect(s.instructions).toContainEqual({
         keyword: 'COPY',
         args: `--from=build /app/services/${service}/dist services/${service}/dist`,
@@ -144,7 +149,7 @@ describe('Dockerfile', () => {
 
   it('is probed for health by compose (GET /health per service), since the port differs per target', () => {
     // No HEALTHCHECK in the image: docker-compose.yml probes each service (see compose.unit.spec.ts).
-    for (const service of SERVICES) expect(compose().services[service]?.healthcheck?.test).toBeDefined();
+    for (const service of APPS) expect(compose().services[service]?.healthcheck?.test).toBeDefined();
   });
 });
 

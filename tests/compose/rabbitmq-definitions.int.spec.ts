@@ -1,6 +1,13 @@
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitManagement, SERVICES, nativePassword, provisionRabbit, type ServiceName } from '@am/messaging';
+import {
+  CONSOLE_USER,
+  RabbitManagement,
+  SERVICES,
+  nativePassword,
+  provisionRabbit,
+  type ServiceName,
+} from '@am/messaging';
 import { testEnv } from '@am/testing';
 import { ADMIN_USER, VHOST, type Definitions } from './rabbitmq-definitions.js';
 import { renderDefinitions } from './render-definitions.js';
@@ -22,7 +29,10 @@ const enc = encodeURIComponent;
 
 /** A password per user for this run, as .env would give them. */
 const passwords = Object.fromEntries(
-  [ADMIN_USER, ...SERVICES].map((user) => [user, `${user}-${env.runId}-${Math.random().toString(36).slice(2)}`]),
+  [ADMIN_USER, ...SERVICES, CONSOLE_USER].map((user) => [
+    user,
+    `${user}-${env.runId}-${Math.random().toString(36).slice(2)}`,
+  ]),
 );
 /** The committed file as the broker's entrypoint (compose/rabbitmq/start.sh) renders it at boot. */
 const committed = renderDefinitions(passwords);
@@ -71,7 +81,8 @@ describe('compose/rabbitmq/definitions.json on a real broker', () => {
 
   afterAll(async () => {
     await api.deleteVhost(vhost).catch(() => undefined);
-    for (const s of SERVICES) await api.request('DELETE', `/users/${enc(`${userPrefix}${s}`)}`).catch(() => undefined);
+    for (const u of [...SERVICES, CONSOLE_USER])
+      await api.request('DELETE', `/users/${enc(`${userPrefix}${u}`)}`).catch(() => undefined);
   });
 
   it('is accepted, and creates exactly the policies, queues, exchanges and bindings it lists', async () => {
@@ -90,6 +101,29 @@ describe('compose/rabbitmq/definitions.json on a real broker', () => {
       await connection.close();
     }
     await expect(amqp.connect(amqpUrl(`${userPrefix}orders`, 'not-the-password'))).rejects.toThrow();
+  });
+
+  it("lets the console's account read the vhost's queue statistics on the management API", async () => {
+    const console_ = new RabbitManagement({
+      managementUrl: env.admin.managementUrl,
+      user: `${userPrefix}${CONSOLE_USER}`,
+      password: passwords[CONSOLE_USER]!,
+    });
+    const listed = (await console_.request('GET', `/queues/${enc(vhost)}?columns=name`)) as { name: string }[];
+    expect(listed.map((q) => q.name).sort()).toEqual(committed.queues.map((q) => q.name).sort());
+    // Its write permission, `^$`, matches the empty string, but the broker checks a publish to the default exchange
+    // (named '' on the wire) as `amq.default`: refused, like every other publish.
+    const connection = await amqp.connect(amqpUrl(`${userPrefix}${CONSOLE_USER}`, passwords[CONSOLE_USER]!));
+    connection.on('error', () => undefined);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const refused = new Promise<string>((resolve) => channel.once('error', (e: Error) => resolve(e.message)));
+      channel.publish('', committed.queues[0]!.name, Buffer.from('x'));
+      await channel.waitForConfirms().catch(() => undefined);
+      expect(await refused).toMatch(/ACCESS_REFUSED.*amq\.default/);
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
   });
 
   it('gives a service user no configure permission: it cannot declare a queue of its own', async () => {

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
+  CONSOLE_PERMISSIONS,
+  CONSOLE_USER,
   SERVICES,
   allQueueNames,
   exchanges,
@@ -89,7 +91,10 @@ export interface Definitions {
   }[];
 }
 
-/** The users of the definitions file: the admin and one per service, each hash a placeholder. */
+/**
+ * The users of the definitions file: the admin, one per service, and the control room's statistics account
+ * (services/console: tag `monitoring`, permissions matching no resource), each hash a placeholder.
+ */
 export function definitionUsers(): DefinitionsUser[] {
   const user = (name: string, tags: string[]): DefinitionsUser => ({
     name,
@@ -98,12 +103,16 @@ export function definitionUsers(): DefinitionsUser[] {
     tags,
     limits: {},
   });
-  return [user(ADMIN_USER, ['administrator']), ...SERVICES.map((s: ServiceName) => user(s, []))];
+  return [
+    user(ADMIN_USER, ['administrator']),
+    ...SERVICES.map((s: ServiceName) => user(s, [])),
+    user(CONSOLE_USER, ['monitoring']),
+  ];
 }
 
 /**
  * Everything the provisioner (libs/messaging/src/provision/rabbitmq-provisioner.ts) creates, in definitions form:
- * the vhost, the admin's full and the services' least-privilege permissions, the policies (same priority and
+ * the vhost, the admin's full, the services' least-privilege and the console's empty permissions, the policies (same priority and
  * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the bindings.
  */
 export function buildDefinitions(): Definitions {
@@ -113,6 +122,7 @@ export function buildDefinitions(): Definitions {
     permissions: [
       { user: ADMIN_USER, vhost: VHOST, configure: '.*', write: '.*', read: '.*' },
       ...SERVICES.map((s) => ({ user: s, vhost: VHOST, ...permissionsFor(s) })),
+      { user: CONSOLE_USER, vhost: VHOST, ...CONSOLE_PERMISSIONS },
     ],
     topic_permissions: SERVICES.flatMap((s) => topicPermissionsFor(s).map((t) => ({ user: s, vhost: VHOST, ...t }))),
     parameters: [],

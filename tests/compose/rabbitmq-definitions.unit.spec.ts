@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import { describe, expect, it } from 'vitest';
 import {
+  CONSOLE_PERMISSIONS,
+  CONSOLE_USER,
   MAX_RETRIES,
   Queues,
   SERVICES,
@@ -48,18 +50,34 @@ describe('compose/rabbitmq/definitions.json', () => {
     expect(committed).toEqual(buildDefinitions());
   });
 
-  it('has the admin and one user per service, no guest, and no password: each hash is a placeholder', () => {
+  it('has the admin, one user per service and the console, no guest, and no password: each hash is a placeholder', () => {
     const users = committed!.users;
-    expect(users.map((u) => u.name).sort()).toEqual([ADMIN_USER, ...SERVICES].sort());
+    expect(users.map((u) => u.name).sort()).toEqual([ADMIN_USER, ...SERVICES, CONSOLE_USER].sort());
     expect(users.some((u) => u.name === 'guest')).toBe(false);
+    const tags: Record<string, string[]> = { [ADMIN_USER]: ['administrator'], [CONSOLE_USER]: ['monitoring'] };
     for (const user of users) {
       expect(user.password_hash, user.name).toBe(passwordPlaceholder(user.name));
-      expect(user.tags).toEqual(user.name === ADMIN_USER ? ['administrator'] : []);
+      expect(user.tags, user.name).toEqual(tags[user.name] ?? []);
     }
   });
 
+  it("gives the console's account the statistics (tag monitoring) and no permission on any resource", () => {
+    expect(committed!.permissions.find((p) => p.user === CONSOLE_USER)).toEqual({
+      user: CONSOLE_USER,
+      vhost: VHOST,
+      ...CONSOLE_PERMISSIONS,
+    });
+    for (const pattern of Object.values(CONSOLE_PERMISSIONS)) {
+      for (const resource of ['amq.default', ...queues.map((q) => q.name), ...exchanges.map((e) => e.name)])
+        expect(new RegExp(pattern).test(resource), resource).toBe(false);
+    }
+    expect(committed!.topic_permissions.filter((t) => t.user === CONSOLE_USER)).toEqual([]);
+  });
+
   it('is rendered at boot by compose/rabbitmq/start.sh with the hash of each password in RABBITMQ_PASSWORDS', () => {
-    const passwords = Object.fromEntries([ADMIN_USER, ...SERVICES].map((u) => [u, `${u}-Pw${u.length}x`]));
+    const passwords = Object.fromEntries(
+      [ADMIN_USER, ...SERVICES, CONSOLE_USER].map((u) => [u, `${u}-Pw${u.length}x`]),
+    );
     const rendered = renderDefinitions(passwords);
     for (const user of rendered.users) {
       expect(rabbitPasswordMatches(user.password_hash, passwords[user.name]!), user.name).toBe(true);
@@ -80,9 +98,13 @@ describe('compose/rabbitmq/definitions.json', () => {
   });
 
   it('is not rendered, and the broker not started, while a user has no password', () => {
-    const passwords = Object.fromEntries(SERVICES.map((u) => [u, `${u}-password`]));
+    const passwords = Object.fromEntries([...SERVICES, CONSOLE_USER].map((u) => [u, `${u}-password`]));
     expect(() => renderDefinitions(passwords)).toThrow(/no password for: \{\{password-hash:messaging-admin\}\}/);
     expect(() => renderDefinitions({ ...passwords, [ADMIN_USER]: '' })).toThrow(/no password for messaging-admin/);
+    const withoutConsole = Object.fromEntries(SERVICES.map((u) => [u, `${u}-password`]));
+    expect(() => renderDefinitions({ ...withoutConsole, [ADMIN_USER]: 'admin-password' })).toThrow(
+      /no password for: \{\{password-hash:console\}\}/,
+    );
   });
 
   it('gives the services least privilege: no configure, write and read as permissionsFor says', () => {
@@ -136,7 +158,9 @@ describe('compose/rabbitmq/definitions.json', () => {
   it('gives no service write access to the default exchange, and holds each to its own retry and dead letter queues', () => {
     for (const permission of committed!.permissions.filter((p) => p.user !== 'messaging-admin')) {
       expect(new RegExp(permission.write).test('amq.default'), permission.user).toBe(false);
-      expect(new RegExp(permission.write).test(''), permission.user).toBe(false);
+      // The console's `^$` (RabbitMQ's "nothing") matches the empty name, which the broker never checks: a publish to
+      // the default exchange is checked as amq.default (rabbitmq-definitions.int.spec.ts sees it refused).
+      if (permission.user !== CONSOLE_USER) expect(new RegExp(permission.write).test(''), permission.user).toBe(false);
     }
     for (const q of queues) {
       const own = committed!.topic_permissions.filter((t) => t.user === q.consumer);

@@ -7,7 +7,18 @@ import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { KafkaClient, SERVICES, silentLogger, type ServiceName } from '@am/messaging';
-import { awaitInvariants, http, persistently, pool, query, seed, settle, waitFor, type TestEnv } from '@am/testing';
+import {
+  awaitInvariants,
+  http,
+  operatorToken,
+  persistently,
+  pool,
+  query,
+  seed,
+  settle,
+  waitFor,
+  type TestEnv,
+} from '@am/testing';
 
 // The container tier: the stack of docker-compose.yml running in containers (started by `./stack containers test`,
 // which sets the variables read here), driven from the host over 127.0.0.1 only, as a user of `docker compose up`
@@ -28,6 +39,8 @@ const ports: Record<ServiceName, number> = {
 };
 const url = (s: ServiceName) => `http://127.0.0.1:${ports[s]}`;
 const urls = { orders: url('orders'), inventory: url('inventory'), payments: url('payments') };
+/** The control room (services/console). */
+const consoleUrl = `http://127.0.0.1:${port('CONSOLE')}`;
 
 /** The stack's passwords: the .env file scripts/containers.sh wrote with scripts/compose-env.sh for this run. */
 const requiredEnv = (name: string) => {
@@ -83,7 +96,10 @@ interface Order {
 
 describe('the stack in containers (docker-compose.yml)', () => {
   it('bakes no credential into the images: no private key, .env or token key file in the application', () => {
-    for (const image of [...SERVICES.map((s) => `async-messaging/${s}:dev`), 'async-messaging/auth-keys:dev']) {
+    for (const image of [
+      ...[...SERVICES, 'console'].map((s) => `async-messaging/${s}:dev`),
+      'async-messaging/auth-keys:dev',
+    ]) {
       // The application's own files (the dependencies are npm's published packages, not the project's secrets).
       const found = docker(
         'run',
@@ -204,6 +220,81 @@ describe('the stack in containers (docker-compose.yml)', () => {
         bindings,
       ).toBe(true);
     }
+  });
+
+  it('runs the control room: its page, its operator routes, and every source read (the broker as its own account)', async () => {
+    // Healthy, published on loopback only, and reading every service and the broker within a few collections.
+    expect(docker('inspect', '-f', '{{.State.Health.Status}}', container('console'))).toBe('healthy');
+    const bindings = docker('port', container('console'));
+    expect(
+      bindings.split('\n').every((b) => b.includes('127.0.0.1:')),
+      bindings,
+    ).toBe(true);
+    let last: unknown;
+    const sources = await waitFor(
+      'every source of the console to be up',
+      async () => {
+        const health = await http<{ status: string; details?: { collector?: Record<string, string> } }>(
+          'GET',
+          `${consoleUrl}/health`,
+        );
+        last = health.body;
+        const collector = health.body.details?.collector ?? {};
+        return health.status === 200 &&
+          Object.keys(collector).length === SERVICES.length + 1 &&
+          Object.values(collector).every((state) => state === 'up')
+          ? collector
+          : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 1_000 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; last /health: ${JSON.stringify(last)}`);
+    });
+    expect(Object.keys(sources).sort()).toEqual(['rabbitmq', ...SERVICES].sort());
+
+    // The page and its compiled browser modules (dist/www/page, in the image), open to everyone.
+    const page = await fetch(`${consoleUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    await page.text();
+    const module = await fetch(`${consoleUrl}/assets/app.js`);
+    expect(module.status).toBe(200);
+    expect(await module.text()).toMatch(/\bimport\b|\bexport\b/);
+
+    // The data routes: an operator's token or nothing; the saga board read from orders with the viewer's token.
+    expect((await http('GET', `${consoleUrl}/api/sagas`, undefined, { authorization: '' })).status).toBe(401);
+    const authorization = `Bearer ${await operatorToken()}`;
+    const sagas = await http('GET', `${consoleUrl}/api/sagas`, undefined, { authorization });
+    expect(sagas.status, JSON.stringify(sagas.body)).toBe(200);
+
+    // The live stream: its first event carries the topology and the ticks so far, the broker among their sources.
+    const stream = await fetch(`${consoleUrl}/api/stream`, {
+      headers: { authorization },
+      signal: AbortSignal.timeout(15_000),
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    try {
+      while (!text.includes('\n\n')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+    } finally {
+      await reader.cancel();
+    }
+    const first = /^event: (\S+)\ndata: (.*)\n\n/.exec(text);
+    expect(first?.[1], text.slice(0, 200)).toBe('hello');
+    const hello = JSON.parse(first![2]!) as {
+      graph: { nodes: unknown[] };
+      history: { sources: { name: string; ok: boolean }[] }[];
+    };
+    expect(hello.graph.nodes.length).toBeGreaterThan(0);
+    const latest = hello.history.at(-1)!.sources;
+    expect(latest.find((source) => source.name === 'rabbitmq')).toMatchObject({ ok: true });
+    expect(latest.filter((source) => !source.ok)).toEqual([]);
   });
 
   it("runs the demo's four orders to CONFIRMED, CONFIRMED, out_of_stock and payment_failed, with e-mails and analytics", async () => {

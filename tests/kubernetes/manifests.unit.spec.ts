@@ -15,7 +15,8 @@ import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { SERVICES, kafkaAcls, topics } from '@am/messaging';
+import { CONSOLE_USER, DEFAULT_PORTS, SERVICES, kafkaAcls, topics } from '@am/messaging';
+import { CONSOLE_PORT } from '../../services/console/src/console-config.js';
 
 // The Kubernetes manifests (kubernetes/), rendered offline with `kubectl kustomize` and validated against the
 // Kubernetes, KEDA and Strimzi schemas (npm kubernetes-models), then held to the project's rules. Not applied to a real
@@ -155,6 +156,54 @@ describe.each(['single', 'ha'])('the %s overlay', (overlay) => {
     ).toBe(true);
   });
 
+  it('runs the console beside the services: their Service names and ports, its RabbitMQ password from a Secret', () => {
+    type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
+    const found = podSpecs(objects).find(({ o }) => o.kind === 'Deployment' && o.metadata.name === 'console')!;
+    expect(found, 'a console Deployment').toBeDefined();
+    const container = found.pod.containers[0]! as { image: string; env: Env[]; ports: { containerPort: number }[] };
+    expect(container.image).toBe('async-messaging/console:dev');
+    expect(container.ports).toEqual([{ name: 'http', containerPort: CONSOLE_PORT }]);
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e]));
+    expect(env.PORT?.value).toBe(String(CONSOLE_PORT));
+    const serviceObjects = objects.filter((o) => o.kind === 'Service');
+    for (const s of SERVICES) {
+      expect(env[`${s.toUpperCase()}_URL`]?.value, s).toBe(`http://${s}:${DEFAULT_PORTS[s]}`);
+      const target = serviceObjects.find((o) => o.metadata.name === s)!;
+      expect((target.spec as { ports: { port: number }[] }).ports[0]!.port, s).toBe(DEFAULT_PORTS[s]);
+    }
+    expect(env.RABBITMQ_MANAGEMENT_URL?.value).toBe('http://rabbitmq:15672');
+    expect(env.CONSOLE_RABBITMQ_PASSWORD?.valueFrom?.secretKeyRef).toEqual({
+      name: 'async-messaging-credentials',
+      key: 'CONSOLE_RABBITMQ_PASSWORD',
+    });
+    // No database, no broker connection, no Kafka login; the public key only.
+    expect(
+      Object.keys(env).filter((k) => /^(DATABASE|DB_|KAFKA_(USERNAME|PASSWORD)|RABBITMQ_(URL|PASSWORD)$)/.test(k)),
+    ).toEqual([]);
+    const volumes = (found.pod as unknown as { volumes: { secret: { items: { key: string }[] } }[] }).volumes;
+    expect(volumes.flatMap((v) => v.secret.items.map((i) => i.key))).toEqual(['auth-verify.pem']);
+    // Reachable: a Service on its port, and the policy that opens the HTTP ports selects it.
+    const consoleService = serviceObjects.find((o) => o.metadata.name === 'console')!;
+    expect((consoleService.spec as { ports: { port: number }[] }).ports[0]!.port).toBe(CONSOLE_PORT);
+    const http = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'services-http')!;
+    const selector = (http.spec as { podSelector: { matchExpressions: { key: string; values: string[] }[] } })
+      .podSelector.matchExpressions[0]!;
+    const labels = (
+      objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'console')!.spec as {
+        template: { metadata: { labels: Record<string, string> } };
+      }
+    ).template.metadata.labels;
+    expect(selector.values).toContain(labels[selector.key]);
+  });
+
+  it('gives the topology job every RabbitMQ password it sets (each service and the console), from the Secret', () => {
+    const job = podSpecs(objects).find(({ o }) => o.kind === 'Job' && o.metadata.name === 'topology')!;
+    const env = (job.pod.containers[0]!.env ?? []) as { name: string; valueFrom?: { secretKeyRef: { key: string } } }[];
+    for (const name of [...SERVICES.map((s) => `${s.toUpperCase()}_RABBITMQ_PASSWORD`), 'CONSOLE_RABBITMQ_PASSWORD']) {
+      expect(env.find((e) => e.name === name)?.valueFrom?.secretKeyRef.key, name).toBe(name);
+    }
+  });
+
   it('gives every service its own Kafka principal, its password from a Secret', () => {
     for (const s of SERVICES) {
       const deployment = podSpecs(objects).find(({ o }) => o.kind === 'Deployment' && o.metadata.name === s)!;
@@ -187,6 +236,31 @@ describe('the single overlay: one Kafka broker that authenticates and authorizes
       .split(' ')
       .map((c) => c.slice(0, c.indexOf('=')));
     expect(principals.sort()).toEqual(['messaging-admin', ...SERVICES].sort());
+  });
+});
+
+describe('the single overlay: RabbitMQ loads the definitions of the compose stack', () => {
+  const objects = render('single');
+
+  it('has a password for every user of compose/rabbitmq/definitions.json (its entrypoint refuses to start otherwise)', () => {
+    const rabbit = podSpecs(objects).find(({ o }) => o.kind === 'StatefulSet' && o.metadata.name === 'rabbitmq')!;
+    const env = (rabbit.pod.containers[0]! as { env: { name: string; value?: string }[] }).env;
+    const listed = String(env.find((e) => e.name === 'RABBITMQ_PASSWORDS')?.value)
+      .split(' ')
+      .map((entry) => entry.slice(0, entry.indexOf('=')));
+    const definitions = JSON.parse(readFileSync(`${ROOT}compose/rabbitmq/definitions.json`, 'utf8')) as {
+      users: { name: string }[];
+    };
+    expect(listed.sort()).toEqual(definitions.users.map((u) => u.name).sort());
+    expect(listed).toContain(CONSOLE_USER);
+    // Each `$(NAME)` it refers to is a variable of the container, from the Secret.
+    for (const entry of String(env.find((e) => e.name === 'RABBITMQ_PASSWORDS')?.value).split(' ')) {
+      const variable = /=\$\(([A-Z0-9_]+)\)$/.exec(entry)?.[1];
+      expect(
+        env.some((e) => e.name === variable),
+        entry,
+      ).toBe(true);
+    }
   });
 });
 
