@@ -2,7 +2,8 @@
  * What the control room costs the stack: the CPU time of the six services (and of the console itself) under the same
  * steady order load in three phases side by side: no console, the console collecting with no page open, and the
  * console with its page open in a real browser (the browser's own CPU is the viewer's, not the stack's).
- * `npm run experiment:console -- [--phase-s 45] [--rate 20]`; writes experiments/results/console-cpu.{json,svg}.
+ * `npm run experiment:console -- [--phase-s 30] [--rate 20] [--rounds 3]` (medians over the rounds); writes
+ * experiments/results/console-cpu.{json,svg}.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { writeChart } from './lib/svg-chart.js';
 import { writeResultBlocks } from './lib/results-tables.js';
 import { repoRoot, resultsDir, withWorld } from './lib/world.js';
 
-const options = parseArgs({ phaseS: 45, rate: 20 });
+const options = parseArgs({ phaseS: 30, rate: 20, rounds: 3 });
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
@@ -33,6 +34,8 @@ function cpuSeconds(pid: number | undefined): number {
 
 interface Phase {
   name: string;
+  /** Seconds since the run started. */
+  startedAt: number;
   seconds: number;
   servicesCpu: number;
   consoleCpu: number;
@@ -59,6 +62,7 @@ await withWorld({}, async (world) => {
   async function phase(name: string): Promise<void> {
     const seconds = options.phaseS;
     const requests = seconds * options.rate;
+    const phaseStart = epochMs();
     const before = {
       services: services.reduce((sum, p) => sum + cpuSeconds(p.pid), 0),
       console: cpuSeconds(running.console?.pid),
@@ -98,6 +102,7 @@ await withWorld({}, async (world) => {
     };
     phases.push({
       name,
+      startedAt: (phaseStart - started) / 1000,
       seconds,
       servicesCpu: after.services - before.services,
       consoleCpu: after.console - before.console,
@@ -111,31 +116,53 @@ await withWorld({}, async (world) => {
   // Warm-up, not counted: the first seconds of load pay for compilation and connection pools.
   await phase('warm-up');
   phases.pop();
-  await phase('no console');
-  const consoleProcess = await startConsole(byName, {}, undefined, world.env);
-  running.console = consoleProcess;
-  await sleep(3_000);
-  await phase('console, no page open');
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
-    await page.goto(`${consoleProcess.url}/#token=${await operatorToken()}`);
-    await page.waitForSelector('#topology svg');
-    await phase('console, page open');
-  } finally {
-    await browser.close();
-    await consoleProcess.stop();
+  // The three phases in turn, `rounds` times: the machine's own drift then spreads over all three alike.
+  for (let round = 1; round <= options.rounds; round++) {
+    await phase('no console');
+    const consoleProcess = await startConsole(byName, {}, undefined, world.env);
+    running.console = consoleProcess;
+    await sleep(3_000);
+    await phase('console, no page open');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      await page.goto(`${consoleProcess.url}/#token=${await operatorToken()}`);
+      await page.waitForSelector('#topology svg');
+      await phase('console, page open');
+    } finally {
+      await browser.close();
+      await consoleProcess.stop();
+      running.console = undefined;
+    }
   }
 
-  const base = phases[0]!.servicesCpu;
-  const total = (p: Phase) => p.servicesCpu + p.consoleCpu;
+  const names = ['no console', 'console, no page open', 'console, page open'];
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const medians = names.map((name) => {
+    const runs = phases.filter((p) => p.name === name);
+    return {
+      name,
+      seconds: options.phaseS,
+      rounds: runs.length,
+      servicesCpu: median(runs.map((p) => p.servicesCpu)),
+      consoleCpu: median(runs.map((p) => p.consoleCpu)),
+      totalCpu: median(runs.map((p) => p.servicesCpu + p.consoleCpu)),
+      totalCpuEach: runs.map((p) => Number((p.servicesCpu + p.consoleCpu).toFixed(2))),
+    };
+  });
+  const base = medians[0]!.totalCpu;
   const result = {
-    command: `npm run experiment:console -- --phase-s ${options.phaseS} --rate ${options.rate}`,
+    command: `npm run experiment:console -- --phase-s ${options.phaseS} --rate ${options.rate} --rounds ${options.rounds}`,
     at: new Date().toISOString(),
     rate: options.rate,
-    phases: phases.map((p) => ({ ...p, totalCpu: total(p), addedPercent: ((total(p) - base) / base) * 100 })),
-    pageAddsPercent: ((total(phases[2]!) - total(phases[1]!)) / base) * 100,
-    consoleAddsPercent: ((total(phases[2]!) - base) / base) * 100,
+    phases: medians.map((p) => ({ ...p, addedPercent: ((p.totalCpu - base) / base) * 100 })),
+    pageAddsPercent: ((medians[2]!.totalCpu - medians[1]!.totalCpu) / base) * 100,
+    consoleAddsPercent: ((medians[2]!.totalCpu - base) / base) * 100,
+    consoleOwnPercent: (medians[2]!.consoleCpu / base) * 100,
   };
   writeJson(path.join(resultsDir, 'console-cpu.json'), result);
   const pages = writeResultBlocks(repoRoot, 'console-cpu.json');
@@ -153,16 +180,13 @@ await withWorld({}, async (world) => {
         ],
       },
     ],
-    xMarks: phases.map((p, i) => ({
-      t: samples[Math.round((i * samples.length) / phases.length)]?.t ?? 0,
-      label: p.name,
-    })),
+    xMarks: phases.map((p) => ({ t: p.startedAt, label: p.name.replace('console, ', '') })),
   });
   for (const p of result.phases)
     console.log(
       `${p.name.padEnd(24)} services ${p.servicesCpu.toFixed(1)} s, console ${p.consoleCpu.toFixed(1)} s, total ${p.totalCpu.toFixed(1)} s CPU (${p.addedPercent >= 0 ? '+' : ''}${p.addedPercent.toFixed(1)}% against no console)`,
     );
   console.log(
-    `the open page adds ${result.pageAddsPercent.toFixed(1)}% CPU to the stack; the console with its page ${result.consoleAddsPercent.toFixed(1)}%`,
+    `medians of ${options.rounds} rounds: the open page adds ${result.pageAddsPercent.toFixed(1)}% CPU to the stack; the console with its page ${result.consoleAddsPercent.toFixed(1)}% (its own process ${result.consoleOwnPercent.toFixed(1)}%)`,
   );
 });

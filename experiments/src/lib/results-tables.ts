@@ -150,7 +150,7 @@ export function backpressureTable(r: BackpressureResult): string {
   ].join('\n');
 }
 
-/** What experiments/src/console-cpu.ts writes. */
+/** What experiments/src/console-cpu.ts writes (medians over its rounds). */
 export interface ConsoleCpuResult {
   command: string;
   at: string;
@@ -158,29 +158,33 @@ export interface ConsoleCpuResult {
   phases: {
     name: string;
     seconds: number;
+    rounds: number;
     servicesCpu: number;
     consoleCpu: number;
     totalCpu: number;
+    totalCpuEach: number[];
     addedPercent: number;
   }[];
   pageAddsPercent: number;
   consoleAddsPercent: number;
+  consoleOwnPercent: number;
 }
 
 /** The control room's cost: CPU seconds of the stack per phase, side by side. */
 export function consoleCpuTable(r: ConsoleCpuResult): string {
   const signed = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(1)} %`;
+  const rounds = r.phases[0]?.rounds ?? 0;
   return [
-    `Measured ${r.at.slice(0, 10)} with \`${r.command}\` (${r.rate} orders/s in every phase):`,
+    `Measured ${r.at.slice(0, 10)} with \`${r.command}\` (${r.rate} orders/s in every phase; the three phases in turn, ${rounds} times; medians):`,
     '',
-    '| phase | six services, CPU s | console, CPU s | stack total, CPU s | against no console |',
+    '| phase | six services, CPU s | console, CPU s | stack total, CPU s (each round) | against no console |',
     '|---|---|---|---|---|',
     ...r.phases.map(
       (p) =>
-        `| ${p.name} (${p.seconds} s) | ${p.servicesCpu.toFixed(1)} | ${p.consoleCpu.toFixed(1)} | ${p.totalCpu.toFixed(1)} | ${signed(p.addedPercent)} |`,
+        `| ${p.name} (${p.seconds} s) | ${p.servicesCpu.toFixed(1)} | ${p.consoleCpu.toFixed(1)} | ${p.totalCpu.toFixed(1)} (${p.totalCpuEach.map((v) => v.toFixed(1)).join(', ')}) | ${signed(p.addedPercent)} |`,
     ),
     '',
-    `The open page adds **${signed(r.pageAddsPercent)}** to the stack's CPU; the console with its page open, ${signed(r.consoleAddsPercent)}.`,
+    `The console's own process uses ${r.consoleOwnPercent.toFixed(1)} % of the stack's CPU; with its page open the stack's total moves by ${signed(r.consoleAddsPercent)}, and the page alone by ${signed(r.pageAddsPercent)} (the rounds' spread shows how much of that is the machine's own noise).`,
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@ export const PAGE_CSS = `
 * { box-sizing: border-box; }
 [hidden] { display: none !important; }
 body { margin: 0; background: var(--bg); color: var(--text); font: 13px/1.4 system-ui, sans-serif; }
-header { display: flex; gap: 16px; align-items: center; padding: 8px 16px; border-bottom: 1px solid var(--line); position: sticky; top: 0; background: var(--bg); z-index: 2; }
+header { display: flex; gap: 16px; align-items: center; padding: 8px 16px; border-bottom: 1px solid var(--line); }
 h1 { font-size: 16px; margin: 0; }
 h2 { font-size: 14px; margin: 0 0 8px; }
 h2 small, .dim { color: var(--dim); font-weight: normal; }
