@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AccessGuard, TokenVerifier, parseRateLimit, rateLimiter, readKey } from '@am/messaging';
+import { AccessGuard, TokenVerifier, parseRateLimit, rateLimiter, readKey, runAsMain } from '@am/messaging';
 import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } from '@am/observability';
 import { Collector } from './collect/collector.js';
 import { ConsoleApiController } from './console-api.controller.js';
@@ -17,7 +17,7 @@ import { CONSOLE_CONFIG, Services } from './upstream.js';
  * has no database and no broker connection: its data is the services' `/metrics` and operator routes and RabbitMQ's
  * management API (docs/console.md).
  */
-async function start(): Promise<() => Promise<void>> {
+async function start(): Promise<{ close(): Promise<void> }> {
   const config = readConsoleConfig();
   const logger = createLogger('console');
   const verifier = new TokenVerifier(readKey(config.publicKeyFile, 'token verification key'));
@@ -46,26 +46,12 @@ async function start(): Promise<() => Promise<void>> {
   collector.start();
   await app.listen(config.port, config.host);
   logger.info({ url: `http://127.0.0.1:${config.port}` }, 'console listening');
-  return async () => {
-    await collector.stop();
-    await app.close();
+  return {
+    close: async () => {
+      await collector.stop();
+      await app.close();
+    },
   };
 }
 
-start()
-  .then((close) => {
-    const stop = () => void close().finally(() => process.exit(0));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  })
-  .catch((error: unknown) => {
-    console.error(
-      JSON.stringify({
-        level: 'fatal',
-        service: 'console',
-        msg: 'failed to start',
-        err: String((error as Error)?.stack ?? error),
-      }),
-    );
-    process.exit(1);
-  });
+runAsMain('console', start);

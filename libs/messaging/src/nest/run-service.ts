@@ -257,7 +257,15 @@ function splitHostPort(address: string, defaultPort: number): [string, number] {
 
 /** Runs a service as the process's main program: stops cleanly on SIGTERM/SIGINT, exits non-zero on a failed start. */
 export function main(definition: ServiceDefinition): void {
-  runService(definition)
+  runAsMain(definition.service, () => runService(definition));
+}
+
+/**
+ * Runs `start` as the process's main program: on SIGTERM/SIGINT closes what it started and exits 0; a failed start is
+ * one fatal JSON log line and exit code 1.
+ */
+export function runAsMain(service: string, start: () => Promise<{ close(): Promise<void> }>): void {
+  start()
     .then((running) => {
       const stop = () => {
         void running.close().finally(() => process.exit(0));
@@ -269,7 +277,7 @@ export function main(definition: ServiceDefinition): void {
       console.error(
         JSON.stringify({
           level: 'fatal',
-          service: definition.service,
+          service,
           msg: 'failed to start',
           err: String((error as Error)?.stack ?? error),
         }),
