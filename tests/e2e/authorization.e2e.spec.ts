@@ -4,6 +4,7 @@ import { TokenIssuer } from '@am/messaging';
 import {
   TEST_KEYS_DIR,
   http,
+  openStream,
   operatorToken,
   query,
   serviceToken,
@@ -136,20 +137,6 @@ async function call(rule: RouteRule, caller: CallerKind | { token: string }) {
   const authorization = token ? `Bearer ${token}` : '';
   if (rule.route === '/api/stream') return openStream(`${url(rule)}${path}`, authorization);
   return http<{ error?: string; reason?: string }>(rule.method, `${url(rule)}${path}`, body, { authorization });
-}
-
-/** The control room's stream never ends: its status, and the body only of a refusal (which does end). */
-async function openStream(address: string, authorization: string) {
-  const response = await fetch(address, { headers: authorization ? { authorization } : {} });
-  if (response.status === 200) {
-    await response.body?.cancel();
-    return { status: 200, body: {} as { error?: string; reason?: string }, headers: response.headers };
-  }
-  return {
-    status: response.status,
-    body: (await response.json()) as { error?: string; reason?: string },
-    headers: response.headers,
-  };
 }
 
 /** What a refused call must not have changed: Alice's money and stock, orders, e-mails, dead letters and users. */

@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { http, operatorToken, serviceToken, startAllServices, waitFor, type ServiceProcess } from '@am/testing';
+import {
+  http,
+  openStream,
+  operatorToken,
+  serviceToken,
+  startAllServices,
+  startConsole,
+  waitFor,
+  type ServiceProcess,
+} from '@am/testing';
 import { ROUTES, type RouteRule } from './routes.js';
 
-// Property-based: arbitrary strings, numbers and JSON thrown at every route of the six real services, as every kind
+// Property-based: arbitrary strings, numbers and JSON thrown at every route of the six real services and the control
+// room, as every kind
 // of caller. No input a client can send gets a 500 (a dependency outage may answer 503, the synchronous baseline
 // 503/504 when a downstream call fails), and every order accepted with 202 reaches CONFIRMED or CANCELLED.
 let services: Record<string, ServiceProcess>;
@@ -15,6 +25,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 1500);
 
 beforeAll(async () => {
   services = await startAllServices();
+  services.console = (await startConsole(services)) as unknown as ServiceProcess;
   const email = `fuzz-${randomUUID()}@example.com`;
   const user = await http<{ userId: string; token: string }>('POST', `${services.orders!.url}/users`, {
     email,
@@ -107,15 +118,18 @@ describe('every route, arbitrary input', () => {
                   ? await operatorToken()
                   : await serviceToken();
           const q = inUrl(query);
-          const path = `${fill(rule, param, useReal)}?to=${q}&correlationId=${q}&limit=${q}&queue=${q}&before=${q}`;
-          const answer = await http<{ orderId?: string }>(
-            rule.method,
-            `${services[rule.service]!.url}${path}`,
-            rule.method === 'GET' ? undefined : payload,
-            { authorization: token ? `Bearer ${token}` : '' },
-          );
-          if (rule.route === '/orders' && answer.status === 202 && answer.body?.orderId) {
-            accepted.push(answer.body.orderId);
+          const path = `${fill(rule, param, useReal)}?to=${q}&correlationId=${q}&limit=${q}&queue=${q}&before=${q}&id=${q}`;
+          const url = `${services[rule.service]!.url}${path}`;
+          const authorization = token ? `Bearer ${token}` : '';
+          const answer =
+            rule.route === '/api/stream'
+              ? await openStream(url, authorization)
+              : await http<{ orderId?: string }>(rule.method, url, rule.method === 'GET' ? undefined : payload, {
+                  authorization,
+                });
+          const orderId = (answer.body as { orderId?: string } | undefined)?.orderId;
+          if (rule.route === '/orders' && answer.status === 202 && orderId) {
+            accepted.push(orderId);
           }
           const downstream = rule.route === '/orders/sync' && [503, 504].includes(answer.status);
           if (answer.status >= 500 && !downstream) {

@@ -34,3 +34,29 @@ export async function http<T = unknown>(
   }
   return { status: response.status, body: parsed as T, headers: response.headers };
 }
+
+/**
+ * A request to a route that streams without end (the control room's server-sent events): its status and headers, and
+ * the JSON body only when it is not a 200 (a refusal, which does end). The stream itself is closed at once.
+ */
+export async function openStream(
+  url: string,
+  authorization: string,
+): Promise<{ status: number; body: { error?: string; reason?: string }; headers: Headers }> {
+  const response = await fetch(url, {
+    headers: authorization ? { authorization } : {},
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (response.status === 200) {
+    await response.body?.cancel();
+    return { status: 200, body: {}, headers: response.headers };
+  }
+  const text = await response.text();
+  let body: { error?: string; reason?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // not JSON: no reason to show
+  }
+  return { status: response.status, body, headers: response.headers };
+}
