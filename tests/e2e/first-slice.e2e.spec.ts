@@ -73,7 +73,9 @@ describe('the first slice through both brokers', () => {
       );
       return got.status === 200 ? got.body : undefined;
     });
-    expect(order).toMatchObject({ status: 'PENDING', total: 2500, userId: user.body.userId });
+    // Stored by the worker; the saga may already have ended it (SKU-1 has no stock) by the time the poll sees it.
+    expect(order).toMatchObject({ total: 2500, userId: user.body.userId });
+    expect(['PENDING', 'CANCELLED']).toContain(order.status);
     const after = await waitFor(
       'analytics to count the three orders and the user',
       async () => {
