@@ -16,11 +16,18 @@ export function edgeRate(edge: GraphEdge, tick: Tick): number | undefined {
       return serviceOf(tick, rate.service)?.consumed[rate.source];
     case 'queue-in':
       return tick.queues.find((q) => q.name === rate.queue)?.publish;
-    case 'queue-out': {
-      const consumer = tick.services.find((svc) => svc.consumed[rate.queue] !== undefined);
-      return consumer?.consumed[rate.queue] ?? tick.queues.find((q) => q.name === rate.queue)?.deliver;
-    }
+    case 'queue-out':
+      return queueOutRate(tick, rate.queue);
   }
+}
+
+/**
+ * How fast a queue is consumed: its consumer's own counter (fresh every second), else the broker's deliver rate
+ * (refreshed every 5 s by the management plugin).
+ */
+export function queueOutRate(tick: Tick, queue: string): number | undefined {
+  const consumer = tick.services.find((svc) => svc.consumed[queue] !== undefined);
+  return consumer?.consumed[queue] ?? tick.queues.find((q) => q.name === queue)?.deliver;
 }
 
 const serviceOf = (tick: Tick, service: string) => tick.services.find((x) => x.service === service);

@@ -1,5 +1,6 @@
 import type { DeadLetterEntry, Hello, SagaBoard, SagaSummary, Story, Tick, TrailEntry } from '../snapshot.js';
 import { fmt, h, lineChart, show, sparkline } from './dom.js';
+import { queueOutRate } from './topology.js';
 
 /** How long a queue takes to empty at the current rates: ready / (out - in); none when it does not shrink. */
 export function drainSeconds(ready: number, inRate: number, outRate: number): number | undefined {
@@ -19,10 +20,7 @@ export function renderQueues(history: readonly Tick[]): void {
       const q = t.queues.find((x) => x.name === name);
       return q ? pick(q) : 0;
     });
-  const outRate = (name: string) =>
-    tick.services.find((svc) => svc.consumed[name] !== undefined)?.consumed[name] ??
-    tick.queues.find((q) => q.name === name)?.deliver ??
-    0;
+  const outRate = (name: string) => queueOutRate(tick, name) ?? 0;
   const queues = [...tick.queues].sort(
     (a, b) => Number(isFailureQueue(a.name)) - Number(isFailureQueue(b.name)) || a.name.localeCompare(b.name),
   );
