@@ -21,7 +21,10 @@ export default async function setup(): Promise<() => Promise<void>> {
 
   // An SMTP server for this run, so the email service never sends to a developer's sink or fails by default.
   const sink = await startSmtpSink();
-  if (sink) process.env.TEST_SMTP_URL = sink.smtpUrl;
+  if (sink) {
+    process.env.TEST_SMTP_URL = sink.smtpUrl;
+    process.env.TEST_SMTP_API_URL = sink.apiUrl;
+  }
 
   return async () => {
     sink?.stop();
@@ -35,22 +38,20 @@ const sinkProgram = path.resolve(
 );
 
 /** Starts the email service's SMTP sink on free ports, if it is built. */
-async function startSmtpSink(): Promise<{ smtpUrl: string; stop: () => void } | undefined> {
+async function startSmtpSink(): Promise<{ smtpUrl: string; apiUrl: string; stop: () => void } | undefined> {
   if (!existsSync(sinkProgram)) return undefined;
   const child = spawn(process.execPath, [sinkProgram], {
     env: { ...process.env, SMTP_SINK_PORT: '0', SMTP_SINK_HTTP_PORT: '0' },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const lines = createInterface({ input: child.stdout });
-  const smtpUrl = await new Promise<string>((resolve, reject) => {
+  const { smtpUrl, apiUrl } = await new Promise<{ smtpUrl: string; apiUrl: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the SMTP sink did not start within 10 s')), 10_000);
     lines.on('line', (line) => {
-      const match = /"smtpUrl":"([^"]+)"/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
+      if (!line.includes('"smtpUrl"')) return;
+      clearTimeout(timer);
+      resolve(JSON.parse(line) as { smtpUrl: string; apiUrl: string });
     });
   });
-  return { smtpUrl, stop: () => child.kill('SIGTERM') };
+  return { smtpUrl, apiUrl, stop: () => child.kill('SIGTERM') };
 }

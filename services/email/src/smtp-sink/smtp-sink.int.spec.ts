@@ -67,11 +67,28 @@ describe('smtp-sink', () => {
     expect(await client.stats()).toMatchObject({ failNext: 0 });
   });
 
+  it("fails the next deliveries to one address only, and leaves everyone else's mail alone", async () => {
+    const failedBefore = (await client.stats()).failed;
+    await client.failNext(2, 'Ann@Example.com');
+    await sender.send(email('bob@example.com', 1));
+    for (let i = 0; i < 2; i++) {
+      await expect(sender.send(email('ann@example.com', 2))).rejects.toMatchObject({ responseCode: 451 });
+      await sender.send(email('bob@example.com', 3 + i));
+    }
+    await sender.send(email('ann@example.com', 2));
+    expect((await client.messages('ann@example.com')).map((m) => m.subject)).toEqual(['Welcome 2']);
+    expect(await client.messages('bob@example.com')).toHaveLength(3);
+    expect(await client.stats()).toMatchObject({ failed: failedBefore + 2, failNext: 0, failNextFor: {} });
+  });
+
   it('forgets everything on DELETE /messages and refuses a bad /fail body', async () => {
     await sender.send(email('ann@example.com'));
     await client.clear();
     expect(await client.messages()).toEqual([]);
-    const bad = await fetch(`${sink.apiUrl}/fail`, { method: 'POST', body: '{"count":-1}' });
-    expect(bad.status).toBe(400);
+    for (const body of ['{"count":-1}', '{"count":1,"to":"not an address"}', '{"count":1,"to":7}', 'nonsense']) {
+      const bad = await fetch(`${sink.apiUrl}/fail`, { method: 'POST', body });
+      expect(bad.status, body).toBe(400);
+    }
+    expect(await client.stats()).toMatchObject({ failNext: 0, failNextFor: {} });
   });
 });

@@ -21,9 +21,9 @@ export class SmtpSinkClient {
     await this.call('DELETE', '/messages');
   }
 
-  /** Makes the next `count` deliveries answer 451 (a temporary failure). */
-  async failNext(count: number): Promise<void> {
-    await this.call('POST', '/fail', { count });
+  /** Makes the next `count` deliveries answer 451 (a temporary failure): all of them, or those to `to` only. */
+  async failNext(count: number, to?: string): Promise<void> {
+    await this.call('POST', '/fail', to === undefined ? { count } : { count, to });
   }
 
   async stats(): Promise<SinkStats> {

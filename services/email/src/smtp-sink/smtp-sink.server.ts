@@ -29,6 +29,11 @@ export interface SinkStats {
   failed: number;
   /** How many of the next deliveries will still be answered with a temporary failure. */
   failNext: number;
+  /**
+   * Per recipient (lower case): how many of the next deliveries to that address will still fail. A failure for one
+   * address leaves everyone else's mail alone, so two people sharing a stack do not use up each other's failures.
+   */
+  failNextFor: Record<string, number>;
 }
 
 export interface SmtpSinkOptions {
@@ -77,18 +82,29 @@ const addressText = (value: AddressObject | AddressObject[] | undefined): string
  * with 451 so that tests can watch the email service retry.
  *
  * HTTP API: `GET /messages[?to=ADDRESS]` → `{ total, messages }`, `DELETE /messages` → 204,
- * `POST /fail {count}` → `{ failNext }`, `GET /stats` → {@link SinkStats}, `GET /health` → `{ status }`.
+ * `POST /fail {count}` → `{ failNext }` (the next deliveries, whoever they are for), `POST /fail {count, to}` →
+ * `{ to, failNext }` (the next deliveries to that address only), `GET /stats` → {@link SinkStats}, `GET /health` → `{ status }`.
  */
 export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<RunningSmtpSink> {
   const host = options.host ?? '127.0.0.1';
   const maxMessages = options.maxMessages ?? 10_000;
   const messages: SinkMessage[] = [];
-  const stats: SinkStats = { accepted: 0, failed: 0, failNext: options.failCount ?? 0 };
+  const stats: SinkStats = { accepted: 0, failed: 0, failNext: options.failCount ?? 0, failNextFor: {} };
   let nextId = 1;
 
   async function receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<void> {
     const parsed = await simpleParser(stream);
     if (stream.sizeExceeded) throw new SmtpReply(552, '5.3.4 message too big for the smtp-sink');
+    const failingFor = session.envelope.rcptTo
+      .map((r) => r.address.toLowerCase())
+      .find((address) => (stats.failNextFor[address] ?? 0) > 0);
+    if (failingFor !== undefined) {
+      const left = stats.failNextFor[failingFor]! - 1;
+      if (left > 0) stats.failNextFor[failingFor] = left;
+      else delete stats.failNextFor[failingFor];
+      stats.failed += 1;
+      throw new SmtpReply(451, `4.3.0 temporary failure: the smtp-sink was told to fail deliveries to ${failingFor}`);
+    }
     if (stats.failNext > 0) {
       stats.failNext -= 1;
       stats.failed += 1;
@@ -150,10 +166,16 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Runn
         messages.length = 0;
         return reply(response, 204);
       case 'POST /fail': {
-        const count = readCount(await readBody(request));
-        if (count === undefined) return reply(response, 400, { error: 'body must be {"count": <integer ≥ 0>}' });
-        stats.failNext = count;
-        return reply(response, 200, { failNext: stats.failNext });
+        const order = readFailOrder(await readBody(request));
+        if (order === undefined)
+          return reply(response, 400, { error: 'body must be {"count": <integer ≥ 0>, "to"?: <e-mail address>}' });
+        if (order.to === undefined) {
+          stats.failNext = order.count;
+          return reply(response, 200, { failNext: stats.failNext });
+        }
+        if (order.count > 0) stats.failNextFor[order.to] = order.count;
+        else delete stats.failNextFor[order.to];
+        return reply(response, 200, { to: order.to, failNext: order.count });
       }
       default:
         return reply(response, 404, { error: `no route ${key}` });
@@ -202,11 +224,15 @@ function listening(
   });
 }
 
-function readCount(body: string): number | undefined {
+function readFailOrder(body: string): { count: number; to?: string } | undefined {
   try {
     const parsed: unknown = JSON.parse(body);
-    const count = typeof parsed === 'object' && parsed !== null ? (parsed as { count?: unknown }).count : undefined;
-    return typeof count === 'number' && Number.isInteger(count) && count >= 0 ? count : undefined;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { count, to } = parsed as { count?: unknown; to?: unknown };
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1_000_000) return undefined;
+    if (to === undefined) return { count };
+    if (typeof to !== 'string' || to.length > 254 || !/^[^@\s]+@[^@\s]+$/.test(to)) return undefined;
+    return { count, to: to.toLowerCase() };
   } catch {
     return undefined;
   }
