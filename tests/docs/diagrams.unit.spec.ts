@@ -6,6 +6,7 @@ import {
   exactlyOnceSequence,
   fanoutSequence,
   inboxSequence,
+  orderingSequence,
   outboxSequence,
   retrySequence,
   taskQueueSequence,
@@ -13,7 +14,9 @@ import {
   topologyMermaid,
 } from '@am/messaging';
 import { sagaMermaid, sagaSequenceMermaid } from '../../services/orders/src/order-saga/order-saga.diagram.js';
+import { accountSequenceMermaid } from '../../services/payments/src/accounts/account.diagram.js';
 import { ROOT, loadConsumptions } from '../contracts/consumers.js';
+import { schemaEvolutionMermaid } from '../contracts/schema-evolution.diagram.js';
 import { ORDER_METRICS_GROUP } from '../../services/analytics/src/order-metrics/order-metrics.loop.js';
 
 // The diagrams in the docs are generated from the code and checked here, so they cannot drift.
@@ -34,6 +37,9 @@ const diagrams: { file: string; name: string; render: () => string }[] = [
   { file: 'docs/dead-letters.md', name: 'retry', render: () => retrySequence() },
   { file: 'docs/delivery-guarantees.md', name: 'outbox', render: outboxSequence },
   { file: 'docs/delivery-guarantees.md', name: 'inbox', render: () => inboxSequence() },
+  { file: 'docs/event-sourcing.md', name: 'account', render: accountSequenceMermaid },
+  { file: 'docs/ordering.md', name: 'ordering', render: () => orderingSequence() },
+  { file: 'docs/schema-evolution.md', name: 'upcast', render: schemaEvolutionMermaid },
 ];
 
 /** The text between `<!-- diagram:name:begin -->` and `<!-- diagram:name:end -->`, as a fenced Mermaid block. */
@@ -47,6 +53,19 @@ function block(text: string, name: string): { start: number; end: number } | und
 const fenced = (mermaid: string) => `\n\`\`\`mermaid\n${mermaid}\n\`\`\`\n`;
 
 describe('diagrams in the docs', () => {
+  it("the account diagram is the decider's run: versions in sequence, and a refusal appends nothing", () => {
+    const account = accountSequenceMermaid();
+    expect(account).toContain('append MoneyWithdrawn 7.50 as version 3 (expected 2)');
+    expect(account).toContain('decide refuses: insufficient_funds, nothing is appended');
+    expect(account).not.toContain('as version 4');
+  });
+
+  it("the upcast diagram shows the upcaster's output for v1, and v2 unchanged", () => {
+    const upcast = schemaEvolutionMermaid();
+    expect(upcast).toContain("catalog->>handler: v2 {'firstName':'Ada','lastName':'King Lovelace','locale':'en'}");
+    expect(upcast).toContain("catalog->>handler: v2 {'firstName':'Grace','lastName':'Hopper','locale':'en-US'}");
+  });
+
   for (const { file, name, render } of diagrams) {
     it(`${file}: the ${name} diagram is what the code generates today`, () => {
       const full = path.join(ROOT, file);

@@ -221,3 +221,41 @@ export function exactlyOnceSequence(): string {
     '  Note over metrics_loop: killed between produce and commit: the records are aborted, the batch is read again',
   ].join('\n');
 }
+
+/**
+ * Ordering and what breaks it: a queue's retry puts a message behind the ones published after it; a Kafka consumer
+ * retries in place, so a key's records keep their order and the partition waits.
+ */
+export function orderingSequence(
+  queueName: string = Queues.orderProcessing,
+  topicName: string = Topics.orderEvents,
+  delaysMs: readonly number[] = DEFAULT_RETRY_DELAYS_MS,
+): string {
+  const queue = queueOf(queueName);
+  const topic = topicOf(topicName);
+  const group = topic.groups[0]!;
+  const retry = retryQueue(queue.name, 1);
+  const worker = `${queue.consumer}-worker`;
+  const reader = `${group.consumer}-${group.groupId}`;
+  return [
+    'sequenceDiagram',
+    participant(queue.name, `${queue.name} (queue)`),
+    participant(worker, `${queue.consumer} (one consumer, prefetch 1)`),
+    participant(retry, `${retry} (TTL ${seconds(delaysMs[0]!)})`),
+    participant(topic.name, `${topic.name} partition 0 (one key)`),
+    participant(reader, `${group.consumer} (group ${group.groupId})`),
+    `  Note over ${alias(queue.name)}: m1, m2, m3 published in that order`,
+    `  ${alias(queue.name)}->>${alias(worker)}: m1: handled`,
+    `  ${alias(queue.name)}->>${alias(worker)}: m2: fails`,
+    `  ${alias(worker)}->>${alias(retry)}: m2 waits out its delay`,
+    `  ${alias(queue.name)}->>${alias(worker)}: m3: handled before m2`,
+    `  ${alias(retry)}->>${alias(queue.name)}: m2 back at the tail`,
+    `  ${alias(queue.name)}->>${alias(worker)}: m2: handled last (the retry reordered it)`,
+    `  Note over ${alias(topic.name)}: r1, r2, r3 of one key, in offset order`,
+    `  ${alias(topic.name)}->>${alias(reader)}: r1: handled`,
+    `  ${alias(topic.name)}->>${alias(reader)}: r2: fails`,
+    `  ${alias(reader)}-->>${alias(reader)}: retries r2 in place: the partition waits`,
+    `  ${alias(reader)}-->>${alias(topic.name)}: r2 handled, offset committed`,
+    `  ${alias(topic.name)}->>${alias(reader)}: r3: handled after r2 (the order holds)`,
+  ].join('\n');
+}
