@@ -28,6 +28,28 @@ export class ConsumerOffsets1764400000020 implements MigrationInterface {
   }
 }
 
+/**
+ * Which Kafka log a group's stored positions belong to: the cluster's id. Positions are only meaningful in the log
+ * they were read from; a database that outlives its Kafka (a broker's storage formatted again, a second checkout's
+ * Kafka on the same machine, a restored backup) holds positions and a read model of a log that no longer exists.
+ */
+export class ConsumerOffsetLogs1764400000030 implements MigrationInterface {
+  name = 'ConsumerOffsetLogs1764400000030';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE consumer_offset_logs (
+        group_id   text PRIMARY KEY,
+        cluster_id text NOT NULL,
+        checked_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE consumer_offset_logs');
+  }
+}
+
 export interface PartitionPosition {
   groupId: string;
   topic: string;

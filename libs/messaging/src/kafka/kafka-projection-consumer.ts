@@ -8,6 +8,7 @@ import { InvalidMessageError } from '../errors.js';
 import type { KafkaClient } from './kafka-client.js';
 import { KafkaMember, type KafkaMemberOptions } from './kafka-consumer.js';
 import type { KafkaSubscription } from './kafka-subscription.js';
+import { checkStoredPositions, readKafkaLogFacts } from './kafka-log-check.js';
 
 /**
  * A read model fed from a topic in batches: `project` applies a batch of valid messages, in order, to the tables
@@ -19,6 +20,11 @@ export interface KafkaProjection<M extends Envelope = Envelope> {
   subscription: KafkaSubscription;
   catalog: MessageCatalog;
   project: (manager: EntityManager, messages: M[]) => Promise<void>;
+  /**
+   * Empties the read model, for when its stored positions turn out to belong to another Kafka log (see
+   * kafka-log-check.ts): the group then rebuilds it from the log's start. Without it, such a group refuses to start.
+   */
+  reset?: (manager: EntityManager) => Promise<void>;
   /** Partitions handled at the same time, each in its own transaction (default 3). */
   partitionsInParallel?: number;
 }
@@ -51,6 +57,14 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
   }
 
   protected async run(consumer: Consumer): Promise<void> {
+    const { topic, groupId } = this.subscription;
+    await checkStoredPositions(
+      this.dataSource,
+      await readKafkaLogFacts(this.client, topic),
+      { groupId: this.client.name(groupId), topic: this.client.name(topic) },
+      this.projection.reset,
+      this.logger,
+    );
     await consumer.run({
       // Kafka's offsets follow the table (resolved after each commit); kafkajs commits them after each batch.
       autoCommit: true,

@@ -15,5 +15,7 @@ export const accountEventsProjection: KafkaProjection = {
   }),
   catalog: new MessageCatalog([...accountEventMessages]),
   // The catalog admits account events only: what reaches `project` parsed as one of them.
+  // Derived data: emptied when its stored positions turn out to be of another Kafka log, then rebuilt from the log.
+  reset: async (manager) => void (await manager.query('DELETE FROM account_activity')),
   project: (manager, events) => projectAccountEvents(manager, events as AccountEventMessage[]),
 };

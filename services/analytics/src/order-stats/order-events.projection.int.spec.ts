@@ -192,6 +192,73 @@ describe('analytics order-events projection (offsets kept in the projection tran
   }, 150_000);
 });
 
+describe('stored positions of another Kafka log (a database that outlived its Kafka)', () => {
+  /** The table's counts, and what the projection was given since the consumer's last start. */
+  const orderCount = async () =>
+    Number((await db.query<{ n: string }[]>('SELECT count(*) AS n FROM order_stats'))[0]!.n);
+
+  it.each([
+    [
+      'recorded for another cluster',
+      () =>
+        db.query('UPDATE consumer_offset_logs SET cluster_id = $2 WHERE group_id = $1', [kafka.name(groupId), 'gone']),
+    ],
+    [
+      'past the end of this log',
+      () =>
+        db.query('UPDATE consumer_offsets SET next_offset = next_offset + 100000 WHERE group_id = $1', [
+          kafka.name(groupId),
+        ]),
+    ],
+  ])(
+    'empties the read model and rebuilds it from this log when the positions are %s',
+    async (_, corrupt) => {
+      await consumer!.stop();
+      const before = await orderCount();
+      expect(before).toBeGreaterThan(0);
+      // A row that this log never produced: a read model of another log would keep it; a rebuild drops it.
+      await db.query(
+        `INSERT INTO order_stats (order_id, user_id, status, total, updated_at) VALUES ($1, 'u', 'CONFIRMED', 1, now())`,
+        [randomUUID()],
+      );
+      await corrupt();
+      given.length = 0;
+      await startConsumer();
+      await waitFor('the rebuild to reach the end of every partition', caughtUp, { timeoutMs: 60_000 });
+      expect(await orderCount()).toBe(before);
+      expect(given.length).toBeGreaterThanOrEqual(before);
+      const [log] = await db.query<{ cluster_id: string }[]>(
+        'SELECT cluster_id FROM consumer_offset_logs WHERE group_id = $1',
+        [kafka.name(groupId)],
+      );
+      expect(log?.cluster_id).not.toBe('gone');
+    },
+    120_000,
+  );
+
+  it('refuses to start a group whose read model has no reset, rather than skip records it never read', async () => {
+    await consumer!.stop();
+    await db.query('UPDATE consumer_offset_logs SET cluster_id = $2 WHERE group_id = $1', [
+      kafka.name(groupId),
+      'gone',
+    ]);
+    const { reset: _reset, ...withoutReset } = counting;
+    const stubborn = new KafkaProjectionConsumer(
+      kafka,
+      { ...withoutReset, subscription: { ...counting.subscription, groupId } },
+      db,
+      { logger: silentLogger, breakers },
+    );
+    await expect(stubborn.start()).rejects.toThrow(/another cluster|cannot be reset|cluster gone/);
+    await stubborn.stop();
+    const [log] = await db.query<{ cluster_id: string }[]>(
+      'SELECT cluster_id FROM consumer_offset_logs WHERE group_id = $1',
+      [kafka.name(groupId)],
+    );
+    expect(log?.cluster_id).toBe('gone');
+  }, 60_000);
+});
+
 /** The dead letters of this file's topics, read from the start with a group of its own. */
 async function readDeadLetters(): Promise<KafkaMessage[]> {
   const dead: KafkaMessage[] = [];

@@ -11,5 +11,7 @@ export const orderEventsProjection: KafkaProjection = {
   subscription: defineKafkaSubscription({ topic: Topics.orderEvents, groupId: 'analytics', fromBeginning: true }),
   catalog: new MessageCatalog([...orderEvents]),
   // The catalog admits order events only: what reaches `project` parsed as one of them.
+  // Derived data: emptied when its stored positions turn out to be of another Kafka log, then rebuilt from the log.
+  reset: async (manager) => void (await manager.query('DELETE FROM order_stats')),
   project: (manager, events) => projectOrderEvents(manager, events as OrderEvent[]),
 };
