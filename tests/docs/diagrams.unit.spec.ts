@@ -7,6 +7,7 @@ import {
   fanoutSequence,
   inboxSequence,
   outboxSequence,
+  requestReplySequence,
   retrySequence,
   taskQueueSequence,
   topics,
@@ -34,6 +35,7 @@ const diagrams: { file: string; name: string; render: () => string }[] = [
   { file: 'docs/dead-letters.md', name: 'retry', render: () => retrySequence() },
   { file: 'docs/delivery-guarantees.md', name: 'outbox', render: outboxSequence },
   { file: 'docs/delivery-guarantees.md', name: 'inbox', render: () => inboxSequence() },
+  { file: 'docs/request-reply.md', name: 'request-reply', render: () => requestReplySequence() },
 ];
 
 /** The text between `<!-- diagram:name:begin -->` and `<!-- diagram:name:end -->`, as a fenced Mermaid block. */
