@@ -121,14 +121,11 @@ export class AmqpRequester implements ChannelUser {
         responder: roles.responder,
       });
     });
-    try {
-      await this.client.publish(Exchanges.queries, queue, request, {
-        replyTo: this.replyQueue,
-        expirationMs: timeoutMs,
-      });
-    } catch (error) {
-      this.settle(correlationId)?.reject(error as Error);
-    }
+    // Not awaited before `answer`: the timeout may come first (a blocked broker holds the confirm), and the
+    // caller must get it then. A failed publish fails the request at once.
+    void this.client
+      .publish(Exchanges.queries, queue, request, { replyTo: this.replyQueue, expirationMs: timeoutMs })
+      .catch((error: unknown) => this.settle(correlationId)?.reject(error as Error));
     return (await answer) as MessageOf<D>;
   }
 
@@ -208,6 +205,7 @@ export interface QueryResponder {
  */
 export class AmqpResponder implements ChannelUser {
   private channel?: Channel;
+  private consumerTag?: string;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly logger: MessagingLogger;
   private readonly replyTo: RegExp[];
@@ -235,12 +233,12 @@ export class AmqpResponder implements ChannelUser {
     });
     await channel.prefetch(this.responder.prefetch);
     this.channel = channel;
-    await channel.consume(this.responder.queue, (message) => {
+    ({ consumerTag: this.consumerTag } = await channel.consume(this.responder.queue, (message) => {
       if (!message) return;
       const work = withDeliveryContext(this.responder.queue, message, () => this.deliver(channel, message));
       this.inFlight.add(work);
       void work.finally(() => this.inFlight.delete(work));
-    });
+    }));
   }
 
   private async deliver(channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -275,9 +273,11 @@ export class AmqpResponder implements ChannelUser {
     safely(() => channel.ack(message));
   }
 
+  /** Takes no more requests, answers those in hand, then closes its channel. */
   async stop(): Promise<void> {
-    await this.channel?.close().catch(() => undefined);
+    if (this.channel && this.consumerTag) await this.channel.cancel(this.consumerTag).catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
+    await this.channel?.close().catch(() => undefined);
   }
 }
 
