@@ -169,7 +169,7 @@ export const sagaCommands = [ReserveInventory, ReleaseInventory, ProcessPayment,
 
 // Pattern: request/reply (docs/request-reply.md). A query of orders to inventory on the `queries` exchange: how
 // much of a SKU is available, and is it enough for `quantity`. Answered by `inventory.stock-checked` on the
-// requesting process's reply queue. Not part of `allMessages`: a request lives only as long as its caller waits.
+// requesting process's reply queue.
 
 export const CheckStock = defineMessage(
   'inventory.check-stock',
