@@ -125,6 +125,7 @@ export class AmqpRequester implements ChannelUser {
     // caller must get it then. A failed publish fails the request at once.
     void this.client
       .publish(Exchanges.queries, queue, request, { replyTo: this.replyQueue, expirationMs: timeoutMs })
+      .then(() => this.options.metrics?.published(Exchanges.queries))
       .catch((error: unknown) => this.settle(correlationId)?.reject(error as Error));
     return (await answer) as MessageOf<D>;
   }
