@@ -9,6 +9,8 @@ import {
   failureExchanges,
   permissionsFor,
   policiesFor,
+  queryExchanges,
+  queryQueues,
   queues,
   topicPermissionsFor,
   type ServiceName,
@@ -113,7 +115,8 @@ export function definitionUsers(): DefinitionsUser[] {
 /**
  * Everything the provisioner (libs/messaging/src/provision/rabbitmq-provisioner.ts) creates, in definitions form:
  * the vhost, the admin's full, the services' least-privilege and the console's empty permissions, the policies (same priority and
- * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the bindings.
+ * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the query queues,
+ * the bindings.
  */
 export function buildDefinitions(): Definitions {
   return {
@@ -135,8 +138,14 @@ export function buildDefinitions(): Definitions {
       definition: p.definition,
       priority: 10,
     })),
-    queues: allQueueNames().map((name) => ({ name, vhost: VHOST, durable: true, auto_delete: false, arguments: {} })),
-    exchanges: [...exchanges, ...failureExchanges].map((e) => ({
+    queues: [...allQueueNames(), ...queryQueues.map((q) => q.name)].map((name) => ({
+      name,
+      vhost: VHOST,
+      durable: true,
+      auto_delete: false,
+      arguments: {},
+    })),
+    exchanges: [...exchanges, ...failureExchanges, ...queryExchanges].map((e) => ({
       name: e.name,
       vhost: VHOST,
       type: e.type,
@@ -150,6 +159,9 @@ export function buildDefinitions(): Definitions {
         q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey })),
       ),
       ...failureBindings(),
+      ...queryQueues.flatMap((q) =>
+        q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey })),
+      ),
     ].map((b) => ({
       source: b.exchange,
       vhost: VHOST,

@@ -12,7 +12,10 @@ import {
   exchanges,
   failureExchanges,
   permissionsFor,
+  queryExchanges,
   queues,
+  replyQueuePattern,
+  requesters,
   retryQueue,
 } from '@am/messaging';
 import {
@@ -107,12 +110,14 @@ describe('compose/rabbitmq/definitions.json', () => {
     );
   });
 
-  it('gives the services least privilege: no configure, write and read as permissionsFor says', () => {
+  it('gives the services least privilege: configure only of reply queues, write and read as permissionsFor says', () => {
     for (const service of SERVICES) {
       const p = committed!.permissions.find((x) => x.user === service);
       expect(p).toEqual({ user: service, vhost: VHOST, ...permissionsFor(service) });
-      expect(p!.configure).toBe('^$');
+      // A requester (request/reply) declares its processes' reply queues, and nothing else; the others nothing.
+      expect(p!.configure).toBe(requesters().includes(service) ? replyQueuePattern(service) : '^$');
     }
+    expect(requesters()).toEqual(['orders']);
   });
 
   it('declares every consumed queue with its -dlq and -retry-1..3 queues, durable and without arguments', () => {
@@ -147,7 +152,7 @@ describe('compose/rabbitmq/definitions.json', () => {
 
   it('has the exchanges and bindings of the topology (user-events fanout to its four subscribers)', () => {
     expect(committed!.exchanges.map((e) => [e.name, e.type])).toEqual(
-      [...exchanges, ...failureExchanges].map((e) => [e.name, e.type]),
+      [...exchanges, ...failureExchanges, ...queryExchanges].map((e) => [e.name, e.type]),
     );
     const fanout = committed!.bindings.filter((b) => b.source === 'user-events').map((b) => b.destination);
     expect(fanout.sort()).toEqual(

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { format, resolveConfig } from 'prettier';
 import { stringify } from 'yaml';
 import {
+  CheckStock,
   OrderMetricsRecordSchema,
   PlaceOrder,
+  StockChecked,
   accountEventMessages,
   allMessages,
   inventoryReplies,
@@ -19,7 +21,11 @@ import {
   Topics,
   deadLetterQueue,
   exchanges,
+  queryExchanges,
+  queryQueues,
   queues,
+  replyQueueName,
+  requesters,
   topics,
   type ServiceName,
 } from '@am/messaging';
@@ -48,6 +54,9 @@ export const productions: Production[] = [
   { service: 'payments', kind: 'exchange', channel: Exchanges.sagaReplies, messages: paymentReplies },
   { service: 'orders', kind: 'topic', channel: Topics.orderEvents, messages: orderEvents },
   { service: 'payments', kind: 'topic', channel: Topics.accountEvents, messages: accountEventMessages },
+  // Request/reply (docs/request-reply.md): the request through `queries`, the answer through `replies`.
+  { service: 'orders', kind: 'exchange', channel: Exchanges.queries, messages: [CheckStock] },
+  { service: 'inventory', kind: 'exchange', channel: Exchanges.replies, messages: [StockChecked] },
 ];
 
 /** Readers that are not envelope subscriptions: analytics' exactly-once loop reads `order-events` itself. */
@@ -88,14 +97,22 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
   const amqpServer = { servers: [ref('servers/rabbitmq')] };
   const kafkaServer = { servers: [ref('servers/kafka')] };
 
-  for (const exchange of exchanges) {
-    const bound = queues.filter((q) => q.bindings.some((b) => b.exchange === exchange.name));
+  // A requester's reply queue, one per process: its address has the process's instance id as a parameter.
+  const replyChannels = requesters().map((service) => ({
+    service,
+    id: idOf('queue', service, 'replies'),
+    address: replyQueueName(service, '{instanceId}'),
+  }));
+  for (const exchange of [...exchanges, ...queryExchanges]) {
+    const bound = [...queues, ...queryQueues].filter((q) => q.bindings.some((b) => b.exchange === exchange.name));
+    const boundTo =
+      exchange.name === Exchanges.replies
+        ? `the reply queue of each requesting process (${replyChannels.map((r) => r.address).join(', ')}), under its name`
+        : bound.map((q) => q.name).join(', ');
     addChannel(
       idOf('exchange', exchange.name),
       exchange.name,
-      `RabbitMQ ${exchange.type} exchange, published to by ${exchange.publishers.join(', ')}; bound to ${bound
-        .map((q) => q.name)
-        .join(', ')}.`,
+      `RabbitMQ ${exchange.type} exchange, published to by ${exchange.publishers.join(', ')}; bound to ${boundTo}.`,
       [...produced(exchange.name), ...bound.flatMap((q) => consumed(q.name))],
       {
         ...amqpServer,
@@ -137,6 +154,31 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
       { ...amqpServer, bindings: queueBinding(dlq) },
     );
   }
+  for (const queue of queryQueues) {
+    addChannel(
+      idOf('queue', queue.name),
+      queue.name,
+      `RabbitMQ request queue consumed by ${queue.consumer}, fed by ${queue.bindings
+        .map((b) => `${b.exchange} (routing key '${b.routingKey}')`)
+        .join(' and ')}. Each request carries reply-to, a correlation id and a TTL equal to its caller's timeout; ` +
+        'no retry or dead letter queue: a request nobody answered in time expires.',
+      queue.bindings.flatMap((b) => produced(b.exchange)),
+      { ...amqpServer, bindings: queueBinding(queue.name) },
+    );
+  }
+  for (const reply of replyChannels) {
+    addChannel(
+      reply.id,
+      reply.address,
+      `The reply queue of one ${reply.service} process (exclusive, auto-delete, declared by the process), bound to ` +
+        `${Exchanges.replies} under its own name.`,
+      produced(Exchanges.replies),
+      {
+        ...amqpServer,
+        parameters: { instanceId: { description: `A UUID made by each ${reply.service} process at start.` } },
+      },
+    );
+  }
   for (const topic of topics) {
     const isMetrics = topic.name === Topics.orderMetrics;
     const source = topic.name === Topics.orderEventsDeadLetters ? Topics.orderEvents : topic.name;
@@ -170,10 +212,36 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
   });
   for (const p of productions) {
     const id = idOf(p.kind === 'topic' ? 'topic' : p.kind, p.channel);
+    const reply = p.channel === Exchanges.queries ? replyChannels.find((r) => r.service === p.service) : undefined;
     operations[idOf(p.service, 'sends', p.channel)] = {
       action: 'send',
       summary: `${p.service} sends ${p.messages.map((d) => d.type).join(', ')}`,
       ...channelRef(id, p.messages),
+      ...(reply
+        ? {
+            reply: {
+              address: { location: '$message.header#/reply_to' },
+              ...channelRef(reply.id, produced(Exchanges.replies)),
+            },
+          }
+        : {}),
+    };
+  }
+  for (const queue of queryQueues) {
+    operations[idOf(queue.consumer, 'receives', queue.name)] = {
+      action: 'receive',
+      summary: `${queue.consumer} answers the requests of ${queue.name} through ${Exchanges.replies}`,
+      ...channelRef(
+        idOf('queue', queue.name),
+        queue.bindings.flatMap((b) => produced(b.exchange)),
+      ),
+    };
+  }
+  for (const reply of replyChannels) {
+    operations[idOf(reply.service, 'receives', 'replies')] = {
+      action: 'receive',
+      summary: `${reply.service} takes the answers to its requests; a late, unknown or forged one is dropped`,
+      ...channelRef(reply.id, produced(Exchanges.replies)),
     };
   }
   operations[idOf('analytics', 'sends', Topics.orderMetrics)] = {

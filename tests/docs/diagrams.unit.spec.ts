@@ -8,6 +8,7 @@ import {
   inboxSequence,
   orderingSequence,
   outboxSequence,
+  requestReplySequence,
   retrySequence,
   taskQueueSequence,
   topics,
@@ -40,6 +41,7 @@ const diagrams: { file: string; name: string; render: () => string }[] = [
   { file: 'docs/event-sourcing.md', name: 'account', render: accountSequenceMermaid },
   { file: 'docs/ordering.md', name: 'ordering', render: () => orderingSequence() },
   { file: 'docs/schema-evolution.md', name: 'upcast', render: schemaEvolutionMermaid },
+  { file: 'docs/request-reply.md', name: 'request-reply', render: () => requestReplySequence() },
 ];
 
 /** The text between `<!-- diagram:name:begin -->` and `<!-- diagram:name:end -->`, as a fenced Mermaid block. */

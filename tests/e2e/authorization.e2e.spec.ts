@@ -63,6 +63,8 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/sagas' };
     case 'GET /stock/:sku':
       return { path: `/stock/${sku}` };
+    case 'GET /availability/:sku':
+      return { path: `/availability/${sku}?quantity=1` };
     case 'POST /reservations':
       return { path: '/reservations', body: { orderId: made, items: [{ sku, quantity: 1 }] } };
     case 'POST /reservations/:orderId/release':

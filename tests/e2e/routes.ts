@@ -33,6 +33,8 @@ export const ROUTES: RouteRule[] = [
   },
   { service: 'orders', method: 'POST', route: '/orders/sync', allowed: ['service'] },
   { service: 'orders', method: 'GET', route: '/sagas', allowed: ['operator'] },
+  // A shopper may ask whether a SKU is in stock; it names no customer's data (request/reply to inventory).
+  { service: 'orders', method: 'GET', route: '/availability/:sku', allowed: ['customer', 'operator', 'service'] },
   { service: 'inventory', method: 'PUT', route: '/stock/:sku', allowed: ['operator'] },
   { service: 'inventory', method: 'GET', route: '/stock/:sku', allowed: ['customer', 'operator', 'service'] },
   { service: 'inventory', method: 'POST', route: '/reservations', allowed: ['service'] },

@@ -1,6 +1,6 @@
 import { accountEventMessages, paymentReplies } from './payments.messages.js';
-import { inventoryReplies } from './inventory.messages.js';
-import { PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
+import { StockChecked, inventoryReplies } from './inventory.messages.js';
+import { CheckStock, PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
 
 export * from './envelope.js';
 export * from './message.js';
@@ -19,4 +19,6 @@ export const allMessages = [
   ...inventoryReplies,
   ...paymentReplies,
   ...accountEventMessages,
+  CheckStock,
+  StockChecked,
 ] as const;

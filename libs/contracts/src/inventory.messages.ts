@@ -25,3 +25,18 @@ export type InventoryReservationFailed = MessageOf<typeof InventoryReservationFa
 
 export type InventoryReply = InventoryReserved | InventoryReservationFailed;
 export const inventoryReplies = [InventoryReserved, InventoryReservationFailed] as const;
+
+// Pattern: request/reply. Inventory's answer to `inventory.check-stock`, through the `replies` exchange to the
+// reply queue the request names; its correlation id is the request's. `available` is 0 for a SKU never stocked.
+
+export const StockChecked = defineMessage(
+  'inventory.stock-checked',
+  1,
+  z.object({
+    sku: z.string().min(1).max(64),
+    quantity: z.number().int().min(1),
+    available: z.number().int().min(0),
+    enough: z.boolean(),
+  }),
+);
+export type StockChecked = MessageOf<typeof StockChecked>;

@@ -166,3 +166,14 @@ export type RefundPayment = MessageOf<typeof RefundPayment>;
 
 export type SagaCommand = ReserveInventory | ReleaseInventory | ProcessPayment | RefundPayment;
 export const sagaCommands = [ReserveInventory, ReleaseInventory, ProcessPayment, RefundPayment] as const;
+
+// Pattern: request/reply (docs/request-reply.md). A query of orders to inventory on the `queries` exchange: how
+// much of a SKU is available, and is it enough for `quantity`. Answered by `inventory.stock-checked` on the
+// requesting process's reply queue.
+
+export const CheckStock = defineMessage(
+  'inventory.check-stock',
+  1,
+  z.object({ sku: z.string().min(1).max(64), quantity: z.number().int().min(1).max(1_000_000_000) }),
+);
+export type CheckStock = MessageOf<typeof CheckStock>;

@@ -31,3 +31,4 @@ export * from './outage/failure-kind.js';
 export * from './outage/dependency-breakers.js';
 export * from './auth/index.js';
 export * from './pattern-diagrams.js';
+export * from './amqp/request-reply.js';

@@ -13,4 +13,8 @@ export interface MessagingMetrics {
   paused?(dependency: string): void;
   /** The breaker closed after `pausedMs`: the consumers resume. */
   resumed?(dependency: string, pausedMs: number): void;
+  /** A request sent to `destination` got no answer within its timeout (request/reply). */
+  requestTimedOut?(destination: string): void;
+  /** A reply was dropped: `late` (its request had timed out), `unknown` (no such request), `sender`, `invalid`. */
+  replyDropped?(reason: string): void;
 }

@@ -7,7 +7,10 @@ import {
   deadLetterQueue,
   exchanges,
   failureExchanges,
+  queryExchanges,
+  queryQueues,
   queues,
+  replyQueueName,
   retryQueue,
   topics,
   type QueueSpec,
@@ -219,6 +222,51 @@ export function exactlyOnceSequence(): string {
     `  metrics_loop->>${alias(output.name)}: commit: the deltas and the offsets together, or neither`,
     `  ${alias(output.name)}->>reader: only committed deltas are visible`,
     '  Note over metrics_loop: killed between produce and commit: the records are aborted, the batch is read again',
+  ].join('\n');
+}
+
+/**
+ * Request/reply under least privilege: the request goes through `queries` to the responder's queue with `reply-to`,
+ * a correlation id and a TTL equal to the timeout; the answer goes through `replies` to the asking process's own
+ * reply queue; a late answer is dropped.
+ */
+export function requestReplySequence(queueName: string = Queues.inventoryQueries): string {
+  const queue = queryQueues.find((q) => q.name === queueName);
+  if (!queue) throw new Error(`no query queue ${queueName} in the topology`);
+  const queries = queryExchanges.find((e) => e.name === queue.bindings[0]!.exchange)!;
+  const replies = queryExchanges.find((e) => e.name === Exchanges.replies)!;
+  const requester = queries.publishers[0]!;
+  const replyQueue = replyQueueName(requester, '{instance}');
+  const [c, r, q, qq, s, x, rq] = [
+    'client',
+    `${requester}-http`,
+    queries.name,
+    queue.name,
+    queue.consumer,
+    replies.name,
+    'reply-queue',
+  ].map(alias) as [string, string, string, string, string, string, string];
+  return [
+    'sequenceDiagram',
+    '  actor client',
+    participant(`${requester}-http`, `${requester} (one process)`),
+    participant(queries.name, `${queries.name} (${queries.type})`),
+    participant(queue.name, `${queue.name} (queue)`),
+    participant(queue.consumer),
+    participant(replies.name, `${replies.name} (${replies.type})`),
+    participant('reply-queue', `${replyQueue} (exclusive, auto-delete)`),
+    `  Note over ${r},${rq}: at start: declare its reply queue, bind it to ${replies.name} under its name, consume`,
+    `  ${c}->>${r}: GET /availability/:sku?quantity=N`,
+    `  ${r}->>${q}: request (reply-to ${replyQueue}, correlation id, expiration = timeout)`,
+    `  ${q}->>${qq}: route (key ${queue.bindings[0]!.routingKey})`,
+    `  ${qq}->>${s}: deliver`,
+    `  ${s}->>${x}: answer (same correlation id, user-id ${queue.consumer}, key = reply-to)`,
+    `  ${x}->>${rq}: route`,
+    `  ${rq}->>${r}: deliver: pending request found, sender checked`,
+    `  ${r}-->>${c}: 200 {sku, quantity, available, enough}`,
+    `  alt no answer within the timeout`,
+    `    ${r}-->>${c}: 504 (the request expires in ${queue.name}, a later answer is dropped and counted)`,
+    '  end',
   ].join('\n');
 }
 

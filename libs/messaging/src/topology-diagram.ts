@@ -1,4 +1,14 @@
-import { SERVICES, exchanges, queues, topics } from './topology.js';
+import {
+  Exchanges,
+  SERVICES,
+  exchanges,
+  queryExchanges,
+  queryQueues,
+  queues,
+  replyQueueName,
+  requesters,
+  topics,
+} from './topology.js';
 
 const id = (kind: string, name: string) => `${kind}_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
 
@@ -7,25 +17,33 @@ const id = (kind: string, name: string) => `${kind}_${name.replace(/[^a-zA-Z0-9]
  * RabbitMQ exchanges and queues with their bindings, Kafka topics with their producers and consumer groups. Each
  * queue also has three retry queues and a dead letter queue (audit consumes every one of those), fed through the
  * `retries` and `dead-letters` exchanges, and audit replays through `replays`: left out of the picture to keep it
- * readable.
+ * readable. Request/reply is drawn with one reply queue per requesting service, standing for one per process.
  */
 export function topologyMermaid(): string {
   const lines = ['flowchart LR'];
   for (const service of SERVICES) lines.push(`  ${id('svc', service)}(["${service}"])`);
   lines.push('  subgraph RabbitMQ');
-  for (const exchange of exchanges)
+  const replyQueues = requesters().map((service) => ({
+    name: replyQueueName(service, '*'),
+    consumer: service,
+    bindings: [{ exchange: Exchanges.replies, routingKey: '' }],
+  }));
+  const allExchanges = [...exchanges, ...queryExchanges];
+  const allQueues = [...queues, ...queryQueues, ...replyQueues];
+  for (const exchange of allExchanges)
     lines.push(`    ${id('ex', exchange.name)}{{"${exchange.name} (${exchange.type})"}}`);
-  for (const queue of queues) lines.push(`    ${id('q', queue.name)}[["${queue.name}"]]`);
+  for (const queue of allQueues) lines.push(`    ${id('q', queue.name)}[["${queue.name}"]]`);
   lines.push('  end');
   lines.push('  subgraph Kafka');
   for (const topic of topics) lines.push(`    ${id('t', topic.name)}[("${topic.name} (${topic.partitions})")]`);
   lines.push('  end');
-  for (const exchange of exchanges) {
+  for (const exchange of allExchanges) {
     for (const publisher of exchange.publishers) lines.push(`  ${id('svc', publisher)} --> ${id('ex', exchange.name)}`);
   }
-  for (const queue of queues) {
+  for (const queue of allQueues) {
     for (const binding of queue.bindings) {
-      const label = binding.routingKey ? ` -->|${binding.routingKey}| ` : ' --> ';
+      const key = replyQueues.includes(queue as (typeof replyQueues)[number]) ? 'its name' : binding.routingKey;
+      const label = key ? ` -->|${key}| ` : ' --> ';
       lines.push(`  ${id('ex', binding.exchange)}${label}${id('q', queue.name)}`);
     }
     lines.push(`  ${id('q', queue.name)} --> ${id('svc', queue.consumer)}`);

@@ -29,6 +29,13 @@ export const Exchanges = {
   deadLetters: 'dead-letters',
   /** Where audit sends a dead letter back to the queue it came from (operator replay). */
   replays: 'replays',
+  /** Pattern: request/reply. Requests that wait for an answer (docs/request-reply.md). */
+  queries: 'queries',
+  /**
+   * Where a responder sends its answer, the routing key being the requester's reply queue (the request's
+   * `reply-to`). A topic exchange, so that topic permissions hold each requester to binding its own reply queues.
+   */
+  replies: 'replies',
 } as const;
 
 /** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
@@ -46,6 +53,7 @@ export const Queues = {
   auditLog: 'audit-log',
   auditSaga: 'audit-saga',
   paymentsAccounts: 'payments-accounts',
+  inventoryQueries: 'inventory-queries',
 } as const;
 
 /** The command queues of the order saga: a command's routing key on `saga-commands` is its queue's name. */
@@ -166,6 +174,56 @@ export const queues: QueueSpec[] = [
     bindings: [{ exchange: Exchanges.userEvents, routingKey: '' }],
   })),
 ];
+
+/**
+ * Pattern: request/reply (docs/request-reply.md). A request on `queries` goes to its responder's queue; the answer
+ * goes through `replies` to the reply queue of the process that asked. A query queue has no retry or dead letter
+ * queue: a request lives only as long as its caller waits (its per-message TTL is the caller's timeout), and
+ * expires instead of being answered for a caller that gave up. Its publishers are the requesters.
+ */
+export const queryQueues: QueueSpec[] = [
+  {
+    name: Queues.inventoryQueries,
+    consumer: 'inventory',
+    bindings: [{ exchange: Exchanges.queries, routingKey: Queues.inventoryQueries }],
+  },
+];
+
+/** The exchanges of request/reply: requesters publish to `queries`, responders answer on `replies`. */
+export const queryExchanges: ExchangeSpec[] = [
+  { name: Exchanges.queries, type: 'direct', publishers: ['orders'] },
+  {
+    name: Exchanges.replies,
+    type: 'topic',
+    publishers: [...new Set(queryQueues.map((q) => q.consumer))],
+  },
+];
+
+/** The services that send requests and wait for their answers, each on reply queues of its own. */
+export function requesters(): ServiceName[] {
+  return queryExchanges.find((e) => e.name === Exchanges.queries)?.publishers ?? [];
+}
+
+/**
+ * The reply queue of one process of `service`: exclusive to its connection, deleted with it, named by the service
+ * and an instance id (a UUID), so that each of several processes of one service gets its own answers.
+ */
+export function replyQueueName(service: ServiceName, instanceId: string): string {
+  return `${service}.replies.${instanceId}`;
+}
+
+/** A regular expression (for RabbitMQ permissions) that matches exactly the reply queue names of `service`. */
+export function replyQueuePattern(service: ServiceName): string {
+  return `^${service}\\.replies\\.[0-9a-f-]+$`;
+}
+
+/** The service that answers the requests of `queue`, and who may ask it. Undefined for a queue of no query. */
+export function queryRoles(queue: string): { responder: ServiceName; requesters: ServiceName[] } | undefined {
+  const spec = queryQueues.find((q) => q.name === queue);
+  if (!spec) return undefined;
+  const asking = spec.bindings.flatMap((b) => queryExchanges.find((e) => e.name === b.exchange)?.publishers ?? []);
+  return { responder: spec.consumer, requesters: [...new Set(asking)] };
+}
 
 const consumingServices = [...new Set(queues.map((q) => q.consumer))];
 

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { Exchanges, Queues, SAGA_COMMAND_QUEUES, SAGA_REPLY_KEY, allowedSenders, queues } from './topology.js';
+import {
+  Exchanges,
+  Queues,
+  SAGA_COMMAND_QUEUES,
+  SAGA_REPLY_KEY,
+  allowedSenders,
+  queryRoles,
+  queues,
+  replyQueueName,
+  replyQueuePattern,
+} from './topology.js';
 
 // The wire-tap `audit-saga` (a copy of every saga command and reply for the audit trail) and the validated sender
 // rule on it; the broker side of both is proven by the provisioning and audit end-to-end tests.
@@ -26,5 +36,23 @@ describe('the saga wire-tap audit-saga', () => {
     expect(allowedSenders(Queues.auditSaga, 'payment.completed')).toEqual(['payments', ...others]);
     // The orchestrator's own reply queue keeps its rule: a reply from the service its type names.
     expect(allowedSenders(Queues.sagaReplies, 'payment.completed')).toEqual(['payments', 'orders', ...others]);
+  });
+});
+
+// Request/reply: the names a process gives its reply queue, and the pattern the permissions hold it to.
+describe('request/reply reply queues', () => {
+  it("match their own service's pattern and no other's", () => {
+    const name = replyQueueName('orders', '0b7c1d9e-0000-4000-8000-00000000abcd');
+    expect(name).toBe('orders.replies.0b7c1d9e-0000-4000-8000-00000000abcd');
+    expect(new RegExp(replyQueuePattern('orders')).test(name)).toBe(true);
+    expect(new RegExp(replyQueuePattern('inventory')).test(name)).toBe(false);
+    for (const other of ['orders.replies.', 'orders.replies.x', `${name}.x`, `x${name}`, 'ordersXrepliesX0']) {
+      expect(new RegExp(replyQueuePattern('orders')).test(other), other).toBe(false);
+    }
+  });
+
+  it('name inventory-queries as answered by inventory and asked by orders only', () => {
+    expect(queryRoles(Queues.inventoryQueries)).toEqual({ responder: 'inventory', requesters: ['orders'] });
+    expect(queryRoles(Queues.orderProcessing)).toBeUndefined();
   });
 });

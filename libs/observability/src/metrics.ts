@@ -51,6 +51,8 @@ export class ServiceMetrics {
   readonly consumerPausesTotal: Counter<'dependency'>;
   readonly consumerPauseSeconds: Histogram<'dependency'>;
   readonly breakerOpen: Gauge<'dependency'>;
+  readonly requestTimeoutsTotal: Counter<'destination'>;
+  readonly repliesDroppedTotal: Counter<'reason'>;
 
   constructor(readonly service: string) {
     this.registry.setDefaultLabels({ service });
@@ -109,6 +111,18 @@ export class ServiceMetrics {
       name: 'saga_outcomes_total',
       help: 'Order sagas ended, by outcome (CONFIRMED, CANCELLED) and cancellation reason (none when confirmed)',
       labelNames: ['outcome', 'reason'],
+      registers,
+    });
+    this.requestTimeoutsTotal = new Counter({
+      name: 'request_timeouts_total',
+      help: 'Requests (request/reply over RabbitMQ) that got no answer within their timeout, by request queue',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.repliesDroppedTotal = new Counter({
+      name: 'replies_dropped_total',
+      help: 'Replies dropped by a requester: late (after the timeout), unknown (no such request), sender, invalid',
+      labelNames: ['reason'],
       registers,
     });
     this.consumerPausesTotal = new Counter({
@@ -235,6 +249,8 @@ export class ServiceMetrics {
         this.consumerPauseSeconds.observe({ dependency }, pausedMs / 1000);
         this.breakerOpen.set({ dependency }, 0);
       },
+      requestTimedOut: (destination: string) => this.requestTimeoutsTotal.inc({ destination }),
+      replyDropped: (reason: string) => this.repliesDroppedTotal.inc({ reason }),
     };
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CheckAvailabilityController } from './check-availability/check-availability.controller.js';
 import { GetOrderController } from './get-order/get-order.controller.js';
 import { ListSagasController } from './list-sagas/list-sagas.controller.js';
 import { OrderSagaRunner } from './order-saga/order-saga.runner.js';
@@ -16,6 +17,7 @@ import { RegisterUserController } from './users/register-user.controller.js';
     PlaceOrderSyncController,
     GetOrderController,
     ListSagasController,
+    CheckAvailabilityController,
     RegisterUserController,
     PlaceOrderHandler,
     SagaReplyHandler,

@@ -10,5 +10,7 @@ export const ordersService: ServiceDefinition = {
   migrations,
   // Customers get their bearer token from POST /users: orders holds the signing key.
   issuesTokens: true,
+  // GET /availability asks inventory over RabbitMQ and waits (request/reply): each process has its reply queue.
+  requests: true,
   amqp: [orderProcessingSubscription, sagaRepliesSubscription],
 };

@@ -38,8 +38,10 @@ export interface AmqpClientOptions {
 
 export interface PublishOptions {
   headers?: Record<string, unknown>;
-  /** Per-message TTL in milliseconds (used by the delayed retry queues). */
+  /** Per-message TTL in milliseconds (used by the delayed retry queues, and by requests: their caller's timeout). */
   expirationMs?: number;
+  /** Where the answer to this request goes (request/reply): the routing key of the requester's reply queue. */
+  replyTo?: string;
 }
 
 /** A consumer the client restarts after every reconnection. */
@@ -164,6 +166,7 @@ export class AmqpClient {
       correlationId: envelope.correlationId,
       headers: { ...traceHeaders(), ...options.headers },
       expirationMs: options.expirationMs,
+      replyTo: options.replyTo,
     });
   }
 
@@ -207,6 +210,7 @@ export class AmqpClient {
       correlationId?: string;
       headers?: Record<string, unknown> | undefined;
       expirationMs?: number | undefined;
+      replyTo?: string | undefined;
     },
   ): Promise<void> {
     const channel = this.channel;
@@ -236,6 +240,7 @@ export class AmqpClient {
             timestamp: Math.floor(Date.now() / 1000),
             headers: props.headers ?? {},
             expiration: props.expirationMs === undefined ? undefined : String(props.expirationMs),
+            replyTo: props.replyTo,
           },
           (error: unknown) => {
             clearTimeout(timer);

@@ -18,6 +18,8 @@ import { AccessGuard } from '../auth/access.js';
 import { readKey } from '../auth/keys.js';
 import { TokenIssuer, TokenVerifier } from '../auth/tokens.js';
 import type { AmqpSubscription } from '../amqp/amqp-subscription.js';
+import { AmqpRequester, AmqpResponder, type QueryResponder } from '../amqp/request-reply.js';
+import type { Envelope } from '@am/contracts';
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { kafkaAcls } from '../kafka/kafka-acls.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
@@ -46,6 +48,16 @@ export interface ServiceDefinition {
   kafka?: { subscription: KafkaSubscription; catalog: MessageCatalog }[];
   /** Read models fed from Kafka in batches, offsets kept in their transactions (`KafkaProjectionConsumer`). */
   kafkaProjections?: KafkaProjection[];
+  /**
+   * The service asks other services over RabbitMQ and waits for the answer (request/reply): each process gets its
+   * own reply queue, and its routes get the {@link AmqpRequester} by injection.
+   */
+  requests?: boolean;
+  /** Query queues the service answers (request/reply), each with the function that builds the reply. */
+  responders?: {
+    responder: QueryResponder;
+    answer: (request: Envelope, dataSource: DataSource) => Promise<Envelope>;
+  }[];
   /** The service signs bearer tokens (orders: a customer's token at registration); it needs the signing key. */
   issuesTokens?: boolean;
 }
@@ -70,7 +82,7 @@ export async function runService(
   // Pattern: intake apart from the workers. `SERVICE_CONSUMERS=off` runs the HTTP routes, the outbox relay and the
   // health checks without consuming anything, so a burst on the API and the work behind it do not share one event
   // loop and one connection pool: run it beside a process of the same service that consumes.
-  if (!consumersOn(env)) definition = { ...definition, amqp: [], kafka: [], kafkaProjections: [] };
+  if (!consumersOn(env)) definition = { ...definition, amqp: [], kafka: [], kafkaProjections: [], responders: [] };
   // Keys first: a service that cannot check tokens must not start (and say where the keys should be).
   const verifier = new TokenVerifier(readKey(config.auth.publicKeyFile, 'token verification key'));
   const issuer = definition.issuesTokens
@@ -99,6 +111,19 @@ export async function runService(
     logger,
   });
   await amqp.connect();
+  // Pattern: request/reply. This process's reply queue, declared on every (re)connection.
+  const requester = definition.requests
+    ? new AmqpRequester(amqp, { service: config.service, logger, metrics: messagingMetrics })
+    : undefined;
+  if (requester) await amqp.addChannelUser(requester);
+  const responders = (definition.responders ?? []).map(
+    ({ responder, answer }) =>
+      new AmqpResponder(amqp, responder, (request) => answer(request, dataSource), {
+        logger,
+        metrics: messagingMetrics,
+      }),
+  );
+  for (const responder of responders) await amqp.addChannelUser(responder);
   const kafka = new KafkaClient({
     brokers: config.kafkaBrokers,
     clientId: config.service,
@@ -155,7 +180,7 @@ export async function runService(
 
   const checks = [
     { name: 'postgres', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
-    { name: 'rabbitmq', check: () => amqp.isConnected },
+    { name: 'rabbitmq', check: () => amqp.isConnected && (requester?.isReady ?? true) },
     { name: 'kafka', check: () => (!writesKafka || kafka.isProducerConnected) && kafkaTransport.isRunning },
     // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when.
     { name: 'consumers', check: () => !breakers.anyOpen, describe: () => ({ paused: breakers.status() }) },
@@ -179,6 +204,7 @@ export async function runService(
       { provide: DependencyBreakers, useValue: breakers },
       { provide: TokenVerifier, useValue: verifier },
       ...(issuer ? [{ provide: TokenIssuer, useValue: issuer }] : []),
+      ...(requester ? [{ provide: AmqpRequester, useValue: requester }] : []),
     ],
     exports: [
       SERVICE_CONFIG,
@@ -189,6 +215,7 @@ export async function runService(
       DependencyBreakers,
       TokenVerifier,
       ...(issuer ? [TokenIssuer] : []),
+      ...(requester ? [AmqpRequester] : []),
     ],
   })
   class RuntimeModule {}
@@ -239,6 +266,8 @@ export async function runService(
     (closing ??= (async () => {
       breakers.stop();
       await app.close();
+      await Promise.all(responders.map((r) => r.stop()));
+      await requester?.stop();
       await relay.stop();
       await amqp.close();
       await kafka.close();

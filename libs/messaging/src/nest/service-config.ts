@@ -24,6 +24,11 @@ export interface ServiceConfig {
   databaseUrl: string;
   /** Delays of the delayed retries of every RabbitMQ subscription (tests shorten them). */
   retryDelaysMs?: number[];
+  /**
+   * How long a request over RabbitMQ waits for its reply (REQUEST_TIMEOUT_MS, default 2000), which is also the
+   * request's per-message TTL (docs/request-reply.md).
+   */
+  requestTimeoutMs: number;
   /** Requests per client address and window on the HTTP routes (RATE_LIMIT); undefined when off. */
   rateLimit?: RateLimit;
   /** The public key every service verifies bearer tokens with, and the signing key (used by orders only). */
@@ -48,11 +53,15 @@ export const CONFIG_ENV = [
   'DATABASE_URL',
   'RETRY_DELAYS_MS',
   'RATE_LIMIT',
+  'REQUEST_TIMEOUT_MS',
   'AUTH_KEYS_DIR',
   'AUTH_PUBLIC_KEY_FILE',
   'AUTH_PRIVATE_KEY_FILE',
   'LOG_LEVEL',
 ] as const;
+
+/** How long a request over RabbitMQ waits for its reply unless REQUEST_TIMEOUT_MS says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 2_000;
 
 export const DEFAULT_PORTS: Record<ServiceName, number> = {
   orders: 3001,
@@ -83,6 +92,9 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
   const retry = env.RETRY_DELAYS_MS?.split(',').map(Number);
   if (retry?.some((n) => !Number.isFinite(n) || n < 0))
     throw new Error(`RETRY_DELAYS_MS must be numbers, got ${env.RETRY_DELAYS_MS}`);
+  const requestTimeoutMs = Number(env.REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > 60_000)
+    throw new Error(`REQUEST_TIMEOUT_MS must be whole milliseconds from 1 to 60000, got ${env.REQUEST_TIMEOUT_MS}`);
   return {
     service,
     // Loopback unless told otherwise (compose sets 0.0.0.0 inside a container, where the port is published on
@@ -101,6 +113,7 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     databaseUrl:
       env.DATABASE_URL ?? `postgres://${service}:${nativePassword('postgres', service, env)}@127.0.0.1:5432/${service}`,
     ...(retry ? { retryDelaysMs: retry } : {}),
+    requestTimeoutMs,
     rateLimit: parseRateLimit(env.RATE_LIMIT),
     auth: authConfig(env),
   };

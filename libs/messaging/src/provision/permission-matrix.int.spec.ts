@@ -1,15 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { purgeRunQueues, testEnv } from '@am/testing';
 import {
   DEFAULT_EXCHANGE,
   Exchanges,
+  Queues,
   SERVICES,
   allQueueNames,
   deadLetterQueue,
   exchanges,
   failureExchanges,
+  queryExchanges,
+  queryQueues,
   queues,
+  replyQueueName,
+  requesters,
   retryQueue,
   type ServiceName,
 } from '../topology.js';
@@ -75,15 +81,19 @@ async function differences(
   return wrong;
 }
 
-const everyExchange = [...exchanges, ...failureExchanges];
+const everyExchange = [...exchanges, ...failureExchanges, ...queryExchanges];
+/** Every durable queue the provisioner makes: the topology's with their retry and dead letter queues, the query queues. */
+const everyQueue = [...allQueueNames(), ...queryQueues.map((q) => q.name)];
+/** A reply queue name of each requesting service (request/reply), as one of its processes would name it. */
+const replyQueues = requesters().map((service) => ({ service, name: replyQueueName(service, randomUUID()) }));
 
 describe('the RabbitMQ permission matrix of the service users, from the topology, on the broker', () => {
   it('consume: each service reads exactly the queues it consumes (audit also every dead letter queue)', async () => {
     const reads = (service: ServiceName, queue: string) =>
-      queues.some((q) => q.name === queue && q.consumer === service) ||
+      [...queues, ...queryQueues].some((q) => q.name === queue && q.consumer === service) ||
       (service === 'audit' && queues.some((q) => deadLetterQueue(q.name) === queue));
     const cells = SERVICES.flatMap((service) =>
-      allQueueNames().map((queue) => ({
+      everyQueue.map((queue) => ({
         service,
         target: queue,
         allowed: reads(service, queue),
@@ -91,7 +101,7 @@ describe('the RabbitMQ permission matrix of the service users, from the topology
         run: (c: amqp.ConfirmChannel) => c.get(queue, { noAck: false }).then((m) => m && c.nack(m, false, true)),
       })),
     );
-    expect(cells.length).toBe(SERVICES.length * allQueueNames().length);
+    expect(cells.length).toBe(SERVICES.length * everyQueue.length);
     expect(cells.filter((c) => c.allowed).length).toBeGreaterThan(SERVICES.length);
     expect(await differences(cells, 'consume')).toEqual([]);
   });
@@ -100,14 +110,18 @@ describe('the RabbitMQ permission matrix of the service users, from the topology
     const keyFor = (exchange: string): string[] => {
       if (exchange === Exchanges.retries) return queues.map((q) => retryQueue(q.name, 1));
       if (exchange === Exchanges.deadLetters) return queues.map((q) => deadLetterQueue(q.name));
-      const bound = queues.flatMap((q) => q.bindings.filter((b) => b.exchange === exchange).map((b) => b.routingKey));
+      // A responder answers to a requester's reply queue, and only there (topic permissions).
+      if (exchange === Exchanges.replies) return [...replyQueues.map((r) => r.name), Queues.orderProcessing];
+      const bound = [...queues, ...queryQueues].flatMap((q) =>
+        q.bindings.filter((b) => b.exchange === exchange).map((b) => b.routingKey),
+      );
       return [bound[0] ?? (exchange === Exchanges.replays ? queues[0]!.name : '')];
     };
     const owner = (key: string) =>
       queues.find((q) => retryQueue(q.name, 1) === key || deadLetterQueue(q.name) === key)?.consumer;
     const cells = SERVICES.flatMap((service) => [
       // The default exchange: no service, whatever the queue.
-      ...queues.map((q) => ({
+      ...[...queues, ...queryQueues, ...replyQueues].map((q) => ({
         service,
         target: `(default exchange) → ${q.name}`,
         allowed: false,
@@ -119,9 +133,11 @@ describe('the RabbitMQ permission matrix of the service users, from the topology
           target: `${exchange.name} → ${key || '(fanout)'}`,
           allowed:
             exchange.publishers.includes(service) &&
-            (exchange.name !== Exchanges.retries && exchange.name !== Exchanges.deadLetters
-              ? true
-              : owner(key) === service),
+            (exchange.name === Exchanges.replies
+              ? replyQueues.some((r) => r.name === key)
+              : exchange.name !== Exchanges.retries && exchange.name !== Exchanges.deadLetters
+                ? true
+                : owner(key) === service),
           run: (c: amqp.ConfirmChannel) => publish(c, exchange.name, key),
         })),
       ),
@@ -130,9 +146,21 @@ describe('the RabbitMQ permission matrix of the service users, from the topology
     expect(await differences(cells, 'publish')).toEqual([]);
   });
 
-  it('configure: no service declares anything, not even an exchange or a queue that exists as declared', async () => {
+  it('configure: no service declares anything but its own reply queues, not even what exists as declared', async () => {
     const cells = SERVICES.flatMap((service) => [
-      ...allQueueNames().map((queue) => ({
+      // Each process of a requesting service declares its reply queue (exclusive, auto-delete): only that.
+      ...replyQueues.map((reply) => ({
+        service,
+        target: `reply queue ${reply.name}`,
+        allowed: reply.service === service,
+        run: (c: amqp.ConfirmChannel) =>
+          c.assertQueue(reply.name.replace(/[0-9a-f-]+$/, randomUUID()), {
+            exclusive: true,
+            autoDelete: true,
+            durable: false,
+          }),
+      })),
+      ...everyQueue.map((queue) => ({
         service,
         target: `queue ${queue}`,
         allowed: false,

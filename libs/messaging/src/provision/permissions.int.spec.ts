@@ -4,7 +4,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { testEnv } from '@am/testing';
 import { nativePassword } from '../nest/service-config.js';
 import { CONSOLE_USER } from './rabbitmq-provisioner.js';
-import { DEFAULT_EXCHANGE, Exchanges, Queues, deadLetterQueue, retryQueue, type ServiceName } from '../topology.js';
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_EXCHANGE,
+  Exchanges,
+  Queues,
+  deadLetterQueue,
+  replyQueueName,
+  retryQueue,
+  type ServiceName,
+} from '../topology.js';
 
 // The service users' permissions as the provisioner sets them (this run's vhost), tried on the real broker: what a
 // service's credentials can publish, and what the broker refuses with ACCESS_REFUSED.
@@ -38,6 +47,92 @@ async function publishAs(service: ServiceName, exchange: string, routingKey: str
     return closedWith || (error as Error).message;
   }
 }
+
+/** Runs `operation` as `service` on a fresh channel: 'allowed', or the broker's refusal. */
+async function tryAs(service: ServiceName, operation: (channel: amqp.Channel) => Promise<unknown>): Promise<string> {
+  const connection = await amqp.connect(env.rabbitmqUrl(service));
+  connections.push(connection);
+  connection.on('error', () => undefined);
+  const channel = await connection.createChannel();
+  let closedWith = '';
+  channel.on('error', (error: Error) => (closedWith = error.message));
+  try {
+    await operation(channel);
+    return 'allowed';
+  } catch (error) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return closedWith || (error as Error).message;
+  }
+}
+
+const exclusive = { exclusive: true, autoDelete: true, durable: false } as const;
+
+describe('RabbitMQ permissions of request/reply (a reply queue per process, answers through replies)', () => {
+  const mine = replyQueueName('orders', randomUUID());
+
+  it('lets orders declare, bind to replies and consume its own reply queue, and nothing else', async () => {
+    expect(
+      await tryAs('orders', async (c) => {
+        await c.assertQueue(mine, exclusive);
+        await c.bindQueue(mine, Exchanges.replies, mine);
+        await c.consume(mine, () => undefined, { noAck: true });
+      }),
+    ).toBe('allowed');
+    // Names outside its prefix, or not an instance id: refused.
+    for (const name of [
+      replyQueueName('inventory', randomUUID()),
+      'orders.replies.not-an-id',
+      'orders.replies.',
+      `x${mine}`,
+      Queues.orderProcessing,
+    ]) {
+      expect(await tryAs('orders', (c) => c.assertQueue(name, exclusive)), name).toMatch(/ACCESS_REFUSED/);
+    }
+    // Its reply queue bound elsewhere (to read others' messages), or under a key that is not its own: refused.
+    const bindAs = (exchange: string, key: string) =>
+      tryAs('orders', async (c) => {
+        const queue = replyQueueName('orders', randomUUID());
+        await c.assertQueue(queue, exclusive);
+        await c.bindQueue(queue, exchange, key);
+      });
+    expect(await bindAs(Exchanges.sagaReplies, 'order-saga')).toMatch(/ACCESS_REFUSED/);
+    expect(await bindAs(Exchanges.sagaCommands, Queues.inventoryReserve)).toMatch(/ACCESS_REFUSED/);
+    expect(await bindAs(Exchanges.queries, Queues.inventoryQueries)).toMatch(/ACCESS_REFUSED/);
+    expect(await bindAs(Exchanges.replies, '#')).toMatch(/ACCESS_REFUSED/);
+    expect(await bindAs(Exchanges.replies, replyQueueName('payments', randomUUID()))).toMatch(/ACCESS_REFUSED/);
+    // Nor may it read a queue that is not its own: inventory's requests.
+    expect(await tryAs('orders', (c) => c.get(Queues.inventoryQueries))).toMatch(/ACCESS_REFUSED/);
+  });
+
+  it('lets no other service declare a reply queue, not even under its own name', async () => {
+    for (const service of ['inventory', 'payments', 'audit'] as const) {
+      expect(await tryAs(service, (c) => c.assertQueue(replyQueueName(service, randomUUID()), exclusive))).toMatch(
+        /ACCESS_REFUSED/,
+      );
+      expect(await tryAs(service, (c) => c.assertQueue(replyQueueName('orders', randomUUID()), exclusive))).toMatch(
+        /ACCESS_REFUSED/,
+      );
+    }
+  });
+
+  it("lets inventory send its answer only through replies, to a requester's reply queue", async () => {
+    // Through replies, to a reply queue's name: accepted.
+    expect(await publishAs('inventory', Exchanges.replies, mine)).toBe('accepted');
+    // Through replies to anything else (a saga queue, the saga's reply key, a wildcard): refused by the topic
+    // permission, so replies cannot become a way into other queues.
+    for (const key of [Queues.orderProcessing, 'order-saga', Queues.inventoryQueries, '#', 'orders.replies.x']) {
+      expect(await publishAs('inventory', Exchanges.replies, key), key).toMatch(/ACCESS_REFUSED/);
+    }
+    // Straight to the reply queue (the default exchange, as direct reply-to would need), or on queries: refused.
+    expect(await publishAs('inventory', DEFAULT_EXCHANGE, mine)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('inventory', Exchanges.queries, Queues.inventoryQueries)).toMatch(/ACCESS_REFUSED/);
+    // And no other service may answer, nor ask: only orders publishes to queries.
+    expect(await publishAs('payments', Exchanges.replies, mine)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('orders', Exchanges.replies, mine)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('payments', Exchanges.queries, Queues.inventoryQueries)).toMatch(/ACCESS_REFUSED/);
+    expect(await publishAs('orders', Exchanges.queries, Queues.inventoryQueries)).toBe('accepted');
+  });
+});
 
 describe('RabbitMQ permissions of the service users (least privilege, on the broker)', () => {
   it('refuses every service the default exchange, which would reach any queue by name', async () => {

@@ -9,7 +9,11 @@ import {
   exchanges,
   failureBindings,
   failureExchanges,
+  queryExchanges,
+  queryQueues,
   queues,
+  replyQueuePattern,
+  requesters,
   retryQueues,
   type ServiceName,
 } from '../topology.js';
@@ -76,17 +80,34 @@ function anyOf(names: string[]): string {
   return names.length === 0 ? '^$' : `^(${names.map(escapeRegex).join('|')})$`;
 }
 
+/** `anyOf(names)`, or also matching the regular expression `pattern` (anchored on its own). */
+function anyOfOr(names: string[], pattern: string | undefined): string {
+  if (pattern === undefined) return anyOf(names);
+  return names.length === 0 ? pattern : `${anyOf(names)}|${pattern}`;
+}
+
 /**
- * Least-privilege permissions of one service user. Nobody but the provisioner configures (declares) anything.
+ * Least-privilege permissions of one service user. Nobody but the provisioner configures (declares) anything,
+ * except a requester's reply queues (request/reply): each process declares its own, exclusive and auto-delete,
+ * named by its service and an instance id, so configure matches only those names, and write (for the binding) and
+ * read (for the binding's source `replies`, and to consume) add them and nothing else.
  * A service writes only to the exchanges it publishes to, never to the default exchange (that would be write access
  * to every queue); it reads the queues it consumes. Its failures go to the `retries` and `dead-letters` topic
  * exchanges, where {@link topicPermissionsFor} holds it to its own queues' retry and dead letter queues.
  */
 export function permissionsFor(service: ServiceName): { configure: string; write: string; read: string } {
-  const writes = [...exchanges, ...failureExchanges].filter((e) => e.publishers.includes(service)).map((e) => e.name);
-  const reads = consumedBy(service);
+  const writes = [...exchanges, ...failureExchanges, ...queryExchanges]
+    .filter((e) => e.publishers.includes(service))
+    .map((e) => e.name);
+  const reads = [...consumedBy(service), ...queryQueues.filter((q) => q.consumer === service).map((q) => q.name)];
   if (service === 'audit') reads.push(...queues.map((q) => deadLetterQueue(q.name)));
-  return { configure: '^$', write: anyOf(writes), read: anyOf(reads) };
+  const replies = requesters().includes(service) ? replyQueuePattern(service) : undefined;
+  if (replies) reads.push(Exchanges.replies);
+  return {
+    configure: replies ?? '^$',
+    write: anyOfOr(writes, replies),
+    read: anyOfOr(reads, replies),
+  };
 }
 
 /**
@@ -97,11 +118,30 @@ export function permissionsFor(service: ServiceName): { configure: string; write
  */
 export function topicPermissionsFor(service: ServiceName): { exchange: string; write: string; read: string }[] {
   const consumed = consumedBy(service);
-  if (consumed.length === 0) return [];
-  return [
-    { exchange: Exchanges.retries, write: anyOf(consumed.flatMap(retryQueues)), read: '^$' },
-    { exchange: Exchanges.deadLetters, write: anyOf(consumed.map(deadLetterQueue)), read: '^$' },
-  ];
+  const topic: { exchange: string; write: string; read: string }[] = [];
+  if (consumed.length > 0) {
+    topic.push(
+      { exchange: Exchanges.retries, write: anyOf(consumed.flatMap(retryQueues)), read: '^$' },
+      { exchange: Exchanges.deadLetters, write: anyOf(consumed.map(deadLetterQueue)), read: '^$' },
+    );
+  }
+  // On `replies`, a requester binds only its own reply queues (read is checked against the binding key), and a
+  // responder answers only to a requester's reply queue (write is checked against the routing key).
+  const requester = requesters().includes(service);
+  const responder = queryQueues.some((q) => q.consumer === service);
+  if (requester || responder) {
+    topic.push({
+      exchange: Exchanges.replies,
+      write: responder ? anyPattern(requesters().map(replyQueuePattern)) : '^$',
+      read: requester ? replyQueuePattern(service) : '^$',
+    });
+  }
+  return topic;
+}
+
+/** One regular expression matching any of `patterns` (each anchored on its own). */
+function anyPattern(patterns: string[]): string {
+  return patterns.length === 0 ? '^$' : patterns.join('|');
 }
 
 /**
@@ -194,7 +234,7 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       priority: 10,
     });
   }
-  for (const exchange of [...exchanges, ...failureExchanges]) {
+  for (const exchange of [...exchanges, ...failureExchanges, ...queryExchanges]) {
     await api.request('PUT', `/exchanges/${v}/${enc(exchange.name)}`, {
       type: exchange.type,
       durable: true,
@@ -202,10 +242,10 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       arguments: {},
     });
   }
-  for (const name of allQueueNames()) {
+  for (const name of [...allQueueNames(), ...queryQueues.map((q) => q.name)]) {
     await api.request('PUT', `/queues/${v}/${enc(name)}`, { durable: true, auto_delete: false, arguments: {} });
   }
-  for (const queue of queues) {
+  for (const queue of [...queues, ...queryQueues]) {
     for (const binding of queue.bindings) {
       await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(queue.name)}`, {
         routing_key: binding.routingKey,
