@@ -5,6 +5,7 @@ import {
   OrderMetricsRecordSchema,
   PlaceOrder,
   accountEventMessages,
+  mailCommands,
   allMessages,
   inventoryReplies,
   orderEvents,
@@ -16,6 +17,7 @@ import {
 import {
   Exchanges,
   MAX_RETRIES,
+  bindingLabel,
   Topics,
   deadLetterQueue,
   exchanges,
@@ -48,6 +50,7 @@ export const productions: Production[] = [
   { service: 'payments', kind: 'exchange', channel: Exchanges.sagaReplies, messages: paymentReplies },
   { service: 'orders', kind: 'topic', channel: Topics.orderEvents, messages: orderEvents },
   { service: 'payments', kind: 'topic', channel: Topics.accountEvents, messages: accountEventMessages },
+  { service: 'email', kind: 'exchange', channel: Exchanges.mail, messages: mailCommands },
 ];
 
 /** Readers that are not envelope subscriptions: analytics' exactly-once loop reads `order-events` itself. */
@@ -93,9 +96,16 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
     addChannel(
       idOf('exchange', exchange.name),
       exchange.name,
-      `RabbitMQ ${exchange.type} exchange, published to by ${exchange.publishers.join(', ')}; bound to ${bound
-        .map((q) => q.name)
-        .join(', ')}.`,
+      `RabbitMQ ${exchange.type} exchange, ${
+        exchange.publishers.length > 0
+          ? `published to by ${exchange.publishers.join(', ')}`
+          : `internal: only the broker routes into it (the alternate exchange of ${exchanges
+              .filter((e) => e.alternateExchange === exchange.name)
+              .map((e) => e.name)
+              .join(', ')})`
+      }${
+        exchange.alternateExchange ? `, what no binding matches going on to ${exchange.alternateExchange}` : ''
+      }; bound to ${bound.map((q) => q.name).join(', ')}.`,
       [...produced(exchange.name), ...bound.flatMap((q) => consumed(q.name))],
       {
         ...amqpServer,
@@ -117,7 +127,9 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
     },
   });
   for (const queue of queues) {
-    const from = queue.bindings.map((b) => `${b.exchange} (routing key '${b.routingKey}')`);
+    const from = queue.bindings.map((b) =>
+      b.headers ? `${b.exchange} (headers, ${bindingLabel(b)})` : `${b.exchange} (routing key '${b.routingKey}')`,
+    );
     addChannel(
       idOf('queue', queue.name),
       queue.name,

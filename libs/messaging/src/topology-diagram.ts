@@ -1,4 +1,4 @@
-import { SERVICES, exchanges, queues, topics } from './topology.js';
+import { SERVICES, bindingLabel, exchanges, queues, topics } from './topology.js';
 
 const id = (kind: string, name: string) => `${kind}_${name.replace(/[^a-zA-Z0-9]/g, '_')}`;
 
@@ -22,10 +22,14 @@ export function topologyMermaid(): string {
   lines.push('  end');
   for (const exchange of exchanges) {
     for (const publisher of exchange.publishers) lines.push(`  ${id('svc', publisher)} --> ${id('ex', exchange.name)}`);
+    if (exchange.alternateExchange) {
+      lines.push(`  ${id('ex', exchange.name)} -.->|unrouted| ${id('ex', exchange.alternateExchange)}`);
+    }
   }
   for (const queue of queues) {
     for (const binding of queue.bindings) {
-      const label = binding.routingKey ? ` -->|${binding.routingKey}| ` : ' --> ';
+      const text = bindingLabel(binding);
+      const label = !text ? ' --> ' : binding.headers ? ` -->|"${text}"| ` : ` -->|${text}| `;
       lines.push(`  ${id('ex', binding.exchange)}${label}${id('q', queue.name)}`);
     }
     lines.push(`  ${id('q', queue.name)} --> ${id('svc', queue.consumer)}`);

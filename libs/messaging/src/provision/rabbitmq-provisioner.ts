@@ -4,8 +4,10 @@ import {
   Queues,
   SERVICES,
   allQueueNames,
+  bindingArguments,
   consumedBy,
   deadLetterQueue,
+  exchangeArguments,
   exchanges,
   failureBindings,
   failureExchanges,
@@ -199,7 +201,8 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       type: exchange.type,
       durable: true,
       auto_delete: false,
-      arguments: {},
+      internal: exchange.internal ?? false,
+      arguments: exchangeArguments(exchange),
     });
   }
   for (const name of allQueueNames()) {
@@ -209,7 +212,7 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
     for (const binding of queue.bindings) {
       await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(queue.name)}`, {
         routing_key: binding.routingKey,
-        arguments: {},
+        arguments: bindingArguments(binding),
       });
     }
   }
