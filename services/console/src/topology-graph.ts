@@ -61,7 +61,10 @@ export function topologyGraph(): TopologyGraph {
 
   for (const exchange of exchanges) {
     const id = `exchange:${exchange.name}`;
-    add({ id, kind: 'exchange', label: exchange.name, column: 1, detail: exchange.type });
+    // An alternate exchange has no publisher: say whose unroutable messages reach it.
+    const alternateOf = exchanges.filter((e) => e.alternateExchange === exchange.name).map((e) => e.name);
+    const detail = alternateOf.length > 0 ? `${exchange.type}, alternate of ${alternateOf.join(', ')}` : exchange.type;
+    add({ id, kind: 'exchange', label: exchange.name, column: 1, detail });
     const patterns = EXCHANGE_PATTERNS[exchange.name] ?? FALLBACK;
     for (const service of exchange.publishers) {
       edges.push({
