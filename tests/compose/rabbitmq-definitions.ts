@@ -4,6 +4,8 @@ import {
   CONSOLE_USER,
   SERVICES,
   allQueueNames,
+  bindingArguments,
+  exchangeArguments,
   exchanges,
   failureBindings,
   failureExchanges,
@@ -80,8 +82,8 @@ export interface Definitions {
     type: string;
     durable: true;
     auto_delete: false;
-    internal: false;
-    arguments: Record<string, never>;
+    internal: boolean;
+    arguments: Record<string, string>;
   }[];
   bindings: {
     source: string;
@@ -89,7 +91,7 @@ export interface Definitions {
     destination: string;
     destination_type: 'queue';
     routing_key: string;
-    arguments: Record<string, never>;
+    arguments: Record<string, string>;
   }[];
 }
 
@@ -151,16 +153,21 @@ export function buildDefinitions(): Definitions {
       type: e.type,
       durable: true,
       auto_delete: false,
-      internal: false,
-      arguments: {},
+      internal: e.internal ?? false,
+      arguments: exchangeArguments(e),
     })),
     bindings: [
       ...queues.flatMap((q) =>
-        q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey })),
+        q.bindings.map((b) => ({
+          exchange: b.exchange,
+          queue: q.name,
+          routingKey: b.routingKey,
+          arguments: bindingArguments(b),
+        })),
       ),
-      ...failureBindings(),
+      ...failureBindings().map((b) => ({ ...b, arguments: {} })),
       ...queryQueues.flatMap((q) =>
-        q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey })),
+        q.bindings.map((b) => ({ exchange: b.exchange, queue: q.name, routingKey: b.routingKey, arguments: {} })),
       ),
     ].map((b) => ({
       source: b.exchange,
@@ -168,7 +175,7 @@ export function buildDefinitions(): Definitions {
       destination: b.queue,
       destination_type: 'queue' as const,
       routing_key: b.routingKey,
-      arguments: {},
+      arguments: b.arguments,
     })),
   };
 }

@@ -7,6 +7,7 @@ import {
   PlaceOrder,
   StockChecked,
   accountEventMessages,
+  mailCommands,
   allMessages,
   inventoryReplies,
   orderEvents,
@@ -18,6 +19,7 @@ import {
 import {
   Exchanges,
   MAX_RETRIES,
+  bindingLabel,
   Topics,
   deadLetterQueue,
   exchanges,
@@ -57,6 +59,7 @@ export const productions: Production[] = [
   // Request/reply (docs/request-reply.md): the request through `queries`, the answer through `replies`.
   { service: 'orders', kind: 'exchange', channel: Exchanges.queries, messages: [CheckStock] },
   { service: 'inventory', kind: 'exchange', channel: Exchanges.replies, messages: [StockChecked] },
+  { service: 'email', kind: 'exchange', channel: Exchanges.mail, messages: mailCommands },
 ];
 
 /** Readers that are not envelope subscriptions: analytics' exactly-once loop reads `order-events` itself. */
@@ -112,7 +115,16 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
     addChannel(
       idOf('exchange', exchange.name),
       exchange.name,
-      `RabbitMQ ${exchange.type} exchange, published to by ${exchange.publishers.join(', ')}; bound to ${boundTo}.`,
+      `RabbitMQ ${exchange.type} exchange, ${
+        exchange.publishers.length > 0
+          ? `published to by ${exchange.publishers.join(', ')}`
+          : `internal: only the broker routes into it (the alternate exchange of ${exchanges
+              .filter((e) => e.alternateExchange === exchange.name)
+              .map((e) => e.name)
+              .join(', ')})`
+      }${
+        exchange.alternateExchange ? `, what no binding matches going on to ${exchange.alternateExchange}` : ''
+      }; bound to ${boundTo}.`,
       [...produced(exchange.name), ...bound.flatMap((q) => consumed(q.name))],
       {
         ...amqpServer,
@@ -134,7 +146,9 @@ export function buildAsyncApi(consumptions: readonly Consumption[]): Json {
     },
   });
   for (const queue of queues) {
-    const from = queue.bindings.map((b) => `${b.exchange} (routing key '${b.routingKey}')`);
+    const from = queue.bindings.map((b) =>
+      b.headers ? `${b.exchange} (headers, ${bindingLabel(b)})` : `${b.exchange} (routing key '${b.routingKey}')`,
+    );
     addChannel(
       idOf('queue', queue.name),
       queue.name,

@@ -1,3 +1,4 @@
+import { mailCommands } from './email.messages.js';
 import { accountEventMessages, paymentReplies } from './payments.messages.js';
 import { StockChecked, inventoryReplies } from './inventory.messages.js';
 import { CheckStock, PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
@@ -9,6 +10,7 @@ export * from './orders.messages.v1.js';
 export * from './inventory.messages.js';
 export * from './payments.messages.js';
 export * from './analytics.messages.js';
+export * from './email.messages.js';
 
 /** Every envelope message type of the system, at its newest version (older versions hang off each one). */
 export const allMessages = [
@@ -21,4 +23,5 @@ export const allMessages = [
   ...accountEventMessages,
   CheckStock,
   StockChecked,
+  ...mailCommands,
 ] as const;

@@ -32,7 +32,17 @@ export class MessageContext {
     readonly source: string,
   ) {}
 
-  send(destination: Destination, envelope: Envelope): void {
-    this.outgoing.push({ destination, messageId: envelope.messageId, type: envelope.type, payload: envelope });
+  /**
+   * Adds a message to the outbox of this transaction. `headers` go out as AMQP headers (or Kafka record headers)
+   * beside the trace context: what a headers exchange routes by.
+   */
+  send(destination: Destination, envelope: Envelope, headers?: Record<string, string>): void {
+    this.outgoing.push({
+      destination,
+      messageId: envelope.messageId,
+      type: envelope.type,
+      payload: envelope,
+      ...(headers ? { headers } : {}),
+    });
   }
 }

@@ -4,6 +4,7 @@ import {
   MAX_RETRIES,
   Queues,
   Topics,
+  bindingLabel,
   deadLetterQueue,
   exchanges,
   failureExchanges,
@@ -88,6 +89,53 @@ export function fanoutSequence(exchangeName: string = Exchanges.userEvents): str
     lines.push(`    ${alias(exchange.name)}->>${alias(q.name)}: copy`);
     lines.push(`    ${alias(q.name)}->>${alias(q.consumer)}: deliver`);
     lines.push(`    ${alias(q.consumer)}->>${alias(q.name)}: ack`);
+  });
+  lines.push('  end');
+  return lines.join('\n');
+}
+
+/**
+ * Routing by headers: jobs on a headers exchange land in the queue whose binding their headers match, and what no
+ * binding matches goes through the exchange's alternate exchange; one consumer takes every lane at its own pace.
+ */
+export function headersRoutingSequence(exchangeName: string = Exchanges.mail): string {
+  const exchange = exchangeOf(exchangeName);
+  const bound = queues.filter((q) => q.bindings.some((b) => b.exchange === exchange.name && b.headers));
+  const alternate = exchange.alternateExchange;
+  const consumers = [...new Set(bound.map((q) => q.consumer))];
+  const worker = (service: string) => `${service}-sender`;
+  const lines = [
+    'sequenceDiagram',
+    ...exchange.publishers.map((p) => participant(p)),
+    participant(exchange.name, `${exchange.name} (${exchange.type})`),
+    ...(alternate ? [participant(alternate, `${alternate} (${exchangeOf(alternate).type}, alternate)`)] : []),
+    ...bound.map((q) => participant(q.name, `${q.name} (queue)`)),
+    ...consumers.map((c) => participant(worker(c), `${c} (a consumer per queue)`)),
+  ];
+  for (const queue of bound) {
+    for (const binding of queue.bindings.filter((b) => b.exchange === exchange.name && b.headers)) {
+      const { match, headers } = binding.headers!;
+      const wanted = Object.entries(headers).map(([name, value]) => `${name}=${value}`);
+      for (const publisher of exchange.publishers) {
+        const which = wanted.join(match === 'any' ? ' or ' : ' and ');
+        lines.push(`  ${alias(publisher)}->>${alias(exchange.name)}: job with headers ${which}`);
+      }
+      lines.push(`  ${alias(exchange.name)}->>${alias(queue.name)}: ${bindingLabel(binding)}`);
+    }
+  }
+  const fallback = alternate && bound.find((q) => q.bindings.some((b) => b.exchange === alternate));
+  if (alternate && fallback) {
+    for (const publisher of exchange.publishers) {
+      lines.push(`  ${alias(publisher)}->>${alias(exchange.name)}: job whose headers match no binding`);
+    }
+    lines.push(`  ${alias(exchange.name)}->>${alias(alternate)}: unrouted: to the alternate exchange`);
+    lines.push(`  ${alias(alternate)}->>${alias(fallback.name)}: copy`);
+  }
+  lines.push('  par each queue at its own prefetch');
+  bound.forEach((q, i) => {
+    if (i > 0) lines.push('  and');
+    lines.push(`    ${alias(q.name)}->>${alias(worker(q.consumer))}: deliver`);
+    lines.push(`    ${alias(worker(q.consumer))}->>${alias(q.name)}: ack`);
   });
   lines.push('  end');
   return lines.join('\n');

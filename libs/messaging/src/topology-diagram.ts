@@ -1,6 +1,7 @@
 import {
   Exchanges,
   SERVICES,
+  bindingLabel,
   exchanges,
   queryExchanges,
   queryQueues,
@@ -39,11 +40,14 @@ export function topologyMermaid(): string {
   lines.push('  end');
   for (const exchange of allExchanges) {
     for (const publisher of exchange.publishers) lines.push(`  ${id('svc', publisher)} --> ${id('ex', exchange.name)}`);
+    if (exchange.alternateExchange) {
+      lines.push(`  ${id('ex', exchange.name)} -.->|unrouted| ${id('ex', exchange.alternateExchange)}`);
+    }
   }
   for (const queue of allQueues) {
     for (const binding of queue.bindings) {
-      const key = replyQueues.includes(queue as (typeof replyQueues)[number]) ? 'its name' : binding.routingKey;
-      const label = key ? ` -->|${key}| ` : ' --> ';
+      const text = replyQueues.includes(queue as (typeof replyQueues)[number]) ? 'its name' : bindingLabel(binding);
+      const label = !text ? ' --> ' : 'headers' in binding && binding.headers ? ` -->|"${text}"| ` : ` -->|${text}| `;
       lines.push(`  ${id('ex', binding.exchange)}${label}${id('q', queue.name)}`);
     }
     lines.push(`  ${id('q', queue.name)} --> ${id('svc', queue.consumer)}`);

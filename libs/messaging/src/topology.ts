@@ -36,6 +36,13 @@ export const Exchanges = {
    * `reply-to`). A topic exchange, so that topic permissions hold each requester to binding its own reply queues.
    */
   replies: 'replies',
+  /**
+   * Pattern: routing by message headers. The email service's own `mail.send` jobs, routed to a sending lane by
+   * their `priority` header (a headers exchange: the routing key is ignored).
+   */
+  mail: 'mail',
+  /** The alternate exchange of `mail`: a job whose headers match no binding goes to the bulk lane, not nowhere. */
+  mailUnrouted: 'mail-unrouted',
 } as const;
 
 /** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
@@ -54,6 +61,8 @@ export const Queues = {
   auditSaga: 'audit-saga',
   paymentsAccounts: 'payments-accounts',
   inventoryQueries: 'inventory-queries',
+  mailPriority: 'mail-priority',
+  mailBulk: 'mail-bulk',
 } as const;
 
 /** The command queues of the order saga: a command's routing key on `saga-commands` is its queue's name. */
@@ -74,16 +83,64 @@ export const Topics = {
 /** How many delayed retries a message gets before it goes to the dead letter queue. */
 export const MAX_RETRIES = 3;
 
+/** The headers of a `mail.send` job that the `mail` exchange routes by. */
+export const MailHeaders = { kind: 'kind', priority: 'priority' } as const;
+
+/** The sending lanes of the email service: order mail must not wait behind a burst of welcome mail. */
+export const MAIL_PRIORITIES = ['high', 'bulk'] as const;
+export type MailPriority = (typeof MAIL_PRIORITIES)[number];
+
 export interface ExchangeSpec {
   name: string;
-  type: 'fanout' | 'direct' | 'topic';
+  type: 'fanout' | 'direct' | 'topic' | 'headers';
   publishers: ServiceName[];
+  /**
+   * Where the broker sends a message that no binding of this exchange matches (the `alternate-exchange`
+   * argument), so that it is not dropped. Publishing to this exchange needs no permission on that one.
+   */
+  alternateExchange?: string;
+  /** Internal: no client may publish to it, only the broker routes into it (as another exchange's alternate). */
+  internal?: boolean;
+}
+
+/**
+ * How a queue is bound to a headers exchange: `all` (every listed header has the listed value) or `any` (at least
+ * one does). The routing key of such a binding is ignored.
+ */
+export interface HeadersMatch {
+  match: 'all' | 'any';
+  headers: Record<string, string>;
+}
+
+/** The exchange's arguments as the broker takes them: its `alternate-exchange`, or none. */
+export function exchangeArguments(exchange: Pick<ExchangeSpec, 'alternateExchange'>): Record<string, string> {
+  return exchange.alternateExchange ? { 'alternate-exchange': exchange.alternateExchange } : {};
+}
+
+export interface BindingSpec {
+  exchange: string;
+  routingKey: string;
+  /** Only on a headers exchange: which message headers route to the queue. */
+  headers?: HeadersMatch;
+}
+
+/** The binding's arguments as the broker takes them: `x-match` and the header values, or none. */
+export function bindingArguments(binding: Pick<BindingSpec, 'headers'>): Record<string, string> {
+  if (!binding.headers) return {};
+  return { 'x-match': binding.headers.match, ...binding.headers.headers };
+}
+
+/** A binding in words, for diagrams: its routing key, or for a headers binding `x-match any: priority=high, …`. */
+export function bindingLabel(binding: BindingSpec): string {
+  if (!binding.headers) return binding.routingKey;
+  const values = Object.entries(binding.headers.headers).map(([name, value]) => `${name}=${value}`);
+  return `x-match ${binding.headers.match}: ${values.join(', ')}`;
 }
 
 export interface QueueSpec {
   name: string;
   consumer: ServiceName;
-  bindings: { exchange: string; routingKey: string }[];
+  bindings: BindingSpec[];
   /**
    * Bound on the backlog (pattern: backpressure): past it the broker refuses new messages with a negative
    * confirm (`overflow: reject-publish`), which the producer turns into a 503, instead of growing without end.
@@ -118,6 +175,8 @@ export const exchanges: ExchangeSpec[] = [
   { name: Exchanges.sagaCommands, type: 'direct', publishers: ['orders'] },
   { name: Exchanges.sagaReplies, type: 'direct', publishers: ['inventory', 'payments'] },
   { name: Exchanges.orderTasks, type: 'direct', publishers: ['orders'] },
+  { name: Exchanges.mail, type: 'headers', publishers: ['email'], alternateExchange: Exchanges.mailUnrouted },
+  { name: Exchanges.mailUnrouted, type: 'fanout', publishers: [], internal: true },
 ];
 
 export const queues: QueueSpec[] = [
@@ -173,6 +232,34 @@ export const queues: QueueSpec[] = [
     consumer: consumer as ServiceName,
     bindings: [{ exchange: Exchanges.userEvents, routingKey: '' }],
   })),
+  {
+    // Pattern: priority lanes. Mail someone waits for: every job marked `priority: high`, and (`x-match: any`)
+    // every cancellation whatever its priority header says, since a customer whose order failed must hear at once.
+    name: Queues.mailPriority,
+    consumer: 'email',
+    bindings: [
+      {
+        exchange: Exchanges.mail,
+        routingKey: '',
+        headers: { match: 'any', headers: { [MailHeaders.priority]: 'high', [MailHeaders.kind]: 'order-cancelled' } },
+      },
+    ],
+  },
+  {
+    // Mail that may wait: welcome mail marked bulk (`x-match: all`: both headers must match, so a cancellation
+    // marked bulk stays in the priority lane alone). A job that matches no binding (no priority header, an
+    // unknown value, another kind marked bulk) arrives here through `mail-unrouted`: every job lands in one lane.
+    name: Queues.mailBulk,
+    consumer: 'email',
+    bindings: [
+      {
+        exchange: Exchanges.mail,
+        routingKey: '',
+        headers: { match: 'all', headers: { [MailHeaders.priority]: 'bulk', [MailHeaders.kind]: 'welcome' } },
+      },
+      { exchange: Exchanges.mailUnrouted, routingKey: '' },
+    ],
+  },
 ];
 
 /**

@@ -5,6 +5,9 @@ import {
   SAGA_COMMAND_QUEUES,
   SAGA_REPLY_KEY,
   allowedSenders,
+  bindingArguments,
+  exchangeArguments,
+  exchanges,
   queryRoles,
   queues,
   replyQueueName,
@@ -54,5 +57,45 @@ describe('request/reply reply queues', () => {
   it('name inventory-queries as answered by inventory and asked by orders only', () => {
     expect(queryRoles(Queues.inventoryQueries)).toEqual({ responder: 'inventory', requesters: ['orders'] });
     expect(queryRoles(Queues.orderProcessing)).toBeUndefined();
+  });
+});
+
+// The `mail` headers exchange: the broker side (which lane a job lands in) is proven by
+// services/email/src/mail-lanes/mail-routing.int.spec.ts.
+describe('the mail headers exchange', () => {
+  const toHeaders = queues.flatMap((q) => q.bindings.map((b) => ({ queue: q.name, binding: b })));
+  const typeOf = (exchange: string) => exchanges.find((e) => e.name === exchange)?.type;
+
+  it('binds with header matches exactly where the exchange routes by headers', () => {
+    for (const { queue, binding } of toHeaders) {
+      expect(binding.headers !== undefined, `${binding.exchange} → ${queue}`).toBe(
+        typeOf(binding.exchange) === 'headers',
+      );
+    }
+    expect(toHeaders.filter((b) => b.binding.headers).map((b) => b.queue)).toEqual([
+      Queues.mailPriority,
+      Queues.mailBulk,
+    ]);
+  });
+
+  it('gives the broker x-match and the header values as binding arguments, and the alternate as an exchange argument', () => {
+    const priority = queues.find((q) => q.name === Queues.mailPriority)!.bindings[0]!;
+    expect(bindingArguments(priority)).toEqual({ 'x-match': 'any', priority: 'high', kind: 'order-cancelled' });
+    expect(bindingArguments({})).toEqual({});
+    const mail = exchanges.find((e) => e.name === Exchanges.mail)!;
+    expect(exchangeArguments(mail)).toEqual({ 'alternate-exchange': Exchanges.mailUnrouted });
+  });
+
+  it('sends what no binding matches to an internal exchange that only the bulk lane is bound to', () => {
+    const unrouted = exchanges.find((e) => e.name === Exchanges.mailUnrouted)!;
+    expect(unrouted).toMatchObject({ type: 'fanout', publishers: [], internal: true });
+    expect(toHeaders.filter((b) => b.binding.exchange === Exchanges.mailUnrouted).map((b) => b.queue)).toEqual([
+      Queues.mailBulk,
+    ]);
+  });
+
+  it('lets only email send to the lanes, besides its own retries, audit replays and the operators', () => {
+    expect(allowedSenders(Queues.mailPriority, 'mail.send')).toEqual(['email', 'audit', 'messaging-admin']);
+    expect(allowedSenders(Queues.mailBulk, 'mail.send')).toEqual(['email', 'audit', 'messaging-admin']);
   });
 });

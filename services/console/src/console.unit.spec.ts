@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Queues, allQueueNames, exchanges, queues, topics } from '@am/messaging';
+import { Exchanges, Queues, allQueueNames, exchanges, queues, topics } from '@am/messaging';
 import { byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
@@ -53,6 +53,16 @@ describe('the topology graph', () => {
       expect(ids, edge.to).toContain(edge.to);
       expect(edge.pattern.length).toBeGreaterThan(0);
     }
+  });
+
+  it('says what a headers binding matches, and whose alternate exchange an exchange is', () => {
+    const edge = graph.edges.find(
+      (e) => e.from === `exchange:${Exchanges.mail}` && e.to === `queue:${Queues.mailPriority}`,
+    );
+    expect(edge?.pattern).toBe('headers x-match any: priority=high, kind=order-cancelled');
+    expect(graph.nodes.find((n) => n.id === `exchange:${Exchanges.mailUnrouted}`)?.detail).toBe(
+      'fanout, alternate of mail',
+    );
   });
 
   it('draws each binding, each consumer and each consumer group once, with the figure that gives its rate', () => {

@@ -1,4 +1,4 @@
-import { Exchanges, Queues, SAGA_COMMAND_QUEUES, exchanges, queues, topics } from '@am/messaging';
+import { Exchanges, Queues, SAGA_COMMAND_QUEUES, bindingLabel, exchanges, queues, topics } from '@am/messaging';
 import type { GraphEdge, GraphNode, TopologyGraph } from './snapshot.js';
 
 /** What each exchange's edges are an instance of: publishing to it, its bindings, consuming its queues. */
@@ -22,6 +22,16 @@ const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume
     publish: 'event (outbox relay)',
     bind: 'fanout: a copy per queue',
     consume: 'subscriber (inbox)',
+  },
+  [Exchanges.mail]: {
+    publish: 'mail job with kind and priority headers (outbox relay)',
+    bind: 'headers',
+    consume: 'SMTP sender lane (its own prefetch)',
+  },
+  [Exchanges.mailUnrouted]: {
+    publish: 'publish',
+    bind: 'alternate exchange: jobs no binding of mail matched',
+    consume: 'SMTP sender lane (its own prefetch)',
   },
 };
 /** Queues that copy what flows to others, for a service that only records it. */
@@ -51,7 +61,10 @@ export function topologyGraph(): TopologyGraph {
 
   for (const exchange of exchanges) {
     const id = `exchange:${exchange.name}`;
-    add({ id, kind: 'exchange', label: exchange.name, column: 1, detail: exchange.type });
+    // An alternate exchange has no publisher: say whose unroutable messages reach it.
+    const alternateOf = exchanges.filter((e) => e.alternateExchange === exchange.name).map((e) => e.name);
+    const detail = alternateOf.length > 0 ? `${exchange.type}, alternate of ${alternateOf.join(', ')}` : exchange.type;
+    add({ id, kind: 'exchange', label: exchange.name, column: 1, detail });
     const patterns = EXCHANGE_PATTERNS[exchange.name] ?? FALLBACK;
     for (const service of exchange.publishers) {
       edges.push({
@@ -73,12 +86,19 @@ export function topologyGraph(): TopologyGraph {
     });
     // One edge per exchange, however many routing keys bind the queue to it (the wire-tap has four on one).
     for (const exchange of new Set(queue.bindings.map((b) => b.exchange))) {
-      const keys = queue.bindings.filter((b) => b.exchange === exchange).map((b) => b.routingKey);
+      const bindings = queue.bindings.filter((b) => b.exchange === exchange);
       const patterns = EXCHANGE_PATTERNS[exchange] ?? FALLBACK;
+      // A headers binding says what it matches: the routing key means nothing to a headers exchange.
+      const headers = bindings.filter((b) => b.headers).map(bindingLabel);
       edges.push({
         from: `exchange:${exchange}`,
         to: id,
-        pattern: keys.length > 1 ? `${patterns.bind} (${keys.length} keys)` : patterns.bind,
+        pattern:
+          headers.length > 0
+            ? `${patterns.bind} ${headers.join('; ')}`
+            : bindings.length > 1
+              ? `${patterns.bind} (${bindings.length} keys)`
+              : patterns.bind,
         rate: { kind: 'queue-in', queue: queue.name },
       });
     }

@@ -167,6 +167,7 @@ describe('email notifications', () => {
       { correlationId: userId },
     );
     const consumedBefore = await metric('messages_consumed_total', Queues.emailNotifications);
+    const sentBefore = await metric('messages_consumed_total', Queues.mailBulk);
     await admin.publish(Exchanges.userEvents, '', event);
     await mailbox(email);
     // The same envelope again (a redelivery: the inbox catches it), and the same fact under a new message id
@@ -174,40 +175,44 @@ describe('email notifications', () => {
     await admin.publish(Exchanges.userEvents, '', event);
     await admin.publish(Exchanges.userEvents, '', UserRegistered.create(event.data, { correlationId: userId }));
     await waitFor(
-      'the email service to handle all three deliveries',
-      async () => (await metric('messages_consumed_total', Queues.emailNotifications)) >= consumedBefore + 3,
+      'the email service to handle all three deliveries, and the sender the two welcome jobs they made',
+      async () =>
+        (await metric('messages_consumed_total', Queues.emailNotifications)) >= consumedBefore + 3 &&
+        (await metric('messages_consumed_total', Queues.mailBulk)) >= sentBefore + 2,
     );
     expect(await sink.messages(email)).toHaveLength(1);
     expect(await sentLog(email)).toHaveLength(1);
   });
 
-  it('retries a failing SMTP server from email-notifications until the welcome e-mail is delivered', async () => {
+  it('retries a failing SMTP server from the bulk lane until the welcome e-mail is delivered', async () => {
     const before = await sink.stats();
-    const retriedBefore = await metric('messages_retried_total', Queues.emailNotifications);
+    const retriedBefore = await metric('messages_retried_total', Queues.mailBulk);
     await sink.failNext(2);
     const { email } = await register('Eve');
     await mailbox(email);
     expect((await sink.stats()).failed - before.failed).toBe(2);
-    expect(await metric('messages_retried_total', Queues.emailNotifications)).toBe(retriedBefore + 2);
+    expect(await metric('messages_retried_total', Queues.mailBulk)).toBe(retriedBefore + 2);
     expect(await sink.messages(email)).toHaveLength(1);
     expect(await sentLog(email)).toHaveLength(1);
   });
 
-  it('retries a failing SMTP server in place on order-events until the order e-mail is delivered', async () => {
+  it('retries a failing SMTP server from the priority lane until the order e-mail is delivered', async () => {
     const { userId, email } = await register('Fay');
     await mailbox(email);
     const before = await sink.stats();
+    const retriedBefore = await metric('messages_retried_total', Queues.mailPriority);
     await sink.failNext(2);
     const placed = await order(userId, 0, 1);
     expect(placed.status).toBe('CANCELLED');
     const mails = await mailbox(email, 2);
     expect((await sink.stats()).failed - before.failed).toBe(2);
+    expect(await metric('messages_retried_total', Queues.mailPriority)).toBe(retriedBefore + 2);
     expect(mails).toHaveLength(2);
     expect((await sentLog(email)).map((e) => e.kind)).toEqual(['welcome', 'order-cancelled']);
   });
 
   it('dead-letters a welcome e-mail that keeps failing after its retries, and records no e-mail', async () => {
-    const dlq = deadLetterQueue(Queues.emailNotifications);
+    const dlq = deadLetterQueue(Queues.mailBulk);
     const waiting = (await channel.checkQueue(dlq)).messageCount;
     await sink.failNext(4); // the first delivery and three retries
     const userId = randomUUID();
@@ -217,7 +222,7 @@ describe('email notifications', () => {
       '',
       UserRegistered.create({ userId, email, firstName: 'Gus', lastName: '', locale: 'en' }, { correlationId: userId }),
     );
-    await waitFor('the message in email-notifications-dlq', async () => {
+    await waitFor('the job in mail-bulk-dlq', async () => {
       return (await channel.checkQueue(dlq)).messageCount === waiting + 1;
     });
     expect((await sink.stats()).failNext).toBe(0);

@@ -25,7 +25,11 @@ afterAll(async () => {
   // Whatever the accepted publishes left on the retry and dead letter queues of analytics-tracking goes.
   const admin = await amqp.connect(env.adminAmqpUrl);
   const channel = await admin.createChannel();
-  for (const queue of [retryQueue(Queues.analyticsTracking, 1), deadLetterQueue(Queues.analyticsTracking)])
+  for (const queue of [
+    retryQueue(Queues.analyticsTracking, 1),
+    deadLetterQueue(Queues.analyticsTracking),
+    Queues.mailBulk,
+  ])
     await channel.purgeQueue(queue);
   await admin.close();
 });
@@ -146,6 +150,17 @@ describe('RabbitMQ permissions of the service users (least privilege, on the bro
     expect(await publishAs('analytics', Exchanges.sagaCommands, Queues.paymentProcess)).toMatch(/ACCESS_REFUSED/);
     expect(await publishAs('email', Exchanges.userEvents, '')).toMatch(/ACCESS_REFUSED/);
     expect(await publishAs('payments', Exchanges.replays, Queues.paymentProcess)).toMatch(/ACCESS_REFUSED/);
+  });
+
+  it('lets only email write the mail exchange, and nobody the mail lanes by their alternate exchange', async () => {
+    // A forged `mail.send` from orders would send any text to any address in the shop's name.
+    for (const service of ['orders', 'payments', 'inventory', 'analytics', 'audit'] as const) {
+      expect(await publishAs(service, Exchanges.mail, ''), service).toMatch(/ACCESS_REFUSED/);
+    }
+    // Internal: only the broker routes into it, as the alternate exchange of `mail` (email needs no permission on it).
+    expect(await publishAs('email', Exchanges.mailUnrouted, '')).toMatch(/ACCESS_REFUSED/);
+    // Its own jobs: accepted (with no headers they reach the bulk lane through the alternate exchange).
+    expect(await publishAs('email', Exchanges.mail, '')).toBe('accepted');
   });
 
   it("holds each service to its own queues' retry and dead letter queues", async () => {

@@ -4,8 +4,10 @@ import {
   Queues,
   SERVICES,
   allQueueNames,
+  bindingArguments,
   consumedBy,
   deadLetterQueue,
+  exchangeArguments,
   exchanges,
   failureBindings,
   failureExchanges,
@@ -239,7 +241,8 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
       type: exchange.type,
       durable: true,
       auto_delete: false,
-      arguments: {},
+      internal: exchange.internal ?? false,
+      arguments: exchangeArguments(exchange),
     });
   }
   for (const name of [...allQueueNames(), ...queryQueues.map((q) => q.name)]) {
@@ -249,7 +252,7 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
     for (const binding of queue.bindings) {
       await api.request('POST', `/bindings/${v}/e/${enc(binding.exchange)}/q/${enc(queue.name)}`, {
         routing_key: binding.routingKey,
-        arguments: {},
+        arguments: bindingArguments(binding),
       });
     }
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMAIL_KINDS } from './email.js';
+import { MailKind } from '@am/contracts';
 import { MESSAGE_ID_DOMAIN, dedupeKey, emailMessageId } from './email.message-id.js';
 
 // RFC 5322 msg-id with a dot-atom on both sides of the @.
@@ -12,8 +12,8 @@ describe('message id derivation', () => {
   });
 
   it('gives each kind and each subject its own Message-ID', () => {
-    const ids = new Set(EMAIL_KINDS.flatMap((kind) => ['a', 'b'].map((subject) => emailMessageId(kind, subject))));
-    expect(ids.size).toBe(EMAIL_KINDS.length * 2);
+    const ids = new Set(MailKind.options.flatMap((kind) => ['a', 'b'].map((subject) => emailMessageId(kind, subject))));
+    expect(ids.size).toBe(MailKind.options.length * 2);
   });
 
   it('hashes a subject id that would not be valid inside a Message-ID', () => {

@@ -1,6 +1,7 @@
-/** The e-mails this service sends; the `kind` column of `sent_emails` accepts exactly these. */
-export const EMAIL_KINDS = ['welcome', 'order-confirmed', 'order-cancelled'] as const;
-export type EmailKind = (typeof EMAIL_KINDS)[number];
+import type { MailKind } from '@am/contracts';
+
+/** The e-mails this service sends (the contract's `MailKind`); the `kind` column of `sent_emails` accepts these. */
+export type EmailKind = MailKind;
 
 /** The message an e-mail answers: the id, type and correlation id it is traced back by. */
 export interface EmailCause {

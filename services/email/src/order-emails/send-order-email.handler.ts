@@ -1,22 +1,19 @@
-import { Controller, Inject } from '@nestjs/common';
+import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { OrderCancelled, OrderConfirmed, OrderCreated } from '@am/contracts';
 import type { MessageContext } from '@am/messaging';
 import type { Recipient } from '../emails/email.js';
 import { orderCancelledEmail, orderConfirmedEmail } from '../emails/email.templates.js';
+import { queueMail } from '../mail-lanes/mail-job.js';
 import { findRecipient } from '../recipients/recipient.store.js';
-import { sendEmailOnce } from '../sent-emails/send-email-once.js';
-import { MAIL_TRANSPORT, type MailTransport } from '../smtp/mail-sender.js';
 import { UnknownRecipientError } from './unknown-recipient.error.js';
 
 /**
- * Order e-mails from `order-events`. The events are self-contained but for the address: it comes from the
- * local read model that `user.registered` feeds.
+ * Order e-mails from `order-events`, queued for the priority lane in the record's transaction. The events are
+ * self-contained but for the address: it comes from the local read model that `user.registered` feeds.
  */
 @Controller()
 export class SendOrderEmailHandler {
-  constructor(@Inject(MAIL_TRANSPORT) private readonly mail: MailTransport) {}
-
   /** No e-mail for a created order (the confirmation or cancellation follows within seconds). */
   @EventPattern<string>(OrderCreated.type)
   created(): void {
@@ -27,13 +24,13 @@ export class SendOrderEmailHandler {
   @EventPattern<string>(OrderConfirmed.type)
   async confirmed(@Payload() event: OrderConfirmed, @Ctx() ctx: MessageContext): Promise<void> {
     const recipient = await this.recipient(ctx, event.data.userId);
-    await sendEmailOnce(ctx.manager, this.mail, orderConfirmedEmail(event, recipient));
+    queueMail(ctx, orderConfirmedEmail(event, recipient));
   }
 
   @EventPattern<string>(OrderCancelled.type)
   async cancelled(@Payload() event: OrderCancelled, @Ctx() ctx: MessageContext): Promise<void> {
     const recipient = await this.recipient(ctx, event.data.userId);
-    await sendEmailOnce(ctx.manager, this.mail, orderCancelledEmail(event, recipient));
+    queueMail(ctx, orderCancelledEmail(event, recipient));
   }
 
   private async recipient(ctx: MessageContext, userId: string): Promise<Recipient> {
