@@ -1,6 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { Exchanges, Queues, allQueueNames, exchanges, queues, topics } from '@am/messaging';
+import {
+  Exchanges,
+  Queues,
+  allQueueNames,
+  exchanges,
+  queryExchanges,
+  queryQueues,
+  queues,
+  topics,
+} from '@am/messaging';
 import { byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
@@ -48,6 +57,10 @@ describe('the topology graph', () => {
     for (const e of exchanges) expect(ids).toContain(`exchange:${e.name}`);
     for (const q of queues) expect(ids).toContain(`queue:${q.name}`);
     for (const t of topics) expect(ids).toContain(`topic:${t.name}`);
+    // Request/reply: the queries and replies exchanges, the responder's queue, and the requester's reply queues.
+    for (const e of queryExchanges) expect(ids).toContain(`exchange:${e.name}`);
+    for (const q of queryQueues) expect(ids).toContain(`queue:${q.name}`);
+    expect(ids).toContain('queue:orders.replies.*');
     for (const edge of graph.edges) {
       expect(ids, edge.from).toContain(edge.from);
       expect(ids, edge.to).toContain(edge.to);

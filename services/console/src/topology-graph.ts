@@ -1,4 +1,16 @@
-import { Exchanges, Queues, SAGA_COMMAND_QUEUES, bindingLabel, exchanges, queues, topics } from '@am/messaging';
+import {
+  Exchanges,
+  Queues,
+  SAGA_COMMAND_QUEUES,
+  bindingLabel,
+  exchanges,
+  queryExchanges,
+  queryQueues,
+  queues,
+  requesters,
+  topics,
+  type QueueSpec,
+} from '@am/messaging';
 import type { GraphEdge, GraphNode, TopologyGraph } from './snapshot.js';
 
 /** What each exchange's edges are an instance of: publishing to it, its bindings, consuming its queues. */
@@ -27,6 +39,16 @@ const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume
     publish: 'mail job with kind and priority headers (outbox relay)',
     bind: 'headers',
     consume: 'SMTP sender lane (its own prefetch)',
+  },
+  [Exchanges.queries]: {
+    publish: 'request with reply-to and a TTL equal to the timeout',
+    bind: 'routed by queue name',
+    consume: 'responder (answers at once, or drops a request nobody waits for)',
+  },
+  [Exchanges.replies]: {
+    publish: 'reply, routed by the reply-to of its request',
+    bind: "the asking process's own queue",
+    consume: 'requester (matches the correlation id, drops a late reply)',
   },
   [Exchanges.mailUnrouted]: {
     publish: 'publish',
@@ -59,7 +81,7 @@ export function topologyGraph(): TopologyGraph {
     return `sub:${service}`;
   };
 
-  for (const exchange of exchanges) {
+  for (const exchange of [...exchanges, ...queryExchanges]) {
     const id = `exchange:${exchange.name}`;
     // An alternate exchange has no publisher: say whose unroutable messages reach it.
     const alternateOf = exchanges.filter((e) => e.alternateExchange === exchange.name).map((e) => e.name);
@@ -75,7 +97,13 @@ export function topologyGraph(): TopologyGraph {
       });
     }
   }
-  for (const queue of queues) {
+  // A requester's reply queues: one per process, exclusive and named by an instance id; drawn as one node.
+  const replyQueues: QueueSpec[] = requesters().map((service) => ({
+    name: `${service}.replies.*`,
+    consumer: service,
+    bindings: [{ exchange: Exchanges.replies, routingKey: 'its own name' }],
+  }));
+  for (const queue of [...queues, ...queryQueues, ...replyQueues]) {
     const id = `queue:${queue.name}`;
     add({
       id,
