@@ -99,6 +99,13 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/dead-letters/1/content' };
     case 'POST /dead-letters/:id/replay':
       return { path: '/dead-letters/1/replay' };
+    case 'GET /faults':
+      return { path: '/faults' };
+    case 'POST /faults':
+      // An empty body: 400 once past the rule, so the matrix switches no fault on.
+      return { path: '/faults', body: {} };
+    case 'DELETE /faults/:id':
+      return { path: `/faults/${made}` };
     case 'GET /':
     case 'GET /assets/console.css':
     case 'GET /session':

@@ -1,4 +1,4 @@
-import type { Role } from '@am/messaging';
+import { SERVICES, type Role } from '@am/messaging';
 
 /**
  * Every HTTP route of the six services and the control room, and who may call it: the authorization matrix (docs/security.md). The e2e
@@ -55,6 +55,12 @@ export const ROUTES: RouteRule[] = [
   { service: 'audit', method: 'GET', route: '/dead-letters/:id/content', allowed: ['operator'] },
   { service: 'audit', method: 'POST', route: '/dead-letters/:id/replay', allowed: ['operator'] },
   // The control room: its page is open (it holds no data), everything it shows needs an operator.
+  // The operator's fault switches, on each of the six services (libs/messaging/src/faults/faults.controller.ts).
+  ...SERVICES.flatMap((service): RouteRule[] => [
+    { service, method: 'GET', route: '/faults', allowed: ['operator'] },
+    { service, method: 'POST', route: '/faults', allowed: ['operator'] },
+    { service, method: 'DELETE', route: '/faults/:id', allowed: ['operator'] },
+  ]),
   { service: 'console', method: 'GET', route: '/', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/console.css', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/:module', allowed: 'public' },

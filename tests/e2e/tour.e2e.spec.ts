@@ -102,6 +102,11 @@ beforeAll(async () => {
     AUTH_KEYS_DIR: TEST_KEYS_DIR,
     SMTP_SINK_URL: process.env.TEST_SMTP_API_URL ?? 'http://127.0.0.1:9',
     RABBITMQ_ADMIN_URL: env.adminAmqpUrl,
+    // For scripts/read-topic.mjs: this run's topics, read as Kafka's administrator.
+    KAFKA_BROKERS: env.kafkaBrokers,
+    KAFKA_PREFIX: env.kafkaPrefix,
+    KAFKA_ADMIN_USERNAME: env.kafkaAdmin.username,
+    KAFKA_ADMIN_PASSWORD: env.kafkaAdmin.password,
   };
   mkdirSync(path.join(work, 'run'));
   // What `./stack up` does after the infrastructure, the build and the topology (the run has those already).

@@ -32,3 +32,5 @@ export * from './outage/dependency-breakers.js';
 export * from './auth/index.js';
 export * from './pattern-diagrams.js';
 export * from './amqp/request-reply.js';
+export * from './faults/fault-switches.js';
+export * from './faults/faults.controller.js';

@@ -228,6 +228,20 @@ export class ServiceMetrics {
     });
   }
 
+  /** The operator's fault switches that are on (1 per fault), for the control room's annotations. */
+  trackFaults(read: () => readonly { kind: string; source?: string; by: string }[]): void {
+    new Gauge({
+      name: 'faults_active',
+      help: "Fault switches on in this process (an operator's runtime fault injection), by kind and source",
+      labelNames: ['kind', 'source', 'by'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const f of read()) this.inc({ kind: f.kind, source: f.source ?? '', by: f.by });
+      },
+    });
+  }
+
   /** The shape libs/messaging reports through. */
   messaging() {
     return {

@@ -9,6 +9,7 @@ import type { MessagingMetrics } from '../metrics.js';
 import { Exchanges, allowedSenders, deadLetterQueue, retryQueue } from '../topology.js';
 import type { AmqpClient, ChannelUser } from './amqp-client.js';
 import type { AmqpSubscription } from './amqp-subscription.js';
+import { faults } from '../faults/fault-switches.js';
 
 /**
  * Does the work for one delivery. Throwing `InvalidMessageError` (or a permanent database error) dead-letters at
@@ -137,7 +138,8 @@ export class AmqpConsumer implements ChannelUser {
       this.subscription.queue,
       (message) => {
         if (!message) return;
-        if (this.batching) {
+        // A fault switched on for this queue applies per message: its deliveries go one at a time.
+        if (this.batching && !faults.touches(this.subscription.queue)) {
           this.waiting.push({ channel, message });
           this.scheduleFlush();
           return;
@@ -287,10 +289,11 @@ export class AmqpConsumer implements ChannelUser {
       await this.fail(channel, message, new InvalidMessageError(reason), { kind: 'permanent', reason });
       return;
     }
-    if (this.subscription.delivery === 'at-most-once') {
+    if (this.subscription.delivery === 'at-most-once' || faults.atMostOnce(queue)) {
       // Pattern: at-most-once. The ack goes first; if the work below crashes, the message is gone.
       if (!this.subscription.autoAck) safely(() => channel.ack(message));
       try {
+        await faults.beforeHandling(queue);
         await this.handle(message);
         this.handled(message, started);
       } catch (error) {
@@ -304,6 +307,7 @@ export class AmqpConsumer implements ChannelUser {
       return;
     }
     try {
+      await faults.beforeHandling(queue);
       await this.handle(message);
       safely(() => channel.ack(message));
       this.handled(message, started);

@@ -9,6 +9,7 @@ import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
 import { KafkaHeaders, readHeaders, type KafkaClient } from './kafka-client.js';
 import type { KafkaSubscription } from './kafka-subscription.js';
+import { faults } from '../faults/fault-switches.js';
 
 export type KafkaRecordHandler = (message: KafkaMessage, partition: number) => Promise<void>;
 
@@ -224,6 +225,7 @@ export class KafkaGroupConsumer extends KafkaMember {
     for (;;) {
       await this.waitWhilePaused(heartbeat);
       try {
+        await faults.beforeHandling(topic);
         await this.handle(message, partition);
         const durationMs = performance.now() - started;
         this.options.metrics?.consumed(topic, durationMs);

@@ -34,6 +34,8 @@ import { refuseUnstorableInput } from './storable-input.js';
 import { rateLimiter } from './rate-limit.js';
 import { consumersOn, readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
+import { FAULT_SOURCES, FaultsController } from '../faults/faults.controller.js';
+import { faults } from '../faults/fault-switches.js';
 
 /** Injection token of the service configuration. */
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -220,9 +222,19 @@ export async function runService(
   })
   class RuntimeModule {}
 
+  // Pattern: fault injection at runtime. What an operator may slow down, fail or switch to at-most-once: the queues
+  // and the topics (group consumers) of this service; the relay's pause needs no source.
+  const faultSources = [...consumedQueues, ...(definition.kafka ?? []).map(({ subscription: { topic } }) => topic)];
+  @Module({
+    controllers: [FaultsController],
+    providers: [{ provide: FAULT_SOURCES, useValue: faultSources }],
+  })
+  class FaultsModule {}
+  metrics.trackFaults(() => faults.list());
+
   const root: DynamicModule = {
     module: class ServiceRootModule {},
-    imports: [RuntimeModule, ObservabilityModule.forRoot(metrics, checks), ...definition.imports],
+    imports: [RuntimeModule, FaultsModule, ObservabilityModule.forRoot(metrics, checks), ...definition.imports],
   };
   const app = await NestFactory.create<NestExpressApplication>(root, {
     logger: new NestPinoLogger(logger),

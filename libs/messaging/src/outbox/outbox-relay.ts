@@ -16,6 +16,7 @@ import { recordFor, type KafkaClient } from '../kafka/kafka-client.js';
 import { failpoint } from '../failpoint.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
 import type { MessagingMetrics } from '../metrics.js';
+import { faults } from '../faults/fault-switches.js';
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
@@ -90,6 +91,11 @@ export class OutboxRelay {
     const pollMs = this.options.pollIntervalMs ?? 500;
     let nextPoll = 0;
     while (this.running) {
+      if (faults.relayPaused) {
+        // An operator's fault switch: the rows wait in the outbox, as they would with the broker away.
+        await this.sleep(pollMs);
+        continue;
+      }
       try {
         if (this.fresh.length > 0) await this.publishCommitted(this.fresh.splice(0, batchSize));
         if (Date.now() >= nextPoll) {
