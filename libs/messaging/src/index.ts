@@ -32,3 +32,4 @@ export * from './outage/dependency-breakers.js';
 export * from './auth/index.js';
 export * from './pattern-diagrams.js';
 export * from './amqp/request-reply.js';
+export * from './kafka/dead-letter-replay.js';

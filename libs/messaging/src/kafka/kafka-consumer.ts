@@ -87,6 +87,11 @@ export abstract class KafkaMember {
       topic: this.client.name(this.subscription.topic),
       fromBeginning: this.subscription.fromBeginning,
     });
+    // A replay topic holds only what an operator replayed, so a group reads it from its first record (also a
+    // group such as order-notifications that starts its main topic at the end).
+    if (this.subscription.replayTopic) {
+      await consumer.subscribe({ topic: this.client.name(this.subscription.replayTopic), fromBeginning: true });
+    }
     this.running = true;
     this.consumer = consumer;
     await this.run(consumer);
@@ -111,8 +116,17 @@ export abstract class KafkaMember {
     }
   }
 
-  /** Sends a record to the dead letter topic with the reason, where it came from and which group failed. */
-  protected async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
+  /**
+   * Sends a record to the dead letter topic with the reason, where it came from (`from`: the topic it was read
+   * from, with the prefix: the group's topic or its replay topic) and which group failed.
+   */
+  protected async deadLetter(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    error: Error,
+    attempts: number,
+  ): Promise<void> {
     const { topic, deadLetterTopic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
     const letter = deadLetterRecord(
@@ -120,7 +134,7 @@ export abstract class KafkaMember {
       headers,
       {
         [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
-        [KafkaHeaders.originalTopic]: this.client.name(topic),
+        [KafkaHeaders.originalTopic]: from,
         [KafkaHeaders.originalPartition]: String(partition),
         [KafkaHeaders.originalOffset]: message.offset,
         [KafkaHeaders.attempts]: String(attempts),
@@ -182,7 +196,8 @@ export class KafkaGroupConsumer extends KafkaMember {
   protected async run(consumer: Consumer): Promise<void> {
     await consumer.run({
       autoCommit: true,
-      eachMessage: async (payload) => this.process(payload.message, payload.partition, () => payload.heartbeat()),
+      eachMessage: async (payload) =>
+        this.process(payload.message, payload.topic, payload.partition, () => payload.heartbeat()),
     });
   }
 
@@ -190,7 +205,12 @@ export class KafkaGroupConsumer extends KafkaMember {
    * Handles one record inside its log context (correlation and message id on every line) and a consumer span
    * that continues the trace of the record's `traceparent` header.
    */
-  private process(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
+  private process(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     failpoint('kafka-consumer-outside-handler');
     const { topic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
@@ -212,12 +232,17 @@ export class KafkaGroupConsumer extends KafkaMember {
           ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
           ...(type ? { 'app.message.type': type } : {}),
         },
-        () => this.processTraced(message, partition, heartbeat),
+        () => this.processTraced(message, from, partition, heartbeat),
       ),
     );
   }
 
-  private async processTraced(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
+  private async processTraced(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const { topic, retryDelaysMs } = this.subscription;
     const started = performance.now();
     let attempt = 0;
@@ -232,6 +257,7 @@ export class KafkaGroupConsumer extends KafkaMember {
         this.logger.info(
           {
             topic,
+            ...(from === this.client.name(topic) ? {} : { from }),
             groupId: this.subscription.groupId,
             partition,
             offset: message.offset,
@@ -259,8 +285,19 @@ export class KafkaGroupConsumer extends KafkaMember {
           continue;
         }
         const delay = retryDelaysMs[attempt];
+        if (this.subscription.deadLetter === false && (kind.kind === 'permanent' || delay === undefined)) {
+          // The end of the line: nowhere further to send it, and it must not be skipped. It waits and is tried
+          // again (heartbeating, so the group keeps the partition) until it gets through.
+          this.logger.error(
+            { topic, partition, offset: message.offset, reason: err.message },
+            'kafka: record keeps failing and cannot be dead-lettered; trying it again',
+          );
+          await sleep(retryDelaysMs.at(-1) ?? 1_000);
+          await heartbeat();
+          continue;
+        }
         if (kind.kind === 'permanent' || delay === undefined) {
-          await this.deadLetter(message, partition, err, attempt + 1);
+          await this.deadLetter(message, from, partition, err, attempt + 1);
           return;
         }
         this.options.metrics?.retried(topic);

@@ -230,7 +230,7 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
           }
           const delay = retryDelaysMs[attempt];
           if (kind.kind === 'permanent' || delay === undefined) {
-            await this.deadLetter(message, at.partition, err, attempt + 1);
+            await this.deadLetter(message, at.topic, at.partition, err, attempt + 1);
             await this.dataSource.transaction(async (manager) => {
               const stored = await lockConsumerOffset(manager, at);
               if (stored === undefined || stored <= offset) await storeConsumerOffset(manager, at, offset + 1n);
