@@ -3,6 +3,14 @@ import { Topics } from '../topology.js';
 import { KafkaHeaders } from './kafka-client.js';
 import { planReplay, replayOf, type DeadLetterTopicRecord } from './dead-letter-replay.js';
 
+/** The headers the original record carried (`recordFor`). */
+const messageHeaders = {
+  [KafkaHeaders.eventType]: 'order.confirmed',
+  [KafkaHeaders.messageId]: 'm-1',
+  [KafkaHeaders.correlationId]: 'c-1',
+  [KafkaHeaders.traceparent]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+};
+
 /** A dead letter as `KafkaMember.deadLetter` writes it, in a deployment whose names start with `prefix`. */
 function letter(
   prefix: string,
@@ -14,10 +22,7 @@ function letter(
     key: 'order-1',
     value: '{"type":"order.confirmed"}',
     headers: {
-      [KafkaHeaders.eventType]: 'order.confirmed',
-      [KafkaHeaders.messageId]: 'm-1',
-      [KafkaHeaders.correlationId]: 'c-1',
-      [KafkaHeaders.traceparent]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      ...messageHeaders,
       [KafkaHeaders.error]: 'Error: 451 temporary failure',
       [KafkaHeaders.originalTopic]: `${prefix}${from.topic ?? Topics.orderEvents}`,
       [KafkaHeaders.originalPartition]: String(from.partition),
@@ -47,13 +52,8 @@ describe('replaying one Kafka dead letter', () => {
         topic: 'order-events.replay.order-notifications',
         key: 'order-1',
         value: '{"type":"order.confirmed"}',
-        headers: {
-          [KafkaHeaders.eventType]: 'order.confirmed',
-          [KafkaHeaders.messageId]: 'm-1',
-          [KafkaHeaders.correlationId]: 'c-1',
-          [KafkaHeaders.traceparent]: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
-          'x-replayed-from': 'order-events/2/17',
-        },
+        // The message's own headers, as they were, and where the replay comes from; no failure header.
+        headers: { ...messageHeaders, 'x-replayed-from': 'order-events/2/17' },
       },
     });
   });
