@@ -176,6 +176,31 @@ export abstract class KafkaMember {
 }
 
 /**
+ * The service's group members started outside its Kafka transport (the audit service's raw reader of the dead letter
+ * topic), so that `/health` and the lag metric cover them as they cover the transport's.
+ */
+export class KafkaMembers {
+  private readonly members = new Set<KafkaMember>();
+
+  add(member: KafkaMember): void {
+    this.members.add(member);
+  }
+
+  delete(member: KafkaMember): void {
+    this.members.delete(member);
+  }
+
+  /** True when every registered member is consuming (none crashed and waiting to rejoin). */
+  get allRunning(): boolean {
+    return [...this.members].every((m) => m.isRunning);
+  }
+
+  get subscriptions(): KafkaSubscription[] {
+    return [...this.members].map((m) => m.subscription);
+  }
+}
+
+/**
  * A consumer group member that handles one record at a time. Each record is handled, retried in place a bounded
  * number of times, and then sent to the dead letter topic with the error in its headers, so one poison record never
  * blocks its partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).

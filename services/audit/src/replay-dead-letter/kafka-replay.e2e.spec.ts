@@ -150,6 +150,19 @@ describe("replaying a Kafka dead letter through its group's replay topic", () =>
       },
     });
     expect(await sinkMessages()).toBe(0);
+    // ... and audit measures its reader's lag on the dead letter topic, and its own group's on its replay topic
+    await waitFor('the lag of audit-dead-letters and of the replay topic', async () => {
+      const lines = (await (await fetch(url('audit', '/metrics'))).text()).split('\n');
+      const lag = (topic: string, group: string) =>
+        lines.some(
+          (l) =>
+            l.startsWith('consumer_lag_messages{') && l.includes(`topic="${topic}"`) && l.includes(`group="${group}"`),
+        );
+      return lag(Topics.orderEventsDeadLetters, 'audit-dead-letters') &&
+        lag(replayTopic(Topics.orderEvents, 'audit'), 'audit')
+        ? true
+        : undefined;
+    });
     // ... beside the queues' dead letters, in the list without filters
     const all = await http<{ deadLetters: DeadLetterView[] }>('GET', url('audit', '/dead-letters'));
     expect(all.body.deadLetters.map((d) => d.id)).toContain(letter!.id);

@@ -1,12 +1,13 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DependencyBreakers, KafkaClient, KafkaGroupConsumer, readHeaders } from '@am/messaging';
+import { DependencyBreakers, KafkaClient, KafkaGroupConsumer, KafkaMembers, readHeaders } from '@am/messaging';
 import { ServiceMetrics, createLogger } from '@am/observability';
 import { deadLetterTopicSubscription } from './dead-letter-topic.subscription.js';
 import { StoreDeadLetterHandler } from './store-dead-letter.handler.js';
 
 /**
  * Reads the Kafka dead letter topic with the library's group consumer (the offset is committed after the record
- * was stored) and stores each record with `StoreDeadLetterHandler`, beside the dead letter queues' letters.
+ * was stored) and stores each record with `StoreDeadLetterHandler`, beside the dead letter queues' letters. Not
+ * through the service's Kafka transport, which validates envelopes: a dead letter need not be one.
  */
 @Injectable()
 export class DeadLetterTopicConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -17,6 +18,7 @@ export class DeadLetterTopicConsumer implements OnApplicationBootstrap, OnApplic
     private readonly store: StoreDeadLetterHandler,
     private readonly metrics: ServiceMetrics,
     private readonly breakers: DependencyBreakers,
+    private readonly members: KafkaMembers,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,11 +39,14 @@ export class DeadLetterTopicConsumer implements OnApplicationBootstrap, OnApplic
         ),
       { logger: createLogger('audit'), metrics: this.metrics.messaging(), breakers: this.breakers },
     );
+    // Watched like the transport's members: a crash turns /health red until it has joined again; its lag is measured.
+    this.members.add(this.consumer);
     await this.consumer.start();
   }
 
   /** Stops reading before the database goes away; a record in flight is read again by the next start. */
   async onApplicationShutdown(): Promise<void> {
+    if (this.consumer) this.members.delete(this.consumer);
     await this.consumer?.stop();
   }
 }
