@@ -8,13 +8,34 @@
 //       one valid place-order task for one unit at 10.00, sent TIMES times (default 2) with the same message id:
 //       a duplicate delivery; the inbox lets it have one effect
 //
-// Environment: RABBITMQ_ADMIN_URL (natively: the administrator of the `messaging` vhost, with the machine's password).
+//   node scripts/send-message.mjs order-for-unknown-user
+//       an order.confirmed on Kafka `order-events` for a user nobody registered: email's group order-notifications
+//       fails on it past its retries (UnknownRecipientError) and it goes to order-events.dlt (the audit service
+//       lists it); prints the user id and the order id
+//   node scripts/send-message.mjs register USER_ID EMAIL
+//       a user.registered for that user on `user-events`: the cause of the dead letter above, fixed (replay it next)
+//
+// Environment: RABBITMQ_ADMIN_URL (natively: the administrator of the `messaging` vhost, with the machine's password);
+// KAFKA_BROKERS (127.0.0.1:9092) and the Kafka administrator's login (the machine's, as for the provisioner).
 import { randomUUID } from 'node:crypto';
-import { PlaceOrder } from '@am/contracts';
-import { AmqpClient, DEFAULT_EXCHANGE, Queues, consoleLogger, nativePassword } from '@am/messaging';
+import { OrderConfirmed, PlaceOrder, UserRegistered } from '@am/contracts';
+import {
+  AmqpClient,
+  DEFAULT_EXCHANGE,
+  Exchanges,
+  KafkaClient,
+  Queues,
+  Topics,
+  consoleLogger,
+  kafkaAdminCredentials,
+  nativePassword,
+  recordFor,
+} from '@am/messaging';
 
 const [kind, ...args] = process.argv.slice(2);
-const usage = 'usage: node scripts/send-message.mjs poison [CORRELATION_ID] | place-order USER_ID SKU [TIMES]';
+const usage =
+  'usage: node scripts/send-message.mjs poison [CORRELATION_ID] | place-order USER_ID SKU [TIMES] | ' +
+  'order-for-unknown-user | register USER_ID EMAIL';
 const adminUrl =
   process.env.RABBITMQ_ADMIN_URL ??
   `amqp://messaging-admin:${encodeURIComponent(nativePassword('rabbitmq', 'messaging-admin'))}@127.0.0.1:5672/messaging`;
@@ -26,6 +47,26 @@ function placeOrder(userId, sku, correlationId) {
     { orderId, userId, items, total: 1_000, placedAt: new Date().toISOString() },
     { correlationId: correlationId ?? orderId },
   );
+}
+
+if (kind === 'order-for-unknown-user') {
+  // Written as the Kafka administrator, as if orders had published it: the user is one nobody registered.
+  const kafka = new KafkaClient({
+    brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+    clientId: 'send-message',
+    credentials: kafkaAdminCredentials(),
+    logger: { ...consoleLogger, info: () => undefined },
+  });
+  const userId = randomUUID();
+  const orderId = randomUUID();
+  const event = OrderConfirmed.create({ orderId, userId, total: 1_000 }, { correlationId: orderId });
+  try {
+    await kafka.send([recordFor(Topics.orderEvents, orderId, event)]);
+  } finally {
+    await kafka.close();
+  }
+  console.log(`sent order.confirmed for order ${orderId} of unknown user ${userId} to ${Topics.orderEvents}`);
+  process.exit(0);
 }
 
 // Warnings and errors only: the script's output is the line it prints.
@@ -52,6 +93,14 @@ try {
     const task = placeOrder(userId, sku);
     for (let i = 0; i < count; i++) await client.publish(DEFAULT_EXCHANGE, Queues.orderProcessing, task);
     console.log(`sent order ${task.data.orderId} ${count} times, each with message id ${task.messageId}`);
+  } else if (kind === 'register' && args.length === 2) {
+    const [userId, email] = args;
+    const event = UserRegistered.create(
+      { userId, email, firstName: 'Replay', lastName: '', locale: 'en' },
+      { correlationId: userId },
+    );
+    await client.publish(Exchanges.userEvents, '', event);
+    console.log(`sent user.registered for user ${userId} <${email}> to ${Exchanges.userEvents}`);
   } else {
     console.error(usage);
     process.exitCode = 2;

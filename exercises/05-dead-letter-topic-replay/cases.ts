@@ -3,7 +3,7 @@ import { KafkaHeaders, Topics } from '@am/messaging';
 import type { Cases } from '../lib.js';
 import { replayTopic, type DeadLetterRecord, type PlanReplay } from './types.js';
 
-/** A dead letter as the project's consumers write it (`deadLetter` in libs/messaging/src/kafka/kafka-client.ts). */
+/** A dead letter as the project's consumers write it (`deadLetter` in libs/messaging/src/kafka/kafka-consumer.ts). */
 const deadLetter = (
   offset: string,
   original: { partition: number; offset: number },

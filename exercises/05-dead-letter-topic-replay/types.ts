@@ -19,7 +19,8 @@ export interface ReplayPlan {
 export type PlanReplay = (records: readonly DeadLetterRecord[], group: string) => ReplayPlan;
 
 /**
- * Where a replay for one consumer group goes: a topic that group alone reads. Sending the record back to its
- * original topic would deliver it again to every group of that topic (and only orders may write `order-events`).
+ * Where a replay for one consumer group goes: a topic that group alone reads (`replayTopic` in the project's
+ * topology). Sending the record back to its original topic would deliver it again to every group of that topic
+ * (and only orders may write `order-events`).
  */
-export const replayTopic = (originalTopic: string, group: string) => `${originalTopic}.replay.${group}`;
+export { replayTopic } from '@am/messaging';

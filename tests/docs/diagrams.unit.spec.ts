@@ -13,6 +13,7 @@ import {
   retrySequence,
   taskQueueSequence,
   topics,
+  type KafkaSubscription,
   topologyMermaid,
 } from '@am/messaging';
 import { sagaMermaid, sagaSequenceMermaid } from '../../services/orders/src/order-saga/order-saga.diagram.js';
@@ -20,6 +21,10 @@ import { accountSequenceMermaid } from '../../services/payments/src/accounts/acc
 import { ROOT, loadConsumptions } from '../contracts/consumers.js';
 import { schemaEvolutionMermaid } from '../contracts/schema-evolution.diagram.js';
 import { ORDER_METRICS_GROUP } from '../../services/analytics/src/order-metrics/order-metrics.loop.js';
+import { orderEventsProjection } from '../../services/analytics/src/order-stats/order-events.subscription.js';
+import { orderEventsSubscription as auditOrderEvents } from '../../services/audit/src/record-audit-log/order-events.subscription.js';
+import { deadLetterTopicSubscription } from '../../services/audit/src/store-dead-letter/dead-letter-topic.subscription.js';
+import { orderNotificationsSubscription } from '../../services/email/src/order-emails/order-notifications.subscription.js';
 
 // The diagrams in the docs are generated from the code and checked here, so they cannot drift.
 // `npm run docs:diagrams` (WRITE_DIAGRAMS=1) rewrites them instead.
@@ -132,8 +137,18 @@ describe('diagrams in the docs', () => {
     const subscribed = (await loadConsumptions())
       .filter((c) => c.kind === 'topic')
       .map((c) => `${c.channel}/${c.group}/${c.service}`);
+    // A group that dead-letters also reads its replay topic, in the same subscription (set from the topology).
+    const replays = (
+      [
+        [auditOrderEvents.subscription, 'audit'],
+        [orderNotificationsSubscription.subscription, 'email'],
+        [orderEventsProjection.subscription, 'analytics'],
+      ] as const
+    ).map(([s, service]: readonly [KafkaSubscription, string]) => `${s.replayTopic}/${s.groupId}/${service}`);
     // The exactly-once loop reads with a kafkajs consumer of its own rather than a subscription file.
     const loop = `order-events/${ORDER_METRICS_GROUP}/analytics`;
-    expect(declared).toEqual([...subscribed, loop].sort());
+    // The dead letter topic's store reads raw (a dead letter need not be an envelope): no catalog.
+    const store = `${deadLetterTopicSubscription.topic}/${deadLetterTopicSubscription.groupId}/audit`;
+    expect(declared).toEqual([...subscribed, ...replays, loop, store].sort());
   });
 });

@@ -80,6 +80,31 @@ export const Topics = {
   orderMetrics: 'order-metrics',
 } as const;
 
+/**
+ * Where the audit service replays a dead letter of consumer group `group` (read from `originalTopic`): a topic that
+ * group alone reads, beside its original topic. Sending the record back to `originalTopic` would deliver it again to
+ * every group of that topic (and only orders may write `order-events`). A dead letter of a replay that failed
+ * again goes back to the same replay topic.
+ */
+export function replayTopic(originalTopic: string, group: string): string {
+  const suffix = `.replay.${group}`;
+  return originalTopic.endsWith(suffix) ? originalTopic : `${originalTopic}${suffix}`;
+}
+
+/**
+ * The consumer groups of `order-events` that can dead-letter a record, each of which gets a replay topic. The
+ * fourth group, `order-metrics` (the exactly-once loop), never dead-letters: it skips a record it cannot parse and
+ * has no other per-record failure, so it has nothing to replay.
+ */
+export const ORDER_EVENTS_DEAD_LETTERING_GROUPS = [
+  { groupId: 'analytics', consumer: 'analytics' },
+  { groupId: 'audit', consumer: 'audit' },
+  { groupId: 'order-notifications', consumer: 'email' },
+] as const satisfies readonly { groupId: string; consumer: ServiceName }[];
+
+/** The audit service's group on `order-events.dlt`: it stores every Kafka dead letter for inspect and replay. */
+export const DEAD_LETTER_STORE_GROUP = 'audit-dead-letters';
+
 /** How many delayed retries a message gets before it goes to the dead letter queue. */
 export const MAX_RETRIES = 3;
 
@@ -330,20 +355,24 @@ export const topics: TopicSpec[] = [
     partitions: 3,
     maxMessageBytes: MAX_MESSAGE_BYTES,
     producers: ['orders'],
-    groups: [
-      { groupId: 'analytics', consumer: 'analytics' },
-      { groupId: 'audit', consumer: 'audit' },
-      { groupId: 'order-notifications', consumer: 'email' },
-      { groupId: 'order-metrics', consumer: 'analytics' },
-    ],
+    groups: [...ORDER_EVENTS_DEAD_LETTERING_GROUPS, { groupId: 'order-metrics', consumer: 'analytics' }],
   },
   {
     name: Topics.orderEventsDeadLetters,
     partitions: 1,
     maxMessageBytes: DEAD_LETTER_MAX_MESSAGE_BYTES,
     producers: ['analytics', 'audit', 'email'],
-    groups: [],
+    groups: [{ groupId: DEAD_LETTER_STORE_GROUP, consumer: 'audit' }],
   },
+  // Pattern: dead letter replay. One topic per group that dead-letters, written by audit alone (operator replays),
+  // read by that group alone, with the original's partitions so that a key keeps its partition's order.
+  ...ORDER_EVENTS_DEAD_LETTERING_GROUPS.map((group): TopicSpec => ({
+    name: replayTopic(Topics.orderEvents, group.groupId),
+    partitions: 3,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    producers: ['audit'],
+    groups: [group],
+  })),
   {
     name: Topics.accountEvents,
     partitions: 3,

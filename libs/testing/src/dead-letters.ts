@@ -62,7 +62,10 @@ export async function purgeRunQueues(env: TestEnv = testEnv()): Promise<number> 
   return purged;
 }
 
-/** Dead letters the audit service stored since `since` (the store drains every dead letter queue when audit runs). */
+/**
+ * Dead letters of the queues that the audit service stored since `since` (the store drains every dead letter queue
+ * when audit runs). Those of the dead letter topic, which audit stores too, are `deadLettersInTopic`'s.
+ */
 export async function deadLettersInStore(since: Date, env: TestEnv = testEnv()): Promise<DeadLetterReport[]> {
   const rows = await query<{
     queue: string;
@@ -73,7 +76,8 @@ export async function deadLettersInStore(since: Date, env: TestEnv = testEnv()):
   }>(
     env,
     'audit',
-    'SELECT queue, message_id, message_type, reason, retry_count FROM dead_letters WHERE received_at >= $1 ORDER BY id',
+    `SELECT queue, message_id, message_type, reason, retry_count FROM dead_letters
+      WHERE received_at >= $1 AND source = 'queue' ORDER BY id`,
     [since],
   ).catch(() => []);
   return rows.map((r) => ({

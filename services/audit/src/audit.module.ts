@@ -5,9 +5,13 @@ import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handl
 import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
 import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
 import { DeadLetterQueuesConsumer } from './store-dead-letter/dead-letter-queues.consumer.js';
+import { DeadLetterTopicConsumer } from './store-dead-letter/dead-letter-topic.consumer.js';
 import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.handler.js';
 
-/** The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay). */
+/**
+ * The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay) of the dead
+ * letter queues and the Kafka dead letter topic.
+ */
 @Module({
   controllers: [
     AuditTrailController,
@@ -16,6 +20,6 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
     DeadLettersController,
     ReplayDeadLetterController,
   ],
-  providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer],
+  providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer, DeadLetterTopicConsumer],
 })
 export class AuditModule {}

@@ -3,7 +3,7 @@ import kafkajs, { type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrderCancelled } from '@am/contracts';
 import { isolatedWorld, testEnv } from '@am/testing';
-import { SERVICES, Topics, topics, type ServiceName } from '../topology.js';
+import { SERVICES, Topics, replayTopic, topics, type ServiceName } from '../topology.js';
 import { kafkaAcls, kafkaPrefixedGrants } from './kafka-acls.js';
 import { KafkaClient, recordFor, type KafkaCredentials } from './kafka-client.js';
 import { aclBinding, aclsUnderPrefix } from './kafka-provisioner.js';
@@ -148,6 +148,30 @@ describe('Kafka ACLs of the service principals (generated from the topology, tri
     },
     120_000,
   );
+
+  it("keeps each replay topic to audit (write) and its own group (read): no group reads another's replays", async () => {
+    const auditReplays = replayTopic(Topics.orderEvents, 'audit');
+    const emailReplays = replayTopic(Topics.orderEvents, 'order-notifications');
+    expect({
+      'audit writes the email group replay topic': await produceAs('audit', emailReplays),
+      'email writes its own replay topic': await produceAs('email', emailReplays),
+      'orders writes a replay topic': await produceAs('orders', auditReplays),
+      'email reads its replay topic in its group': await consumeAs('email', emailReplays, 'order-notifications'),
+      "email reads audit's replay topic in its own group": await consumeAs(
+        'email',
+        auditReplays,
+        'order-notifications',
+      ),
+      "analytics reads email's replay topic in its group": await consumeAs('analytics', emailReplays, 'analytics'),
+    }).toEqual({
+      'audit writes the email group replay topic': 'allowed',
+      'email writes its own replay topic': 'TOPIC_AUTHORIZATION_FAILED',
+      'orders writes a replay topic': 'TOPIC_AUTHORIZATION_FAILED',
+      'email reads its replay topic in its group': 'allowed',
+      "email reads audit's replay topic in its own group": 'TOPIC_AUTHORIZATION_FAILED',
+      "analytics reads email's replay topic in its group": 'TOPIC_AUTHORIZATION_FAILED',
+    });
+  }, 60_000);
 
   it.each(SERVICES)('%s can neither create nor delete topics', async (service) => {
     const kafka = kafkaAs(env.kafkaCredentials(service)).admin();

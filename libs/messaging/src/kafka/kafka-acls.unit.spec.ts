@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Topics } from '../topology.js';
+import { ORDER_EVENTS_DEAD_LETTERING_GROUPS, Topics, replayTopic, topics } from '../topology.js';
 import { kafkaAcls } from './kafka-acls.js';
 
 const line = (a: ReturnType<typeof kafkaAcls>[number]) =>
@@ -36,6 +36,19 @@ describe('kafkaAcls (the service principals ACLs, from the topology)', () => {
       'audit describe topic order-events.dlt',
       'email write topic order-events.dlt',
       'email describe topic order-events.dlt',
+      'audit read topic order-events.dlt',
+      'audit read group audit-dead-letters',
+      'audit write topic order-events.replay.analytics',
+      'audit describe topic order-events.replay.analytics',
+      'analytics read topic order-events.replay.analytics',
+      'analytics describe topic order-events.replay.analytics',
+      'audit write topic order-events.replay.audit',
+      'audit describe topic order-events.replay.audit',
+      'audit read topic order-events.replay.audit',
+      'audit write topic order-events.replay.order-notifications',
+      'audit describe topic order-events.replay.order-notifications',
+      'email read topic order-events.replay.order-notifications',
+      'email describe topic order-events.replay.order-notifications',
       'payments write topic account-events',
       'payments describe topic account-events',
       'analytics read topic account-events',
@@ -49,6 +62,20 @@ describe('kafkaAcls (the service principals ACLs, from the topology)', () => {
       'analytics read group* analytics-replay-',
       'analytics read group* analytics-metrics-view-',
     ]);
+  });
+
+  it('lets audit alone write the replay topics, and each group read only its own', () => {
+    const replayTopics = topics.filter((t) => t.name.startsWith(`${Topics.orderEvents}.replay.`));
+    expect(replayTopics.map((t) => t.name)).toEqual(
+      ORDER_EVENTS_DEAD_LETTERING_GROUPS.map((g) => replayTopic(Topics.orderEvents, g.groupId)),
+    );
+    for (const topic of replayTopics) {
+      const on = kafkaAcls().filter((a) => a.resource === 'topic' && a.name === topic.name);
+      const group = ORDER_EVENTS_DEAD_LETTERING_GROUPS.find((g) => topic.name.endsWith(`.replay.${g.groupId}`))!;
+      expect(on.filter((a) => a.operation === 'write').map((a) => a.principal)).toEqual(['audit']);
+      expect(on.filter((a) => a.operation === 'read').map((a) => a.principal)).toEqual([group.consumer]);
+      expect(topic.groups).toEqual([group]);
+    }
   });
 
   it('puts the deployment prefix in front of every name, literal and prefixed alike', () => {

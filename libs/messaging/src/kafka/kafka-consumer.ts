@@ -88,6 +88,11 @@ export abstract class KafkaMember {
       topic: this.client.name(this.subscription.topic),
       fromBeginning: this.subscription.fromBeginning,
     });
+    // A replay topic holds only what an operator replayed, so a group reads it from its first record (also a
+    // group such as order-notifications that starts its main topic at the end).
+    if (this.subscription.replayTopic) {
+      await consumer.subscribe({ topic: this.client.name(this.subscription.replayTopic), fromBeginning: true });
+    }
     this.running = true;
     this.consumer = consumer;
     await this.run(consumer);
@@ -112,8 +117,17 @@ export abstract class KafkaMember {
     }
   }
 
-  /** Sends a record to the dead letter topic with the reason, where it came from and which group failed. */
-  protected async deadLetter(message: KafkaMessage, partition: number, error: Error, attempts: number): Promise<void> {
+  /**
+   * Sends a record to the dead letter topic with the reason, where it came from (`from`: the topic it was read
+   * from, with the prefix: the group's topic or its replay topic) and which group failed.
+   */
+  protected async deadLetter(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    error: Error,
+    attempts: number,
+  ): Promise<void> {
     const { topic, deadLetterTopic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
     const letter = deadLetterRecord(
@@ -121,7 +135,7 @@ export abstract class KafkaMember {
       headers,
       {
         [KafkaHeaders.error]: `${error.name}: ${error.message}`.slice(0, 1_000),
-        [KafkaHeaders.originalTopic]: this.client.name(topic),
+        [KafkaHeaders.originalTopic]: from,
         [KafkaHeaders.originalPartition]: String(partition),
         [KafkaHeaders.originalOffset]: message.offset,
         [KafkaHeaders.attempts]: String(attempts),
@@ -163,6 +177,31 @@ export abstract class KafkaMember {
 }
 
 /**
+ * The service's group members started outside its Kafka transport (the audit service's raw reader of the dead letter
+ * topic), so that `/health` and the lag metric cover them as they cover the transport's.
+ */
+export class KafkaMembers {
+  private readonly members = new Set<KafkaMember>();
+
+  add(member: KafkaMember): void {
+    this.members.add(member);
+  }
+
+  delete(member: KafkaMember): void {
+    this.members.delete(member);
+  }
+
+  /** True when every registered member is consuming (none crashed and waiting to rejoin). */
+  get allRunning(): boolean {
+    return [...this.members].every((m) => m.isRunning);
+  }
+
+  get subscriptions(): KafkaSubscription[] {
+    return [...this.members].map((m) => m.subscription);
+  }
+}
+
+/**
  * A consumer group member that handles one record at a time. Each record is handled, retried in place a bounded
  * number of times, and then sent to the dead letter topic with the error in its headers, so one poison record never
  * blocks its partition. The offset is committed only after the record was handled or dead-lettered (at-least-once).
@@ -183,7 +222,8 @@ export class KafkaGroupConsumer extends KafkaMember {
   protected async run(consumer: Consumer): Promise<void> {
     await consumer.run({
       autoCommit: true,
-      eachMessage: async (payload) => this.process(payload.message, payload.partition, () => payload.heartbeat()),
+      eachMessage: async (payload) =>
+        this.process(payload.message, payload.topic, payload.partition, () => payload.heartbeat()),
     });
   }
 
@@ -191,7 +231,12 @@ export class KafkaGroupConsumer extends KafkaMember {
    * Handles one record inside its log context (correlation and message id on every line) and a consumer span
    * that continues the trace of the record's `traceparent` header.
    */
-  private process(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
+  private process(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     failpoint('kafka-consumer-outside-handler');
     const { topic, groupId } = this.subscription;
     const headers = readHeaders(message.headers);
@@ -213,12 +258,17 @@ export class KafkaGroupConsumer extends KafkaMember {
           ...(correlationId ? { 'messaging.message.conversation_id': correlationId } : {}),
           ...(type ? { 'app.message.type': type } : {}),
         },
-        () => this.processTraced(message, partition, heartbeat),
+        () => this.processTraced(message, from, partition, heartbeat),
       ),
     );
   }
 
-  private async processTraced(message: KafkaMessage, partition: number, heartbeat: () => Promise<void>): Promise<void> {
+  private async processTraced(
+    message: KafkaMessage,
+    from: string,
+    partition: number,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const { topic, retryDelaysMs } = this.subscription;
     const started = performance.now();
     let attempt = 0;
@@ -234,6 +284,7 @@ export class KafkaGroupConsumer extends KafkaMember {
         this.logger.info(
           {
             topic,
+            ...(from === this.client.name(topic) ? {} : { from }),
             groupId: this.subscription.groupId,
             partition,
             offset: message.offset,
@@ -261,8 +312,19 @@ export class KafkaGroupConsumer extends KafkaMember {
           continue;
         }
         const delay = retryDelaysMs[attempt];
+        if (this.subscription.deadLetter === false && (kind.kind === 'permanent' || delay === undefined)) {
+          // The end of the line: nowhere further to send it, and it must not be skipped. It waits and is tried
+          // again (heartbeating, so the group keeps the partition) until it gets through.
+          this.logger.error(
+            { topic, partition, offset: message.offset, reason: err.message },
+            'kafka: record keeps failing and cannot be dead-lettered; trying it again',
+          );
+          await sleep(retryDelaysMs.at(-1) ?? 1_000);
+          await heartbeat();
+          continue;
+        }
         if (kind.kind === 'permanent' || delay === undefined) {
-          await this.deadLetter(message, partition, err, attempt + 1);
+          await this.deadLetter(message, from, partition, err, attempt + 1);
           return;
         }
         this.options.metrics?.retried(topic);

@@ -56,6 +56,8 @@ export async function checkStoredPositions(
   at: { groupId: string; topic: string },
   reset: ((manager: EntityManager) => Promise<void>) | undefined,
   logger: MessagingLogger,
+  /** Other topics the group reads (its replay topic): their positions are checked, and restarted, with the main's. */
+  alsoReads: readonly { topic: string; facts: KafkaLogFacts }[] = [],
 ): Promise<'checked' | 'reset'> {
   return dataSource.transaction(async (manager) => {
     // One member at a time: a second member starting beside this one waits here and then finds the log recorded.
@@ -72,7 +74,17 @@ export async function checkStoredPositions(
       [at.groupId, at.topic],
     );
     const stored = rows.map((r) => ({ partition: r.partition, nextOffset: BigInt(r.next_offset) }));
-    const reason = foreignLogReason(facts, log?.cluster_id, stored);
+    let reason = foreignLogReason(facts, log?.cluster_id, stored);
+    for (const other of alsoReads) {
+      if (reason !== undefined) break;
+      const otherRows = await manager.query<{ partition: number; next_offset: string }[]>(
+        `SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND next_offset >= 0`,
+        [at.groupId, other.topic],
+      );
+      const otherStored = otherRows.map((r) => ({ partition: r.partition, nextOffset: BigInt(r.next_offset) }));
+      const why = foreignLogReason(other.facts, undefined, otherStored);
+      if (why !== undefined) reason = `${other.topic}: ${why}`;
+    }
     if (reason === undefined) {
       await manager.query('UPDATE consumer_offset_logs SET checked_at = now() WHERE group_id = $1', [at.groupId]);
       return 'checked';
@@ -86,11 +98,13 @@ export async function checkStoredPositions(
     );
     await reset(manager);
     await manager.query('DELETE FROM consumer_offsets WHERE group_id = $1', [at.groupId]);
-    for (const p of facts.partitions) {
-      await manager.query(
-        `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)`,
-        [at.groupId, at.topic, p.partition, p.low.toString()],
-      );
+    for (const log of [{ topic: at.topic, facts }, ...alsoReads]) {
+      for (const p of log.facts.partitions) {
+        await manager.query(
+          `INSERT INTO consumer_offsets (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, $4)`,
+          [at.groupId, log.topic, p.partition, p.low.toString()],
+        );
+      }
     }
     await manager.query('UPDATE consumer_offset_logs SET cluster_id = $2, checked_at = now() WHERE group_id = $1', [
       at.groupId,

@@ -57,13 +57,17 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
   }
 
   protected async run(consumer: Consumer): Promise<void> {
-    const { topic, groupId } = this.subscription;
+    const { topic, groupId, replayTopic } = this.subscription;
     await checkStoredPositions(
       this.dataSource,
       await readKafkaLogFacts(this.client, topic),
       { groupId: this.client.name(groupId), topic: this.client.name(topic) },
       this.projection.reset,
       this.logger,
+      // The replay topic's positions are kept in the same table: checked, and restarted on a reset, with the topic's.
+      replayTopic
+        ? [{ topic: this.client.name(replayTopic), facts: await readKafkaLogFacts(this.client, replayTopic) }]
+        : [],
     );
     await consumer.run({
       // Kafka's offsets follow the table (resolved after each commit); kafkajs commits them after each batch.
@@ -230,7 +234,7 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
           }
           const delay = retryDelaysMs[attempt];
           if (kind.kind === 'permanent' || delay === undefined) {
-            await this.deadLetter(message, at.partition, err, attempt + 1);
+            await this.deadLetter(message, at.topic, at.partition, err, attempt + 1);
             await this.dataSource.transaction(async (manager) => {
               const stored = await lockConsumerOffset(manager, at);
               if (stored === undefined || stored <= offset) await storeConsumerOffset(manager, at, offset + 1n);

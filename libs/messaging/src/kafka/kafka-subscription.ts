@@ -1,4 +1,4 @@
-import { Topics } from '../topology.js';
+import { Topics, replayTopic, topics } from '../topology.js';
 
 /** Delivery policy of one Kafka consumer group on one topic, declared beside its handlers. */
 export interface KafkaSubscription {
@@ -12,15 +12,29 @@ export interface KafkaSubscription {
   deadLetterTopic: string;
   /** The dead letter topic's `max.message.bytes` (the topology's value unless set). */
   deadLetterMaxBytes?: number;
+  /**
+   * False at the end of the line (the dead letter topic's own reader): a record that keeps failing is not
+   * dead-lettered but tried again after the last delay, for as long as it takes; the partition waits.
+   */
+  deadLetter?: boolean;
+  /**
+   * The group's replay topic (`order-events.replay.<group>`), which the group also reads, from its first record:
+   * the audit service sends a replayed dead letter there. Set from the topology when it has one for this group.
+   */
+  replayTopic?: string;
 }
 
 export function defineKafkaSubscription(
   spec: Pick<KafkaSubscription, 'topic' | 'groupId'> & Partial<KafkaSubscription>,
 ): KafkaSubscription {
+  const replay = replayTopic(spec.topic, spec.groupId);
   return {
     fromBeginning: true,
     retryDelaysMs: [200, 1_000, 3_000],
     deadLetterTopic: spec.topic === Topics.orderEvents ? Topics.orderEventsDeadLetters : `${spec.topic}.dlt`,
+    ...(topics.some((t) => t.name === replay && t.groups.some((g) => g.groupId === spec.groupId))
+      ? { replayTopic: replay }
+      : {}),
     ...spec,
   };
 }

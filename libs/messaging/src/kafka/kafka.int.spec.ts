@@ -208,6 +208,34 @@ describe('Kafka', () => {
     expect(JSON.parse(letter.value!.toString())).toEqual(poison);
   });
 
+  it('at the end of the line (deadLetter: false) tries a failing record again until it gets through, never dead-lettered', async () => {
+    const stubborn = orderCreated();
+    await client.send([recordFor(Topics.orderEvents, 'end-of-line', stubborn)]);
+    let attempts = 0;
+    const group = `group-${randomUUID()}`;
+    const consumer = new KafkaGroupConsumer(
+      client,
+      defineKafkaSubscription({
+        topic: Topics.orderEvents,
+        groupId: group,
+        retryDelaysMs: [10, 10],
+        deadLetter: false,
+      }),
+      async (message) => {
+        if (readHeaders(message.headers)[KafkaHeaders.messageId] !== stubborn.messageId) return;
+        attempts += 1;
+        // Past the two retries, and even a permanent failure, it comes back: six failures, then it is stored.
+        if (attempts <= 6) throw new InvalidMessageError('cannot store it yet');
+      },
+    );
+    const { dead, reader: dltReader } = await readDeadLetters();
+    await consumer.start();
+    await waitFor('the record to get through', () => attempts === 7, { timeoutMs: 30_000 });
+    await consumer.stop();
+    await dltReader.disconnect();
+    expect(dead.filter((m) => readHeaders(m.headers)[KafkaHeaders.messageId] === stubborn.messageId)).toEqual([]);
+  });
+
   it('waits out a database outage longer than the session timeout: nothing dead-lettered, every record handled', async () => {
     const records = Array.from({ length: 10 }, orderCreated);
     await client.send(records.map((r, i) => recordFor(Topics.orderEvents, `outage-${i % 3}`, r)));

@@ -22,6 +22,7 @@ import { AmqpRequester, AmqpResponder, type QueryResponder } from '../amqp/reque
 import type { Envelope } from '@am/contracts';
 import { KafkaClient } from '../kafka/kafka-client.js';
 import { kafkaAcls } from '../kafka/kafka-acls.js';
+import { KafkaMembers } from '../kafka/kafka-consumer.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import type { KafkaProjection } from '../kafka/kafka-projection-consumer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
@@ -170,6 +171,7 @@ export async function runService(
 
   const withRetry = <S extends { retryDelaysMs: readonly number[] }>(s: S): S =>
     config.retryDelaysMs ? { ...s, retryDelaysMs: config.retryDelaysMs } : s;
+  const kafkaMembers = new KafkaMembers();
   const kafkaTransport = new KafkaTransport({
     client: kafka,
     dataSource,
@@ -183,17 +185,26 @@ export async function runService(
   const checks = [
     { name: 'postgres', check: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1 },
     { name: 'rabbitmq', check: () => amqp.isConnected && (requester?.isReady ?? true) },
-    { name: 'kafka', check: () => (!writesKafka || kafka.isProducerConnected) && kafkaTransport.isRunning },
+    {
+      name: 'kafka',
+      check: () => (!writesKafka || kafka.isProducerConnected) && kafkaTransport.isRunning && kafkaMembers.allRunning,
+    },
     // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when.
     { name: 'consumers', check: () => !breakers.anyOpen, describe: () => ({ paused: breakers.status() }) },
   ];
   metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
   const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
   metrics.trackQueueDepth(() => amqp.queueDepths(consumedQueues));
-  const consumedTopics = [...(definition.kafka ?? []), ...(definition.kafkaProjections ?? [])].map(
-    ({ subscription: { topic, groupId } }) => ({ topic, groupId }),
-  );
-  metrics.trackConsumerLag(() => kafka.consumerLag(consumedTopics));
+  // Each group's lag on its topic and on its replay topic, for the transport's members and the others.
+  const consumedTopics = () =>
+    [
+      ...[...(definition.kafka ?? []), ...(definition.kafkaProjections ?? [])].map((k) => k.subscription),
+      ...kafkaMembers.subscriptions,
+    ].flatMap(({ topic, groupId, replayTopic }) => [
+      { topic, groupId },
+      ...(replayTopic ? [{ topic: replayTopic, groupId }] : []),
+    ]);
+  metrics.trackConsumerLag(() => kafka.consumerLag(consumedTopics()));
 
   @Global()
   @Module({
@@ -204,6 +215,7 @@ export async function runService(
       { provide: ServiceMetrics, useValue: metrics },
       { provide: DataSource, useValue: dataSource },
       { provide: DependencyBreakers, useValue: breakers },
+      { provide: KafkaMembers, useValue: kafkaMembers },
       { provide: TokenVerifier, useValue: verifier },
       ...(issuer ? [{ provide: TokenIssuer, useValue: issuer }] : []),
       ...(requester ? [{ provide: AmqpRequester, useValue: requester }] : []),
@@ -215,6 +227,7 @@ export async function runService(
       ServiceMetrics,
       DataSource,
       DependencyBreakers,
+      KafkaMembers,
       TokenVerifier,
       ...(issuer ? [TokenIssuer] : []),
       ...(requester ? [AmqpRequester] : []),

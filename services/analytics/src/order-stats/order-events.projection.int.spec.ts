@@ -11,6 +11,7 @@ import {
   Topics,
   readHeaders,
   recordFor,
+  replayTopic,
   silentLogger,
   type KafkaProjection,
 } from '@am/messaging';
@@ -70,8 +71,8 @@ async function positions() {
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(kafka.name(Topics.orderEvents)).finally(() => admin.disconnect());
   const stored: { partition: number; next_offset: string }[] = await db.query(
-    'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 ORDER BY partition',
-    [kafka.name(groupId)],
+    'SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 ORDER BY partition',
+    [kafka.name(groupId), kafka.name(Topics.orderEvents)],
   );
   return {
     ends: Object.fromEntries(ends.map((o) => [o.partition, Number(o.high)])),
@@ -190,6 +191,52 @@ describe('analytics order-events projection (offsets kept in the projection tran
     expect(given).toHaveLength(5);
     expect((await positions()).stored[Number(partition)]).toBe(next);
   }, 150_000);
+
+  it("applies a record of the group's replay topic, its position kept in the same table", async () => {
+    // Given order events the group applied, then dead letters of them replayed by audit to its replay topic (copies:
+    // the projection is idempotent, one row per order whose status only moves forward)
+    const replay = replayTopic(Topics.orderEvents, 'analytics');
+    const applied = async () => {
+      const { created } = orders(1)[0]!;
+      await kafka.send([recordFor(Topics.orderEvents, created.data.orderId, created)]);
+      await waitFor('the event', async () => given.some((e) => e.messageId === created.messageId), {
+        timeoutMs: 60_000,
+      });
+      return created;
+    };
+    const replayed = (created: OrderCreated) =>
+      kafka.send([recordFor(replay, created.data.orderId, created, { 'x-replayed-from': 'order-events/0/1' })]);
+    const first = await applied();
+    await consumer!.stop();
+    given.length = 0;
+    await replayed(first);
+    // When the group's member runs: it reads its replay topic beside order-events
+    await startConsumer();
+    await waitFor('the replayed record', async () => given.length >= 1, { timeoutMs: 60_000 });
+    // Then it is given to the projection, and the replay topic's position is stored like order-events' (per topic and
+    // partition)
+    const storedFor = async () =>
+      db.query<{ next_offset: string }[]>(
+        'SELECT next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2 AND next_offset > 0',
+        [kafka.name(groupId), kafka.name(replay)],
+      );
+    expect(await storedFor()).toEqual([{ next_offset: '1' }]);
+
+    // And Kafka's committed offsets of the replay topic back to 0 do not give it again: the table decides
+    const second = await applied();
+    await consumer!.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin
+      .resetOffsets({ groupId: kafka.name(groupId), topic: kafka.name(replay), earliest: true })
+      .finally(() => admin.disconnect());
+    given.length = 0;
+    await replayed(second);
+    await startConsumer();
+    await waitFor('the second replayed record', async () => given.length >= 1, { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(given.map((e) => e.messageId)).toEqual([second.messageId]);
+  }, 120_000);
 });
 
 describe('stored positions of another Kafka log (a database that outlived its Kafka)', () => {

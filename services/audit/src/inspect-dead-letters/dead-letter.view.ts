@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { replayTopic } from '@am/messaging';
 
 /** Bodies up to this size are shown inline as text; larger ones are fetched from `/dead-letters/:id/content`. */
 export const INLINE_CONTENT_LIMIT = 64 * 1024;
@@ -32,20 +33,33 @@ export interface DeadLetterRow {
   content_truncated: boolean;
   content_sha256: string | null;
   content: Buffer | null;
+  /** `queue` for a dead letter queue's letter, `topic` for the Kafka dead letter topic's (then the fields below). */
+  source: 'queue' | 'topic';
+  topic: string | null;
+  consumer_group: string | null;
+  original_partition: number | null;
+  original_offset: string | null;
+  body_omitted_bytes: string | null;
 }
 
 /** The columns and expressions that produce a `DeadLetterRow`. */
 export const DEAD_LETTER_COLUMNS = `id, queue, message_id, message_type, correlation_id, reason, retry_count,
   first_failed_at, last_failed_at, received_at, replayed_at, replay_count, replayed_by,
   coalesce(content_bytes, octet_length(content))::float8 AS content_bytes, content_truncated, content_sha256,
-  CASE WHEN octet_length(content) <= ${INLINE_CONTENT_LIMIT} AND NOT content_truncated THEN content END AS content`;
+  CASE WHEN octet_length(content) <= ${INLINE_CONTENT_LIMIT} AND NOT content_truncated THEN content END AS content,
+  source, topic, consumer_group, original_partition, original_offset::text AS original_offset,
+  body_omitted_bytes::text AS body_omitted_bytes`;
 
 /** A dead letter as `GET /dead-letters` shows it. */
 export interface DeadLetterView {
   id: number;
+  /** Where it waited: the dead letter queue (`order-processing-dlq`) or the dead letter topic (`order-events.dlt`). */
   queue: string;
-  /** Where a replay sends it: the dead letter queue's name without `-dlq`. */
-  originalQueue: string;
+  source: 'queue' | 'topic';
+  /** Where a replay sends a queue's dead letter: the dead letter queue's name without `-dlq`; null for Kafka's. */
+  originalQueue: string | null;
+  /** A Kafka dead letter's origin, and where a replay sends it (the group's replay topic); null for a queue's. */
+  kafka: KafkaDeadLetterView | null;
   messageId: string;
   type: string | null;
   correlationId: string | null;
@@ -68,12 +82,36 @@ export interface DeadLetterView {
   contentNote?: string;
 }
 
+/** Where a dead letter of the Kafka dead letter topic came from. */
+export interface KafkaDeadLetterView {
+  topic: string;
+  consumerGroup: string;
+  partition: number;
+  offset: string;
+  /** The group's replay topic, which a replay writes (`replayTopic` in the topology). */
+  replayTopic: string;
+  /** Set when the dead letter carries a reference instead of the body (too large to copy): it cannot be replayed. */
+  bodyOmittedBytes: number | null;
+}
+
 /** Turns a row into its view. Pure. */
 export function toDeadLetterView(row: DeadLetterRow): DeadLetterView {
   return {
     id: Number(row.id),
     queue: row.queue,
-    originalQueue: row.queue.replace(/-dlq$/, ''),
+    source: row.source,
+    originalQueue: row.source === 'queue' ? row.queue.replace(/-dlq$/, '') : null,
+    kafka:
+      row.source === 'topic'
+        ? {
+            topic: row.topic ?? '',
+            consumerGroup: row.consumer_group ?? '',
+            partition: row.original_partition ?? 0,
+            offset: row.original_offset ?? '',
+            replayTopic: replayTopic(row.topic ?? '', row.consumer_group ?? ''),
+            bodyOmittedBytes: row.body_omitted_bytes === null ? null : Number(row.body_omitted_bytes),
+          }
+        : null,
     messageId: row.message_id,
     type: row.message_type,
     correlationId: row.correlation_id,

@@ -20,6 +20,12 @@ const row = (content: Buffer | null, size = content?.length ?? 0): DeadLetterRow
   content_truncated: false,
   content_sha256: null,
   content,
+  source: 'queue',
+  topic: null,
+  consumer_group: null,
+  original_partition: null,
+  original_offset: null,
+  body_omitted_bytes: null,
 });
 
 describe('showing a dead letter', () => {
@@ -27,6 +33,30 @@ describe('showing a dead letter', () => {
     const view = toDeadLetterView(row(Buffer.from('{not json')));
     expect(view).toMatchObject({ id: 7, originalQueue: 'order-processing', content: '{not json', contentBytes: 9 });
     expect(view.contentNote).toBeUndefined();
+  });
+
+  it("shows where a Kafka dead letter came from, and the group's replay topic a replay writes", () => {
+    const kafka: DeadLetterRow = {
+      ...row(Buffer.from('{}')),
+      queue: 'order-events.dlt',
+      source: 'topic',
+      topic: 'order-events',
+      consumer_group: 'order-notifications',
+      original_partition: 2,
+      original_offset: '41',
+    };
+    expect(toDeadLetterView(kafka)).toMatchObject({
+      source: 'topic',
+      originalQueue: null,
+      kafka: {
+        topic: 'order-events',
+        consumerGroup: 'order-notifications',
+        partition: 2,
+        offset: '41',
+        replayTopic: 'order-events.replay.order-notifications',
+        bodyOmittedBytes: null,
+      },
+    });
   });
 
   it('does not decode a body that is not UTF-8, and says where its bytes are', () => {

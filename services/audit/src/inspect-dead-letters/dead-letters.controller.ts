@@ -11,18 +11,20 @@ import { ListDeadLettersRequest } from './list-dead-letters.request.js';
 export class DeadLettersController {
   constructor(private readonly db: DataSource) {}
 
-  /** `GET /dead-letters[?queue=Q][&correlationId=C][&limit=N][&before=ID]`. */
+  /** `GET /dead-letters[?queue=Q][&source=queue|topic][&group=G][&correlationId=C][&limit=N][&before=ID]`. */
   @Get()
   async list(@Query() query: unknown): Promise<{ deadLetters: DeadLetterView[]; nextBefore: number | null }> {
-    const { queue, correlationId, limit, before } = parseRequest(ListDeadLettersRequest, query);
+    const { queue, source, group, correlationId, limit, before } = parseRequest(ListDeadLettersRequest, query);
     const rows = await this.db.query<DeadLetterRow[]>(
       `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters
-        WHERE ($1::text IS NULL OR queue = $1 OR queue = $1 || '-dlq')
+        WHERE ($1::text IS NULL OR queue = $1 OR queue = $1 || '-dlq' OR topic = $1)
           AND ($2::bigint IS NULL OR id < $2)
           AND ($4::text IS NULL OR correlation_id = $4)
+          AND ($5::text IS NULL OR source = $5)
+          AND ($6::text IS NULL OR consumer_group = $6)
         ORDER BY id DESC
         LIMIT $3`,
-      [queue ?? null, before ?? null, limit, correlationId ?? null],
+      [queue ?? null, before ?? null, limit, correlationId ?? null, source ?? null, group ?? null],
     );
     const deadLetters = rows.map(toDeadLetterView);
     const last = deadLetters.at(-1);

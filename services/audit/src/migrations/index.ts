@@ -2,6 +2,7 @@ import { messagingMigrations } from '@am/persistence';
 import { Audit1764400000600 } from './1764400000600-audit.migration.js';
 import { DeadLetterLimits1764400000610 } from './1764400000610-dead-letter-limits.migration.js';
 import { DeadLettersByCorrelation1764400000620 } from './1764400000620-dead-letters-by-correlation.migration.js';
+import { KafkaDeadLetters1764400000630 } from './1764400000630-kafka-dead-letters.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Audit1764400000600,
   DeadLetterLimits1764400000610,
   DeadLettersByCorrelation1764400000620,
+  KafkaDeadLetters1764400000630,
 ];

@@ -15,6 +15,21 @@ export interface DeadLetterRecord {
   retryCount: number;
   firstFailedAt: Date | null;
   lastFailedAt: Date | null;
+  /** Set for a dead letter of the Kafka dead letter topic: where it came from, and what a replay sends again. */
+  kafka?: KafkaDeadLetterOrigin;
+}
+
+/** A Kafka dead letter's origin (names without the deployment's prefix) and its record's key and headers. */
+export interface KafkaDeadLetterOrigin {
+  topic: string;
+  consumerGroup: string;
+  partition: number;
+  offset: string;
+  key: string;
+  /** Every header of the dead letter as written (prefixed names included): a replay starts from them. */
+  headers: Record<string, string>;
+  /** The original body's size when the dead letter carries a reference instead of the body. */
+  bodyOmittedBytes: number | null;
 }
 
 /** The parts of an AMQP delivery this reader looks at (a `ConsumeMessage` fits). */

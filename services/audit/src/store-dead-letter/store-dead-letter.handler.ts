@@ -7,17 +7,19 @@ import type { ConsumeMessage } from '@am/messaging';
 import { ServiceMetrics, createLogger } from '@am/observability';
 import { MAX_STORED_CONTENT_BYTES } from '../inspect-dead-letters/dead-letter.view.js';
 import { readDeadLetter, type DeadLetterRecord } from './dead-letter.read.js';
+import { readKafkaDeadLetter, type DeadLetterTopicDelivery } from './kafka-dead-letter.read.js';
 
 /** Waits between in-place attempts to store a dead letter while the database is unreachable. */
 const STORE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
 
 /**
- * Stores one delivery of a dead letter queue in `dead_letters` (the article's DLQ consumer, "Alert + Manual
- * review"), then counts it and logs it at error level: a dead letter is something a person has to look at.
+ * Stores one delivery of a dead letter queue, or one record of the dead letter topic, in `dead_letters` (the
+ * article's DLQ consumer, "Alert + Manual review"), then counts it and logs it at error level: a dead letter is
+ * something a person has to look at.
  *
- * The consumer acknowledges only after this resolves, that is after the INSERT has committed (one statement,
- * so one transaction). A redelivery of a dead letter already stored (the ack was lost) finds its
- * (queue, message id, last failure) row and changes nothing.
+ * The consumer acknowledges (or commits the offset) only after this resolves, that is after the INSERT has
+ * committed (one statement, so one transaction). A redelivery of a dead letter already stored (the ack was lost)
+ * finds its row and changes nothing.
  */
 @Injectable()
 export class StoreDeadLetterHandler {
@@ -30,22 +32,37 @@ export class StoreDeadLetterHandler {
   ) {
     this.stored = new Counter({
       name: 'dead_letters_stored_total',
-      help: 'Dead letters stored by the audit service, by dead letter queue',
+      help: 'Dead letters stored by the audit service, by dead letter queue (or the dead letter topic)',
       labelNames: ['queue'],
       registers: [metrics.registry],
     });
   }
 
+  /** A delivery of the dead letter queue `queue`. */
   async handle(queue: string, delivery: ConsumeMessage): Promise<void> {
-    const letter = readDeadLetter(queue, delivery);
+    await this.keep(readDeadLetter(queue, delivery));
+  }
+
+  /**
+   * A record of the dead letter topic (names in its headers carry the deployment's `prefix`). A record stored
+   * before (read again after a crash, or written twice by a consumer that crashed) finds its (topic, group,
+   * partition, offset) row and changes nothing.
+   */
+  async handleTopicRecord(record: DeadLetterTopicDelivery, prefix: string): Promise<void> {
+    await this.keep(readKafkaDeadLetter(record, prefix));
+  }
+
+  private async keep(letter: DeadLetterRecord): Promise<void> {
+    const { queue, messageId, kafka } = letter;
+    const origin = kafka ? { topic: kafka.topic, group: kafka.consumerGroup, partition: kafka.partition } : {};
     const id = await this.storeRetrying(letter);
     if (id === undefined) {
-      this.logger.info({ queue, messageId: letter.messageId }, 'dead letter was stored before; redelivery ignored');
+      this.logger.info({ queue, messageId, ...origin }, 'dead letter was stored before; redelivery ignored');
       return;
     }
     this.stored.inc({ queue });
     this.logger.error(
-      { deadLetterId: id, queue, messageId: letter.messageId, reason: letter.reason, retryCount: letter.retryCount },
+      { deadLetterId: id, queue, messageId, ...origin, reason: letter.reason, retryCount: letter.retryCount },
       'dead letter stored',
     );
   }
@@ -70,15 +87,22 @@ export class StoreDeadLetterHandler {
     }
   }
 
-  /** Inserts the dead letter; returns its id, or undefined when this (queue, message id, failure) is stored. */
+  /**
+   * Inserts the dead letter; returns its id, or undefined when it is stored already: a queue's by (queue, message
+   * id, failure), a topic's by (topic, group, partition, offset) (the unique indexes `dead_letters_once` and
+   * `dead_letters_once_per_record`).
+   */
   private async store(letter: DeadLetterRecord): Promise<string | undefined> {
     // Past the store's limit only the first part is kept, with the whole size and SHA-256 (dead-letter.view.ts).
     const truncated = letter.content.length > MAX_STORED_CONTENT_BYTES;
+    const { kafka } = letter;
     const rows = await this.db.query<{ id: string }[]>(
       `INSERT INTO dead_letters (queue, message_id, message_type, correlation_id, content, reason, retry_count,
-                                 first_failed_at, last_failed_at, content_bytes, content_truncated, content_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-       ON CONFLICT ON CONSTRAINT dead_letters_once DO NOTHING
+                                 first_failed_at, last_failed_at, content_bytes, content_truncated, content_sha256,
+                                 source, topic, consumer_group, original_partition, original_offset, record_key,
+                                 record_headers, body_omitted_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       ON CONFLICT DO NOTHING
        RETURNING id`,
       [
         letter.queue,
@@ -93,6 +117,14 @@ export class StoreDeadLetterHandler {
         letter.content.length,
         truncated,
         truncated ? createHash('sha256').update(letter.content).digest('hex') : null,
+        kafka ? 'topic' : 'queue',
+        kafka?.topic ?? null,
+        kafka?.consumerGroup ?? null,
+        kafka?.partition ?? null,
+        kafka?.offset ?? null,
+        kafka?.key ?? null,
+        kafka ? JSON.stringify(kafka.headers) : null,
+        kafka?.bodyOmittedBytes ?? null,
       ],
     );
     return rows[0]?.id;
