@@ -16,7 +16,8 @@
 //       a user.registered for that user on `user-events`: the cause of the dead letter above, fixed (replay it next)
 //
 // Environment: RABBITMQ_ADMIN_URL (natively: the administrator of the `messaging` vhost, with the machine's password);
-// KAFKA_BROKERS (127.0.0.1:9092) and the Kafka administrator's login (the machine's, as for the provisioner).
+// KAFKA_BROKERS (127.0.0.1:9092), KAFKA_PREFIX and the Kafka administrator's login (the machine's, as for the
+// provisioner).
 import { randomUUID } from 'node:crypto';
 import { OrderConfirmed, PlaceOrder, UserRegistered } from '@am/contracts';
 import {
@@ -55,6 +56,7 @@ if (kind === 'order-for-unknown-user') {
     brokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
     clientId: 'send-message',
     credentials: kafkaAdminCredentials(),
+    prefix: process.env.KAFKA_PREFIX ?? '',
     logger: { ...consoleLogger, info: () => undefined },
   });
   const userId = randomUUID();
