@@ -40,6 +40,7 @@ export interface DeadLetterRow {
   original_partition: number | null;
   original_offset: string | null;
   body_omitted_bytes: string | null;
+  came_back_at: Date | null;
 }
 
 /** The columns and expressions that produce a `DeadLetterRow`. */
@@ -48,7 +49,7 @@ export const DEAD_LETTER_COLUMNS = `id, queue, message_id, message_type, correla
   coalesce(content_bytes, octet_length(content))::float8 AS content_bytes, content_truncated, content_sha256,
   CASE WHEN octet_length(content) <= ${INLINE_CONTENT_LIMIT} AND NOT content_truncated THEN content END AS content,
   source, topic, consumer_group, original_partition, original_offset::text AS original_offset,
-  body_omitted_bytes::text AS body_omitted_bytes`;
+  body_omitted_bytes::text AS body_omitted_bytes, came_back_at`;
 
 /** A dead letter as `GET /dead-letters` shows it. */
 export interface DeadLetterView {
@@ -72,6 +73,8 @@ export interface DeadLetterView {
   replayCount: number;
   /** The operator (token subject) of the last replay. */
   replayedBy: string | null;
+  /** When the same message (its message id) was dead-lettered again after this one was replayed: the fix did not hold. */
+  cameBackAt: string | null;
   /** The body's whole size; when `contentTruncated`, only the first MAX_STORED_CONTENT_BYTES of it are kept. */
   contentBytes: number;
   contentTruncated: boolean;
@@ -123,6 +126,7 @@ export function toDeadLetterView(row: DeadLetterRow): DeadLetterView {
     replayedAt: row.replayed_at?.toISOString() ?? null,
     replayCount: row.replay_count,
     replayedBy: row.replayed_by,
+    cameBackAt: row.came_back_at?.toISOString() ?? null,
     contentBytes: Number(row.content_bytes),
     contentTruncated: row.content_truncated,
     contentSha256: row.content_sha256,

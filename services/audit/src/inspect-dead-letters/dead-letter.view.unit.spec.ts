@@ -26,6 +26,7 @@ const row = (content: Buffer | null, size = content?.length ?? 0): DeadLetterRow
   original_partition: null,
   original_offset: null,
   body_omitted_bytes: null,
+  came_back_at: null,
 });
 
 describe('showing a dead letter', () => {

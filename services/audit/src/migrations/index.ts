@@ -3,6 +3,7 @@ import { Audit1764400000600 } from './1764400000600-audit.migration.js';
 import { DeadLetterLimits1764400000610 } from './1764400000610-dead-letter-limits.migration.js';
 import { DeadLettersByCorrelation1764400000620 } from './1764400000620-dead-letters-by-correlation.migration.js';
 import { KafkaDeadLetters1764400000630 } from './1764400000630-kafka-dead-letters.migration.js';
+import { DeadLetterWorkbench1764400000640 } from './1764400000640-dead-letter-workbench.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   DeadLetterLimits1764400000610,
   DeadLettersByCorrelation1764400000620,
   KafkaDeadLetters1764400000630,
+  DeadLetterWorkbench1764400000640,
 ];

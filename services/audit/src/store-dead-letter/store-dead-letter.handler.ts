@@ -127,6 +127,15 @@ export class StoreDeadLetterHandler {
         kafka?.bodyOmittedBytes ?? null,
       ],
     );
-    return rows[0]?.id;
+    const id = rows[0]?.id;
+    // The same message dead-lettered again after a replay: the replayed letter "came back" (the workbench flags it).
+    if (id !== undefined) {
+      await this.db.query(
+        `UPDATE dead_letters SET came_back_at = coalesce(came_back_at, now())
+          WHERE message_id = $1 AND id <> $2 AND replayed_at IS NOT NULL`,
+        [letter.messageId, id],
+      );
+    }
+    return id;
   }
 }
