@@ -19,7 +19,8 @@ import {
 
 // The control room in a real browser against the six real services, this run's brokers and database: what a viewer
 // sees while orders flow, a burst fills order-processing and drains, a saga compensates, a message is dead-lettered,
-// and a service restarts. `SCREENSHOTS=1` (npm run docs:screenshots) also saves each view into docs/images.
+// and a service restarts; an operator switches a fault on and off from the page (payments runs with FAULTS_ALLOWED=1,
+// the others without). `SCREENSHOTS=1` (npm run docs:screenshots) also saves each view into docs/images.
 const env = testEnv();
 const SHOTS = process.env.SCREENSHOTS === '1' ? 'docs/images' : undefined;
 let services: Record<string, ServiceProcess>;
@@ -30,7 +31,7 @@ const pageErrors: string[] = [];
 let ledger: Awaited<ReturnType<typeof seed>>;
 
 beforeAll(async () => {
-  services = await startAllServices();
+  services = await startAllServices({ payments: { FAULTS_ALLOWED: '1' } });
   controlRoom = await startConsole(services);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -255,12 +256,102 @@ describe('the control room in a browser', () => {
     expect(balances.length).toBeGreaterThanOrEqual(2);
     expect(Number(balances[1])).toBe(ledger.ledger.deposits.get(user()));
     await shot('#account-view', 'account');
-    await shot('#outbox-view', 'outbox');
     await shot('#kafka-view', 'kafka');
     // The join counter behind the rebalance marks: analytics' member joined its group at start.
     const metrics = await (await fetch(`${services.analytics!.url}/metrics`)).text();
     expect(metrics).toMatch(/^consumer_group_joins_total\{topic="order-events",group="analytics"[^}]*\} [1-9]/m);
     expect(await page.locator('[data-group="order-events/analytics"] .lag').count()).toBe(1);
+  });
+
+  it('switches a fault on from the page (pause-relay on payments): listed, marked, an order waits; undone, it goes on', async () => {
+    await page.waitForSelector('#faults [data-service-faults="payments"][data-allowed="true"]');
+    await page.selectOption('#fault-service', 'payments');
+    await page.selectOption('#fault-kind', 'pause-relay');
+    expect(await page.locator('#fault-note').textContent()).toBe('');
+    await page.fill('#fault-duration', '60');
+    await page.click('#fault-on');
+    const listed = page.locator('#faults tr[data-kind="pause-relay"]');
+    await listed.waitFor({ timeout: 10_000 });
+    expect(await listed.textContent()).toMatch(/pause-relay.*by tests.*since .*until /);
+    expect(await page.locator('#fault-message').textContent()).toContain('pause-relay switched on in payments');
+    // The service itself has it on, switched on with the viewer's token.
+    const on = await http<{ faults: { id: string; kind: string; by: string }[] }>(
+      'GET',
+      `${services.payments!.url}/faults`,
+    );
+    expect(on.body.faults).toEqual([expect.objectContaining({ kind: 'pause-relay', by: 'tests' })]);
+    // Its effect: the payment's reply waits in payments' outbox, the order stays pending; the outbox chart marks it.
+    const [orderId] = await placeOrders(1);
+    const unsent = () =>
+      page
+        .locator('#outbox [data-service="payments"] .unsent')
+        .textContent()
+        .then((t) => Number((t ?? '').replace(/,/g, '')));
+    await watch('the reply to wait in payments outbox, on the page', unsent, (n) => n > 0, 30_000);
+    const pending = await http<{ status: string }>('GET', `${services.orders!.url}/orders/${orderId}`);
+    expect(pending.body.status).toBe('PENDING');
+    expect(await page.locator('#outbox [data-service="payments"] .faults-on').textContent()).toBe(' pause-relay');
+    expect(await page.locator('#outbox [data-service="payments"] line[data-fault-mark="on"]').count()).toBe(1);
+    if (SHOTS) await page.waitForTimeout(6_000); // the backlog's sparkline a few seconds into the fault
+    await shot('#faults-view', 'faults');
+    await shot('#outbox-view', 'outbox');
+    // Undone from the page: gone from the list and the service, the order goes through, the chart marks the end.
+    await listed.locator('button.undo').click();
+    await listed.waitFor({ state: 'detached', timeout: 10_000 });
+    expect((await http<{ faults: unknown[] }>('GET', `${services.payments!.url}/faults`)).body.faults).toEqual([]);
+    await watch(
+      'payments to report no fault on',
+      () => page.locator('#outbox [data-service="payments"] .faults-on').count(),
+      (n) => n === 0,
+      10_000,
+    );
+    await waitFor(
+      `order ${orderId} to be confirmed`,
+      async () =>
+        (await http<{ status: string }>('GET', `${services.orders!.url}/orders/${orderId}`)).body.status ===
+        'CONFIRMED',
+      { timeoutMs: 30_000 },
+    );
+    await watch(
+      'the end of the fault marked on the outbox chart',
+      () => page.locator('#outbox [data-service="payments"] line[data-fault-mark="off"]').count(),
+      (n) => n === 1,
+      10_000,
+    );
+    expect(await unsent()).toBe(0);
+  });
+
+  it('shows the refusal where faults are not allowed, with the reason', async () => {
+    await page.waitForSelector('#faults [data-service-faults="orders"][data-allowed="false"]');
+    await page.selectOption('#fault-service', 'orders');
+    expect(await page.locator('#fault-note').textContent()).toContain('Faults are off on orders');
+    await page.selectOption('#fault-kind', 'slow-consumer');
+    await page.selectOption('#fault-source', Queues.orderProcessing);
+    await page.click('#fault-on');
+    await page.waitForSelector('#fault-message.error');
+    const refusal = await page.locator('#fault-message').textContent();
+    expect(refusal).toContain('refused (403)');
+    expect(refusal).toContain('FAULTS_ALLOWED=1');
+    expect((await http<{ faults: unknown[] }>('GET', `${services.orders!.url}/faults`)).body.faults).toEqual([]);
+    // The console's own checks (400, never a 500), and the service's answer passed on.
+    const asOperator = { authorization: `Bearer ${await operatorToken()}` };
+    const api = (method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+      http<{ message?: unknown }>(method, `${controlRoom.url}${path}`, body, asOperator);
+    expect((await api('POST', '/api/faults', { service: 'nobody', kind: 'pause-relay' })).status).toBe(400);
+    expect((await api('POST', '/api/faults', { service: 'payments', kind: 'pause-relay', durationS: 0 })).status).toBe(
+      400,
+    );
+    expect((await api('DELETE', `/api/faults/nobody/${randomUUID()}`)).status).toBe(400);
+    expect((await api('DELETE', '/api/faults/payments/not-a-uuid')).status).toBe(400);
+    expect((await api('DELETE', `/api/faults/payments/${randomUUID()}`)).status).toBe(404);
+    const wrongSource = await api('POST', '/api/faults', {
+      service: 'payments',
+      kind: 'slow-consumer',
+      source: Queues.orderProcessing,
+      delayMs: 10,
+    });
+    expect(wrongSource.status).toBe(400);
+    expect(JSON.stringify(wrongSource.body)).toContain('this service consumes no order-processing');
   });
 
   it('threw no error in the page', () => {

@@ -120,6 +120,13 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: `/api/story?id=${aliceOrder}` };
     case 'GET /api/accounts/:userId':
       return { path: `/api/accounts/${alice.userId}` };
+    case 'GET /api/faults':
+      return { path: '/api/faults' };
+    case 'POST /api/faults':
+      // A fault without its kind: the console's 400 once past the rule, so the matrix switches no fault on.
+      return { path: '/api/faults', body: { service: 'payments' } };
+    case 'DELETE /api/faults/:service/:id':
+      return { path: `/api/faults/payments/${made}` };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }

@@ -71,6 +71,10 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'GET', route: '/api/sagas', allowed: ['operator'] },
   { service: 'console', method: 'GET', route: '/api/story', allowed: ['operator'] },
   { service: 'console', method: 'GET', route: '/api/accounts/:userId', allowed: ['operator'] },
+  // The fault buttons: each service's fault switches, called with the viewer's own token.
+  { service: 'console', method: 'GET', route: '/api/faults', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/faults', allowed: ['operator'] },
+  { service: 'console', method: 'DELETE', route: '/api/faults/:service/:id', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

@@ -144,12 +144,17 @@ export async function startServices(
 
 /**
  * The six services of this run, orders' synchronous baseline wired to this run's inventory and payments (never to a
- * development stack's on 3002/3003).
+ * development stack's on 3002/3003); `extra` adds to a service's environment (e.g. `FAULTS_ALLOWED`).
  */
-export async function startAllServices(): Promise<Record<string, ServiceProcess>> {
-  const others = await startServices(SERVICES.filter((s) => s !== 'orders'));
+export async function startAllServices(
+  extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+): Promise<Record<string, ServiceProcess>> {
+  const others = await startServices(
+    SERVICES.filter((s) => s !== 'orders'),
+    extra,
+  );
   const orders = await startServices(['orders'], {
-    orders: { INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
+    orders: { ...extra.orders, INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
   });
   return { ...others, ...orders };
 }

@@ -1,10 +1,23 @@
-import { BadRequestException, Controller, Get, Headers, Param, Query, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
-import { Access, topics } from '@am/messaging';
+import { Access, SERVICES, topics } from '@am/messaging';
 import { Collector } from './collect/collector.js';
-import type { DeadLetterEntry, Hello, SagaBoard, Story, TrailEntry } from './snapshot.js';
+import { parseFaultBody, parseFaultId, parseService, serviceFaults } from './faults-api.js';
+import type { DeadLetterEntry, FaultEntry, Hello, SagaBoard, ServiceFaults, Story, TrailEntry } from './snapshot.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
-import { Services } from './upstream.js';
+import { Services, passOn } from './upstream.js';
 
 const ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const graph = topologyGraph();
@@ -13,7 +26,8 @@ const groups = topics.flatMap((t) => t.groups.map((g) => ({ topic: t.name, group
 /**
  * The control room's data: the live stream (server-sent events: `hello` with the topology and the last minutes, then a
  * `tick` per collection, a comment every 15 s to keep proxies from closing an idle stream), and the views that read a
- * service with the viewer's token: the saga board, one message's story, an event-sourced account.
+ * service with the viewer's token: the saga board, one message's story, an event-sourced account; and the fault
+ * buttons, which switch a service's faults on and off with the viewer's token (the service decides, and logs who).
  */
 @Controller('api')
 @Access('operator')
@@ -83,6 +97,45 @@ export class ConsoleApiController {
   async account(@Param('userId') userId: string, @Headers('authorization') authorization: string): Promise<unknown> {
     if (!UUID.test(userId)) throw new BadRequestException('userId must be a UUID');
     return this.services.read('payments', `/accounts/${userId}/events`, authorization);
+  }
+
+  /** `GET /api/faults`: each service's fault switches (`GET /faults`), a service that did not answer marked so. */
+  @Get('faults')
+  async faults(@Headers('authorization') authorization: string): Promise<{ services: ServiceFaults[] }> {
+    const answers = await Promise.all(
+      SERVICES.map((service) =>
+        this.services
+          .get(service, '/faults', authorization)
+          .catch((error: Error & { getResponse?: () => { reason?: string } }) => ({
+            error: error.getResponse?.().reason ?? error.message,
+          })),
+      ),
+    );
+    return { services: SERVICES.map((service, i) => serviceFaults(service, answers[i]!)) };
+  }
+
+  /**
+   * `POST /api/faults` `{service, kind, source?, delayMs?, fraction?, durationS?}`: that service's `POST /faults`
+   * with the viewer's token; its answer passed on (201 and the fault; 400 or 403 with its reason).
+   */
+  @Post('faults')
+  @HttpCode(201)
+  async addFault(@Body() body: unknown, @Headers('authorization') authorization: string): Promise<FaultEntry> {
+    const { service, request } = parseFaultBody(body);
+    return passOn(service, await this.services.call<FaultEntry>('POST', service, '/faults', authorization, request));
+  }
+
+  /** `DELETE /api/faults/:service/:id`: switches the fault off early (that service's `DELETE /faults/:id`). */
+  @Delete('faults/:service/:id')
+  @HttpCode(204)
+  async removeFault(
+    @Param('service') rawService: string,
+    @Param('id') rawId: string,
+    @Headers('authorization') authorization: string,
+  ): Promise<void> {
+    const service = parseService(rawService);
+    const id = parseFaultId(rawId);
+    passOn(service, await this.services.call('DELETE', service, `/faults/${id}`, authorization));
   }
 }
 

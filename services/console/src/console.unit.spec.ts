@@ -10,8 +10,12 @@ import {
   queues,
   topics,
 } from '@am/messaging';
-import { byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
+import { BadRequestException } from '@nestjs/common';
+import { activeFaults, byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
+import { parseFaultBody, parseFaultId, parseService, serviceFaults } from './faults-api.js';
+import { faultMarks } from './page/fault-marks.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
+import type { FaultMark, ServicePoint, Tick } from './snapshot.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
 
 describe('reading a service /metrics', () => {
@@ -103,16 +107,26 @@ describe('the session cookie', () => {
     expect(readCookie(undefined, 'console_token')).toBeUndefined();
   });
 
-  it('stands for the bearer header on reads only, and never over a header that is there', () => {
-    const run = (method: string, headers: Record<string, string>) => {
-      const request = { method, headers } as unknown as IncomingMessage;
-      sessionCookieAsBearer()(request, {} as ServerResponse, () => undefined);
-      return request.headers.authorization;
-    };
+  const run = (method: string, headers: Record<string, string>, url = '/api/stream') => {
+    const request = { method, url, headers } as unknown as IncomingMessage;
+    sessionCookieAsBearer()(request, {} as ServerResponse, () => undefined);
+    return request.headers.authorization;
+  };
+
+  it('stands for the bearer header on reads, and never over a header that is there', () => {
     expect(run('GET', { cookie: 'console_token=t1' })).toBe('Bearer t1');
-    expect(run('POST', { cookie: 'console_token=t1' })).toBeUndefined();
-    expect(run('DELETE', { cookie: 'console_token=t1' })).toBeUndefined();
+    expect(run('POST', { cookie: 'console_token=t1' }, '/session')).toBeUndefined();
     expect(run('GET', { cookie: 'console_token=t1', authorization: 'Bearer t2' })).toBe('Bearer t2');
+  });
+
+  it("stands for it on writes only for the page's own calls to /api/ (x-control-room: 1, which another site cannot send)", () => {
+    const cookie = 'console_token=t1';
+    expect(run('POST', { cookie }, '/api/faults')).toBeUndefined();
+    expect(run('DELETE', { cookie }, '/api/faults/payments/x')).toBeUndefined();
+    expect(run('POST', { cookie, 'x-control-room': '1' }, '/api/faults')).toBe('Bearer t1');
+    expect(run('DELETE', { cookie, 'x-control-room': '1' }, '/api/faults/payments/x')).toBe('Bearer t1');
+    expect(run('POST', { cookie, 'x-control-room': '1' }, '/session')).toBeUndefined();
+    expect(run('PUT', { cookie, 'x-control-room': '1' }, '/api/faults')).toBeUndefined();
   });
 });
 
@@ -123,5 +137,95 @@ describe('who handles each hop of a story', () => {
     expect(handledBy(Queues.auditSaga, 'payment.failed')).toEqual(['orders']);
     expect(handledBy('order-events/audit', 'order.cancelled').sort()).toEqual(['analytics', 'audit', 'email']);
     expect(handledBy(Queues.auditLog, 'user.registered').sort()).toEqual(['analytics', 'audit', 'email', 'payments']);
+  });
+});
+
+describe('the fault buttons', () => {
+  it("reads the fault switches on from a service's faults_active gauge, one mark per switch", () => {
+    const samples = parsePrometheus(
+      [
+        '# TYPE faults_active gauge',
+        'faults_active{kind="slow-consumer",source="payment.process",by="alice",service="payments"} 1',
+        'faults_active{kind="pause-relay",source="",by="bob",service="payments"} 2',
+        'faults_active{kind="at-most-once",source="inventory.reserve",by="alice",service="payments"} 0',
+      ].join('\n'),
+    );
+    expect(activeFaults(samples)).toEqual([
+      { kind: 'slow-consumer', source: 'payment.process', by: 'alice' },
+      { kind: 'pause-relay', source: '', by: 'bob' },
+      { kind: 'pause-relay', source: '', by: 'bob' },
+    ]);
+    expect(activeFaults(parsePrometheus('messages_consumed_total{source="a"} 1'))).toEqual([]);
+  });
+
+  it('checks what it forwards: one of the six services, a fault the services accept, a UUID; else 400', () => {
+    expect(parseFaultBody({ service: 'payments', kind: 'pause-relay' })).toEqual({
+      service: 'payments',
+      request: { kind: 'pause-relay', durationS: 120 },
+    });
+    expect(
+      parseFaultBody({ service: 'inventory', kind: 'slow-consumer', source: Queues.inventoryReserve, delayMs: 500 })
+        .request,
+    ).toEqual({ kind: 'slow-consumer', source: Queues.inventoryReserve, delayMs: 500, durationS: 120 });
+    const refused = (f: () => unknown) => expect(f).toThrow(BadRequestException);
+    refused(() => parseFaultBody({ service: 'console', kind: 'pause-relay' }));
+    refused(() => parseFaultBody({ service: 'payments' }));
+    refused(() => parseFaultBody({ service: 'payments', kind: 'pause-relay', durationS: 601 }));
+    refused(() => parseFaultBody({ service: 'payments', kind: 'fail-consumer', source: 'x', fraction: 2 }));
+    refused(() => parseFaultBody({ service: 'payments', kind: 'pause-relay', extra: 1 }));
+    refused(() => parseFaultBody([]));
+    refused(() => parseFaultBody(null));
+    refused(() => parseService('../orders'));
+    refused(() => parseService(undefined));
+    expect(parseService('audit')).toBe('audit');
+    refused(() => parseFaultId('1; drop'));
+    expect(parseFaultId('0b8f7c1e-2f7a-4c55-9d3e-0a1b2c3d4e5f')).toBe('0b8f7c1e-2f7a-4c55-9d3e-0a1b2c3d4e5f');
+  });
+
+  it("shows a service's GET /faults, and marks one that did not answer or refused", () => {
+    expect(
+      serviceFaults('payments', { status: 200, body: { allowed: true, sources: ['payment.process'], faults: [] } }),
+    ).toEqual({ service: 'payments', answered: true, allowed: true, sources: ['payment.process'], faults: [] });
+    expect(serviceFaults('orders', { error: 'ECONNREFUSED' })).toMatchObject({
+      answered: false,
+      allowed: false,
+      error: 'ECONNREFUSED',
+    });
+    expect(serviceFaults('orders', { status: 401, body: { reason: 'expired' } })).toMatchObject({
+      answered: false,
+      error: 'answered 401: expired',
+    });
+  });
+
+  it('marks on the charts where faults went on and off, and not where a service only stopped answering', () => {
+    const point = (service: string, faults: FaultMark[], up = true) =>
+      ({ service, up, faults: up ? faults : [] }) as unknown as ServicePoint;
+    const slow = { kind: 'slow-consumer', source: 'payment.process', by: 'alice' };
+    const relay = { kind: 'pause-relay', source: '', by: 'alice' };
+    const tick = (payments: FaultMark[], up = true, orders: FaultMark[] = []) =>
+      ({ services: [point('payments', payments, up), point('orders', orders)] }) as unknown as Tick;
+    const history = [
+      tick([]),
+      tick([slow]), // 1: slow on
+      tick([slow, relay]), // 2: relay on
+      tick([], false), // 3: payments not answering: nothing known
+      tick([slow, relay]), // 4: still both
+      tick([relay], true, [relay]), // 5: slow off; orders' relay on
+      tick([]), // 6: payments' relay off, orders' relay off
+    ];
+    const all = faultMarks(history, () => true).map((m) => `${m.index} ${m.on ? 'on' : 'off'} ${m.label}`);
+    expect(all).toEqual([
+      '1 on slow-consumer on payment.process in payments by alice',
+      '2 on pause-relay in payments by alice',
+      '5 off slow-consumer on payment.process in payments by alice',
+      '5 on pause-relay in orders by alice',
+      '6 off pause-relay in payments by alice',
+      '6 off pause-relay in orders by alice',
+    ]);
+    const queue = faultMarks(history, (_s, f) => f.source === 'payment.process');
+    expect(queue.map((m) => [m.index, m.on])).toEqual([
+      [1, true],
+      [5, false],
+    ]);
   });
 });

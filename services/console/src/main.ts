@@ -13,7 +13,8 @@ import { sessionCookieAsBearer } from './session-cookie.js';
 import { CONSOLE_CONFIG, Services } from './upstream.js';
 
 /**
- * The control room (services/console): one page that shows the whole system moving. It reads; it changes nothing. It
+ * The control room (services/console): one page that shows the whole system moving. It reads; the one thing it
+ * changes is what its viewer asks of the fault buttons, through the services' own `/faults` with the viewer's token. It
  * has no database and no broker connection: its data is the services' `/metrics` and operator routes and RabbitMQ's
  * management API (docs/console.md).
  */

@@ -32,6 +32,22 @@ export const PAGE_HTML = `<!doctype html>
   <section id="kafka-view"><h2>Kafka <small>lag per partition over time, and in seconds at the group's rate</small></h2><div id="kafka"></div></section>
   <section id="sagas-view"><h2>Sagas <small>by state and step; stuck ones are past their deadline</small></h2><div id="sagas"></div></section>
   <section id="outbox-view"><h2>Outbox and inbox <small>per service</small></h2><div id="outbox"></div></section>
+  <section id="faults-view" class="wide"><h2>Faults <small>break a service on purpose, for a while, and watch the patterns react; each one is marked on the charts</small></h2>
+    <form id="fault-form">
+      <label>service <select id="fault-service"></select></label>
+      <label>fault <select id="fault-kind">
+        <option value="slow-consumer">slow-consumer: each message waits before its handler</option>
+        <option value="fail-consumer">fail-consumer: a fraction of the messages fail (retries, then dead letters)</option>
+        <option value="at-most-once">at-most-once: acknowledge before the work</option>
+        <option value="pause-relay">pause-relay: the outbox relay publishes nothing</option>
+      </select></label>
+      <label id="fault-source-field">on <select id="fault-source"></select></label>
+      <label id="fault-delay-field">delay <input id="fault-delay" type="number" min="1" max="60000" value="500" size="6"> ms</label>
+      <label id="fault-fraction-field">fraction <input id="fault-fraction" type="number" min="0.01" max="1" step="0.01" value="0.5" size="4"></label>
+      <label>for <input id="fault-duration" type="number" min="1" max="600" value="120" size="4"> s</label>
+      <button id="fault-on">switch on</button>
+    </form>
+    <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div></section>
   <section id="story-view" class="wide"><h2>One message's story <small>every message an order or a correlation id caused, across RabbitMQ and Kafka</small></h2>
     <form id="story-form"><input id="story-id" size="40" placeholder="order id or correlation id"><button>show</button></form><div id="story"></div></section>
   <section id="account-view"><h2>Event-sourced account <small>the balance as of each version</small></h2>

@@ -4,12 +4,25 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export const SESSION_COOKIE = 'console_token';
 
 /**
- * Lets the cookie stand for the bearer header on reads only: a GET or HEAD without an `Authorization` header but with
- * the session cookie is checked as if the header carried the cookie's token. Writes (`POST /session`) need the header.
+ * The header the page adds to its own writes (the fault buttons). A page on another site cannot send it: a custom
+ * header makes the browser ask first (a CORS preflight), and the console grants none. With the cookie's
+ * `SameSite=Strict`, that keeps another site from switching a fault on with the viewer's session.
+ */
+export const WRITE_HEADER = 'x-control-room';
+
+/**
+ * Lets the cookie stand for the bearer header: on reads (a GET or HEAD), and on the page's own writes to `/api/` (a
+ * POST or DELETE carrying `x-control-room: 1`), a request without an `Authorization` header but with the session
+ * cookie is checked as if the header carried the cookie's token. Other writes (`POST /session`) need the header.
  */
 export function sessionCookieAsBearer() {
   return (request: IncomingMessage, _response: ServerResponse, next: () => void): void => {
-    if ((request.method === 'GET' || request.method === 'HEAD') && !request.headers.authorization) {
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    const pageWrite =
+      (request.method === 'POST' || request.method === 'DELETE') &&
+      (request.url ?? '').startsWith('/api/') &&
+      request.headers[WRITE_HEADER] === '1';
+    if ((read || pageWrite) && !request.headers.authorization) {
       const token = readCookie(request.headers.cookie, SESSION_COOKIE);
       if (token) request.headers.authorization = `Bearer ${token}`;
     }

@@ -50,6 +50,15 @@ export interface ServicePoint {
   outboxOldestSeconds?: number;
   /** Dependencies whose breaker is open (consumers paused). */
   breakersOpen: string[];
+  /** The operator's fault switches on in it (its `faults_active` gauge): the charts' fault annotations. */
+  faults: FaultMark[];
+}
+
+/** A fault switch that is on in a service, as its `/metrics` reports it (`source` empty for `pause-relay`). */
+export interface FaultMark {
+  kind: string;
+  source: string;
+  by: string;
 }
 
 /** Everything the page needs for one second of the system. */
@@ -156,4 +165,28 @@ export interface Story {
   deadLetters: DeadLetterEntry[];
   order?: unknown;
   errors: string[];
+}
+
+/** A fault switch that is on (a service's `GET /faults`): what was asked, by whom, since and until when. */
+export interface FaultEntry {
+  id: string;
+  kind: string;
+  source?: string;
+  delayMs?: number;
+  fraction?: number;
+  by: string;
+  since: string;
+  until: string;
+}
+
+/** One service's fault switches (`GET /api/faults`); `answered` false (and `error`) when it did not answer. */
+export interface ServiceFaults {
+  service: string;
+  answered: boolean;
+  /** Whether it runs with `FAULTS_ALLOWED=1`. */
+  allowed: boolean;
+  /** The queues and topics it consumes: what a consumer fault may name. */
+  sources: string[];
+  faults: FaultEntry[];
+  error?: string;
 }

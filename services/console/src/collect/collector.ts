@@ -1,5 +1,5 @@
 import type { LagPoint, ServicePoint, SourceState, Tick } from '../snapshot.js';
-import { byLabel, parsePrometheus, rates, single, type Sample } from './prometheus.js';
+import { activeFaults, byLabel, parsePrometheus, rates, single, type Sample } from './prometheus.js';
 import { readQueues, type RabbitStatsAccess } from './rabbitmq-stats.js';
 
 export interface CollectorOptions {
@@ -21,8 +21,9 @@ interface Counters {
 /**
  * Reads the whole system once per interval, whether a page is open or not, and keeps the last minutes: every service's
  * `/metrics` (its own counters and gauges: what it published and consumed, its outbox, the lag of its Kafka groups, its
- * breakers) and the broker's statistics of every queue. A source that does not answer is marked, with the time it last
- * did; the page shows it as stale rather than as zero. Reading is cheap: seven HTTP requests per second.
+ * breakers, the fault switches on) and the broker's statistics of every queue. A source that does not answer is
+ * marked, with the time it last did; the page shows it as stale rather than as zero. Reading is cheap: seven HTTP
+ * requests per second.
  */
 export class Collector {
   private readonly history: Tick[] = [];
@@ -149,6 +150,7 @@ export class Collector {
       breakersOpen: samples
         .filter((s) => s.name === 'dependency_breaker_open' && s.value > 0)
         .map((s) => s.labels.dependency ?? '?'),
+      faults: activeFaults(samples),
     };
   }
 }
@@ -164,6 +166,7 @@ function emptyPoint(service: string): ServicePoint {
     duplicates: {},
     groupJoins: {},
     breakersOpen: [],
+    faults: [],
   };
 }
 

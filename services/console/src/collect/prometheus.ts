@@ -63,3 +63,19 @@ export function rates(
   }
   return out;
 }
+
+/**
+ * The fault switches a service reports on (`faults_active{kind,source,by}`, 1 per switch): one mark per switch, so two
+ * of the same kind on the same source by the same operator give two marks.
+ */
+export function activeFaults(samples: readonly Sample[]): { kind: string; source: string; by: string }[] {
+  return samples
+    .filter((s) => s.name === 'faults_active' && s.value > 0)
+    .flatMap((s) =>
+      Array.from({ length: Math.min(Math.round(s.value), 100) }, () => ({
+        kind: s.labels.kind ?? '?',
+        source: s.labels.source ?? '',
+        by: s.labels.by ?? '?',
+      })),
+    );
+}

@@ -1,7 +1,15 @@
-import type { Hello, SagaBoard, Story, Tick } from '../snapshot.js';
+import type { Hello, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
 import { drawTopology } from './topology.js';
-import { renderAccount, renderKafka, renderOutbox, renderQueues, renderSagas, renderStory } from './views.js';
+import {
+  renderAccount,
+  renderFaults,
+  renderKafka,
+  renderOutbox,
+  renderQueues,
+  renderSagas,
+  renderStory,
+} from './views.js';
 
 /**
  * The control room's page: signs in with an operator token (from the URL's fragment, which never reaches a server,
@@ -13,6 +21,7 @@ let ticks: Tick[] = [];
 let stream: EventSource | undefined;
 let lastTickAt = 0;
 let sagaTimer: number | undefined;
+let faultStates: ServiceFaults[] = [];
 
 const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -40,6 +49,12 @@ async function start(): Promise<void> {
     event.preventDefault();
     void openAccount(byId<HTMLInputElement>('account-id').value.trim());
   });
+  byId<HTMLFormElement>('fault-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void switchFaultOn();
+  });
+  byId('fault-service').addEventListener('change', faultForm);
+  byId('fault-kind').addEventListener('change', faultForm);
   const who = await fetch('/session');
   if (who.ok) live();
   else byId('login').hidden = false;
@@ -80,6 +95,8 @@ function live(): void {
   }, 1000);
   void refreshSagas();
   sagaTimer = window.setInterval(() => void refreshSagas(), 2000);
+  void refreshFaults();
+  window.setInterval(() => void refreshFaults(), 3000);
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('story');
   if (fromHash) void openStory(fromHash);
 }
@@ -91,7 +108,7 @@ function render(): void {
   redrawTopology();
   renderQueues(ticks);
   renderKafka(hello, ticks);
-  renderOutbox(ticks.at(-1));
+  renderOutbox(ticks);
 }
 
 function renderSources(): void {
@@ -139,6 +156,103 @@ async function refreshSagas(): Promise<void> {
 }
 
 const showStory = (id: string) => void openStory(id);
+
+/** The page's own writes: the session cookie stands for the token only with this header (session-cookie.ts). */
+const WRITE = { 'x-control-room': '1' };
+const undo = (service: string, id: string) => void undoFault(service, id);
+
+async function refreshFaults(): Promise<void> {
+  if (document.hidden) return;
+  const answer = await fetch('/api/faults').catch(() => undefined);
+  if (!answer) return renderFaults({ error: 'the console is not answering' }, undo);
+  const body = (await answer.json().catch(() => ({}))) as { services?: ServiceFaults[]; reason?: string };
+  if (!answer.ok || !body.services) return renderFaults({ error: `${answer.status}: ${body.reason ?? ''}` }, undo);
+  faultStates = body.services;
+  renderFaults({ services: faultStates }, undo);
+  faultForm();
+}
+
+/** Fills the form's choices from what the chosen service allows and consumes, keeping what the viewer chose. */
+function faultForm(): void {
+  const serviceSelect = byId<HTMLSelectElement>('fault-service');
+  const chosen = serviceSelect.value;
+  const names = faultStates.map((s) => s.service);
+  if ([...serviceSelect.options].map((o) => o.value).join() !== names.join()) {
+    serviceSelect.replaceChildren(...names.map((n) => new Option(n, n)));
+    serviceSelect.value = names.includes(chosen) ? chosen : (names[0] ?? '');
+  }
+  const state = faultStates.find((s) => s.service === serviceSelect.value);
+  const sourceSelect = byId<HTMLSelectElement>('fault-source');
+  const sources = state?.sources ?? [];
+  if ([...sourceSelect.options].map((o) => o.value).join() !== sources.join()) {
+    const source = sourceSelect.value;
+    sourceSelect.replaceChildren(...sources.map((n) => new Option(n, n)));
+    if (sources.includes(source)) sourceSelect.value = source;
+  }
+  const kind = byId<HTMLSelectElement>('fault-kind').value;
+  byId('fault-source-field').hidden = kind === 'pause-relay';
+  byId('fault-delay-field').hidden = kind !== 'slow-consumer';
+  byId('fault-fraction-field').hidden = kind !== 'fail-consumer';
+  byId('fault-note').textContent = !state
+    ? ''
+    : !state.answered
+      ? `${state.service} is not answering`
+      : state.allowed
+        ? ''
+        : `Faults are off on ${state.service}: it runs without FAULTS_ALLOWED=1 (./stack up and ./stack demo set it; ` +
+          'compose and Kubernetes do not), so it refuses every fault.';
+}
+
+async function switchFaultOn(): Promise<void> {
+  const kind = byId<HTMLSelectElement>('fault-kind').value;
+  const number = (id: string) => Number(byId<HTMLInputElement>(id).value);
+  const request = {
+    service: byId<HTMLSelectElement>('fault-service').value,
+    kind,
+    ...(kind === 'pause-relay' ? {} : { source: byId<HTMLSelectElement>('fault-source').value }),
+    ...(kind === 'slow-consumer' ? { delayMs: number('fault-delay') } : {}),
+    ...(kind === 'fail-consumer' ? { fraction: number('fault-fraction') } : {}),
+    durationS: number('fault-duration'),
+  };
+  const answer = await fetch('/api/faults', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...WRITE },
+    body: JSON.stringify(request),
+  }).catch(() => undefined);
+  const body = (await answer?.json().catch(() => ({}))) as { id?: string; reason?: string; message?: unknown };
+  const message = byId('fault-message');
+  message.className = answer?.ok ? 'ok' : 'error';
+  message.textContent = !answer
+    ? 'the console is not answering'
+    : answer.ok
+      ? `${request.kind} switched on in ${request.service} (${body.id ?? ''})`
+      : `refused (${answer.status}): ${reasonOf(body)}`;
+  void refreshFaults();
+}
+
+async function undoFault(service: string, id: string): Promise<void> {
+  const answer = await fetch(`/api/faults/${encodeURIComponent(service)}/${encodeURIComponent(id)}`, {
+    method: 'DELETE',
+    headers: WRITE,
+  }).catch(() => undefined);
+  const message = byId('fault-message');
+  message.className = answer?.ok || answer?.status === 404 ? 'ok' : 'error';
+  message.textContent = !answer
+    ? 'the console is not answering'
+    : answer.ok
+      ? `fault ${id.slice(0, 8)} switched off in ${service}`
+      : answer.status === 404
+        ? `fault ${id.slice(0, 8)} had ended already`
+        : `refused (${answer.status}): ${reasonOf((await answer.json().catch(() => ({}))) as { reason?: string; message?: unknown })}`;
+  void refreshFaults();
+}
+
+/** The reason in an error body: the services say `reason` or `message` (a string, or a list of problems). */
+function reasonOf(body: { reason?: string; message?: unknown } | undefined): string {
+  if (typeof body?.reason === 'string') return body.reason;
+  if (Array.isArray(body?.message)) return body.message.join('; ');
+  return typeof body?.message === 'string' ? body.message : '';
+}
 
 async function openStory(id: string): Promise<void> {
   if (!id) return;

@@ -1,5 +1,7 @@
 /** Small DOM helpers for the control room's page (no framework: the page is a few tables and two SVG drawings). */
 
+import type { FaultMarkAt } from './fault-marks.js';
+
 type Child = Node | string | number | null | undefined | false;
 
 export function h(
@@ -63,8 +65,32 @@ export const fmt = {
   time: (at: number | string) => new Date(at).toISOString().slice(11, 23),
 };
 
-/** A sparkline of `values` (the last minutes of one figure). */
-export function sparkline(values: readonly number[], className = 'spark', width = 110, height = 20): SVGElement {
+/** Vertical lines at the ticks where faults went on (solid) and off (dashed), each titled with what changed. */
+function faultLines(marks: readonly FaultMarkAt[], x: (i: number) => string, bottom: number): SVGElement[] {
+  return marks.map((m) =>
+    s(
+      'line',
+      {
+        class: `fault ${m.on ? 'on' : 'off'}`,
+        'data-fault-mark': m.on ? 'on' : 'off',
+        x1: x(m.index),
+        x2: x(m.index),
+        y1: 0,
+        y2: bottom,
+      },
+      s('title', {}, `${m.label} ${m.on ? 'on' : 'off'}`),
+    ),
+  );
+}
+
+/** A sparkline of `values` (the last minutes of one figure), with the faults that went on and off meanwhile. */
+export function sparkline(
+  values: readonly number[],
+  className = 'spark',
+  faults: readonly FaultMarkAt[] = [],
+  width = 110,
+  height = 20,
+): SVGElement {
   const max = Math.max(1, ...values);
   const step = values.length > 1 ? width / (values.length - 1) : width;
   const points = values.map((v, i) => `${(i * step).toFixed(1)},${(height - 1 - (v / max) * (height - 2)).toFixed(1)}`);
@@ -78,16 +104,21 @@ export function sparkline(values: readonly number[], className = 'spark', width 
       role: 'img',
       'aria-label': `max ${Math.round(max)}`,
     },
+    ...faultLines(faults, (i) => (i * step).toFixed(1), height),
     s('polyline', { points: points.join(' ') }),
   );
 }
 
 const COLORS = ['#58a6ff', '#3fb950', '#d29922', '#f778ba', '#a371f7', '#56d4dd'];
 
-/** Several lines on one chart (a group's lag per partition), with vertical markers at the given indexes. */
+/**
+ * Several lines on one chart (a group's lag per partition), with vertical markers at the given indexes (rebalances)
+ * and the faults that went on and off.
+ */
 export function lineChart(
   series: { name: string; values: readonly number[] }[],
   markers: readonly number[],
+  faults: readonly FaultMarkAt[] = [],
   width = 320,
   height = 70,
 ): SVGElement {
@@ -99,6 +130,7 @@ export function lineChart(
     'svg',
     { class: 'chart', width, height, viewBox: `0 0 ${width} ${height}` },
     ...markers.map((m) => s('line', { class: 'marker', x1: x(m), x2: x(m), y1: 0, y2: height - 12 })),
+    ...faultLines(faults, x, height - 12),
     ...series.map((line, n) =>
       s('polyline', {
         stroke: COLORS[n % COLORS.length]!,

@@ -1,5 +1,16 @@
-import type { DeadLetterEntry, Hello, SagaBoard, SagaSummary, Story, Tick, TrailEntry } from '../snapshot.js';
+import type {
+  DeadLetterEntry,
+  FaultEntry,
+  Hello,
+  SagaBoard,
+  SagaSummary,
+  ServiceFaults,
+  Story,
+  Tick,
+  TrailEntry,
+} from '../snapshot.js';
 import { fmt, h, lineChart, show, sparkline } from './dom.js';
+import { faultMarks } from './fault-marks.js';
 import { queueOutRate } from './topology.js';
 
 /** How long a queue takes to empty at the current rates: ready / (out - in); none when it does not shrink. */
@@ -29,12 +40,22 @@ export function renderQueues(history: readonly Tick[]): void {
     .map((q) => {
       const out = outRate(q.name);
       const drain = drainSeconds(q.ready, q.publish, out);
+      // Faults on this queue's consumer: marked where they went on and off.
+      const marks = faultMarks(history, (_service, f) => f.source === q.name);
       return h(
         'tr',
         { 'data-queue': q.name, class: isFailureQueue(q.name) && q.ready === 0 ? 'minor' : undefined },
         h('td', {}, q.name),
         h('td', { class: 'num ready' }, fmt.count(q.ready)),
-        h('td', {}, sparkline(series(q.name, (x) => x.ready))),
+        h(
+          'td',
+          {},
+          sparkline(
+            series(q.name, (x) => x.ready),
+            'spark',
+            marks,
+          ),
+        ),
         h('td', { class: 'num' }, fmt.count(q.unacked)),
         h('td', { class: 'num' }, q.consumers),
         h('td', { class: 'num' }, fmt.rate(q.publish)),
@@ -45,6 +66,7 @@ export function renderQueues(history: readonly Tick[]): void {
           sparkline(
             series(q.name, (x) => x.deliver),
             'spark second',
+            marks,
           ),
         ),
         h('td', { class: 'num' }, fmt.rate(q.ack)),
@@ -80,7 +102,10 @@ export function renderQueues(history: readonly Tick[]): void {
   );
 }
 
-/** Kafka: each group's lag per partition over time (rebalances marked), and in seconds at its rate. */
+/**
+ * Kafka: each group's lag per partition over time (rebalances marked, and the faults on the group's consumer), and in
+ * seconds at its rate.
+ */
 export function renderKafka(hello: Hello, history: readonly Tick[]): void {
   const tick = history.at(-1);
   if (!tick) return;
@@ -118,16 +143,28 @@ export function renderKafka(hello: Hello, history: readonly Tick[]): void {
         ` · ${fmt.rate(rate)} · `,
         lag === 0 ? 'caught up' : rate > 0 ? `about ${fmt.seconds(lag / rate)} behind` : 'not moving',
       ),
-      series.length ? lineChart(series, markers) : h('span', { class: 'dim' }, 'no lag reported yet'),
+      series.length
+        ? lineChart(
+            series,
+            markers,
+            faultMarks(history, (s, f) => s === service && f.source === topic),
+          )
+        : h('span', { class: 'dim' }, 'no lag reported yet'),
     );
   });
   show('kafka', ...blocks);
 }
 
-/** Outbox and inbox per service: backlog, oldest row, relay rate, duplicates suppressed, retries, dead letters. */
-export function renderOutbox(tick: Tick | undefined): void {
+/**
+ * Outbox and inbox per service (with the fault switches on in it): backlog (and its last minutes, with the service's
+ * faults marked), oldest row, relay rate, duplicates suppressed, retries, dead letters, breakers.
+ */
+export function renderOutbox(history: readonly Tick[]): void {
+  const tick = history.at(-1);
   if (!tick) return;
   const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+  const backlog = (service: string) =>
+    history.map((t) => t.services.find((x) => x.service === service)?.outboxUnsent ?? 0);
   show(
     'outbox',
     h(
@@ -139,6 +176,7 @@ export function renderOutbox(tick: Tick | undefined): void {
         ...[
           'service',
           'unsent',
+          '',
           'oldest',
           'relay',
           'consumed',
@@ -152,8 +190,30 @@ export function renderOutbox(tick: Tick | undefined): void {
         h(
           'tr',
           { 'data-service': svc.service },
-          h('td', {}, svc.service, svc.up ? '' : h('span', { class: 'stale-marker' }, ' stale')),
-          h('td', { class: 'num' }, fmt.count(svc.outboxUnsent)),
+          h(
+            'td',
+            {},
+            svc.service,
+            svc.up ? '' : h('span', { class: 'stale-marker' }, ' stale'),
+            svc.faults.length
+              ? h(
+                  'span',
+                  { class: 'faults-on bad', title: 'fault switches on' },
+                  ` ${svc.faults.map((f) => `${f.kind}${f.source ? ` (${f.source})` : ''}`).join(', ')}`,
+                )
+              : '',
+          ),
+          h('td', { class: 'num unsent' }, fmt.count(svc.outboxUnsent)),
+          h(
+            'td',
+            {},
+            sparkline(
+              backlog(svc.service),
+              'spark',
+              faultMarks(history, (s) => s === svc.service),
+              70,
+            ),
+          ),
           h(
             'td',
             { class: `num${(svc.outboxOldestSeconds ?? 0) > 5 ? ' warn' : ''}` },
@@ -169,6 +229,56 @@ export function renderOutbox(tick: Tick | undefined): void {
       ),
     ),
   );
+}
+
+/** What a fault does, in a few words: `slow-consumer on payment.process, 500 ms`. */
+export function describeFault(f: FaultEntry): string {
+  const detail =
+    f.delayMs !== undefined ? `, ${f.delayMs} ms` : f.fraction !== undefined ? `, ${f.fraction * 100} %` : '';
+  return `${f.kind}${f.source ? ` on ${f.source}` : ''}${detail}`;
+}
+
+/**
+ * The fault switches of each service: whether faults are allowed there (a process started without `FAULTS_ALLOWED=1`
+ * refuses them), and the faults on, with who switched each on, since and until when, and a button that switches it off.
+ */
+export function renderFaults(
+  state: { services: ServiceFaults[] } | { error: string },
+  undo: (service: string, id: string) => void,
+): void {
+  if ('error' in state) {
+    show('faults', h('p', { class: 'stale-marker' }, `stale: ${state.error}`));
+    return;
+  }
+  const rows = state.services.flatMap((svc) => {
+    const status = !svc.answered
+      ? h('span', { class: 'stale-marker' }, `did not answer${svc.error ? `: ${svc.error}` : ''}`)
+      : svc.allowed
+        ? h('span', { class: 'ok' }, 'allowed')
+        : h('span', { class: 'warn' }, 'not allowed: the process runs without FAULTS_ALLOWED=1');
+    const head = h(
+      'tr',
+      { 'data-service-faults': svc.service, 'data-allowed': svc.answered ? String(svc.allowed) : 'unknown' },
+      h('td', {}, h('b', {}, svc.service)),
+      h('td', { colspan: 5 }, status, svc.faults.length ? '' : h('span', { class: 'dim' }, ' · none on')),
+    );
+    const faults = svc.faults.map((f) => {
+      const button = h('button', { class: 'undo', 'data-undo': f.id }, 'undo');
+      button.addEventListener('click', () => undo(svc.service, f.id));
+      return h(
+        'tr',
+        { 'data-fault': f.id, 'data-kind': f.kind, class: 'fault-on' },
+        h('td', {}, ''),
+        h('td', { class: 'what' }, describeFault(f)),
+        h('td', {}, `by ${f.by}`),
+        h('td', {}, `since ${fmt.time(f.since)}`),
+        h('td', {}, `until ${fmt.time(f.until)}`),
+        h('td', {}, button),
+      );
+    });
+    return [head, ...faults];
+  });
+  show('faults', h('table', {}, ...rows));
 }
 
 /** The saga board: counts by status and step, the stuck ones, the latest ones (each links to its story). */
