@@ -99,6 +99,10 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/dead-letters/1/content' };
     case 'POST /dead-letters/:id/replay':
       return { path: '/dead-letters/1/replay' };
+    case 'GET /dead-letters/:id/replay-plan':
+      return { path: '/dead-letters/1/replay-plan' };
+    case 'GET /dead-letter-groups':
+      return { path: '/dead-letter-groups' };
     case 'GET /faults':
       return { path: '/faults' };
     case 'POST /faults':

@@ -54,6 +54,8 @@ export const ROUTES: RouteRule[] = [
   { service: 'audit', method: 'GET', route: '/dead-letters/:id', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters/:id/content', allowed: ['operator'] },
   { service: 'audit', method: 'POST', route: '/dead-letters/:id/replay', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letters/:id/replay-plan', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letter-groups', allowed: ['operator'] },
   // The control room: its page is open (it holds no data), everything it shows needs an operator.
   // The operator's fault switches, on each of the six services (libs/messaging/src/faults/faults.controller.ts).
   ...SERVICES.flatMap((service): RouteRule[] => [

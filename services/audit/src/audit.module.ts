@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuditTrailController } from './audit-trail/audit-trail.controller.js';
+import { DeadLetterGroupsController } from './inspect-dead-letters/dead-letter-groups.controller.js';
 import { DeadLettersController } from './inspect-dead-letters/dead-letters.controller.js';
 import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
 import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
@@ -18,6 +19,7 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
     RecordAuditLogHandler,
     RecordSagaAuditLogHandler,
     DeadLettersController,
+    DeadLetterGroupsController,
     ReplayDeadLetterController,
   ],
   providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer, DeadLetterTopicConsumer],

@@ -1,4 +1,16 @@
-import { ConflictException, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  ConflictException,
+  Controller,
+  Get,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+} from '@nestjs/common';
+import { z } from 'zod';
+import { MessageCatalog, allMessages } from '@am/contracts';
 import { DataSource } from 'typeorm';
 import {
   Access,
@@ -7,7 +19,9 @@ import {
   CurrentCaller,
   Exchanges,
   KafkaClient,
+  parseRequest,
   publishFailure,
+  type KafkaRecord,
   REPLAYED_FROM_HEADER,
   replayOf,
   RetryHeaders,
@@ -39,6 +53,42 @@ export interface ReplayAnswer {
   replayCount: number;
   /** Who replayed it (the operator token's subject), also kept on the dead letter. */
   replayedBy: string;
+  /** The fields an edited replay changed (JSON paths of the envelope); empty for the stored body as it was. */
+  changed: string[];
+}
+
+/**
+ * Exactly what a replay sends, and where: the workbench's dry run (`GET /dead-letters/:id/replay-plan`) shows it,
+ * and the replay sends it, so the two cannot differ.
+ */
+export type ReplayPlan =
+  | {
+      kind: 'queue';
+      /** The exchange and routing key: `replays`, to the queue the dead letter came from. */
+      exchange: string;
+      routingKey: string;
+      messageId: string;
+      type: string | null;
+      correlationId: string | null;
+      headers: Record<string, string | number>;
+      body: Buffer;
+    }
+  | { kind: 'topic'; record: KafkaRecord; messageId: string };
+
+/** The body of `POST /dead-letters/:id/replay`: nothing (the stored body), or an edited envelope. */
+const ReplayRequest = z.strictObject({ envelope: z.record(z.string(), z.unknown()).optional() }).optional();
+
+const catalog = new MessageCatalog(allMessages);
+
+/** The JSON paths where two values differ (objects compared key by key, anything else as a whole). Pure. */
+export function changedPaths(before: unknown, after: unknown, at = ''): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    return keys.flatMap((k) => changedPaths(before[k], after[k], at ? `${at}.${k}` : k));
+  }
+  return JSON.stringify(before) === JSON.stringify(after) ? [] : [at || '(the whole body)'];
 }
 
 /**
@@ -63,10 +113,65 @@ export class ReplayDeadLetterController {
     private readonly kafka: KafkaClient,
   ) {}
 
+  /** `GET /dead-letters/:id/replay-plan`: the dry run. What a replay would send, and where; nothing is sent. */
+  @Get(':id/replay-plan')
+  @Access('operator')
+  async plan(@Param('id', DeadLetterIdPipe) id: string) {
+    const plan = this.planOf(id, await this.replayable(id));
+    return plan.kind === 'queue'
+      ? { ...plan, body: plan.body.toString('utf8') }
+      : { ...plan, record: { ...plan.record, value: plan.record.value.toString() } };
+  }
+
   @Post(':id/replay')
   @Access('operator')
   @HttpCode(202)
-  async replay(@Param('id', DeadLetterIdPipe) id: string, @CurrentCaller() caller: Caller): Promise<ReplayAnswer> {
+  async replay(
+    @Param('id', DeadLetterIdPipe) id: string,
+    @CurrentCaller() caller: Caller,
+    @Body() raw: unknown,
+  ): Promise<ReplayAnswer> {
+    const request = parseRequest(ReplayRequest, raw ?? undefined);
+    const letter = await this.replayable(id);
+    const edited = request?.envelope === undefined ? undefined : this.edit(id, letter, request.envelope);
+    const plan = this.planOf(id, edited ? { ...letter, content: edited.content } : letter);
+    if (plan.kind === 'queue') {
+      await this.amqp
+        .publishRaw(plan.exchange, plan.routingKey, plan.body, {
+          messageId: plan.messageId,
+          type: plan.type ?? undefined,
+          correlationId: plan.correlationId ?? undefined,
+          headers: plan.headers,
+        })
+        .catch(publishFailure);
+    } else {
+      await this.kafka.send([plan.record]).catch((error: unknown) => {
+        publishFailure(new BrokerUnavailableError(`Kafka did not take the replay: ${(error as Error).message}`));
+      });
+    }
+    // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
+    const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
+      `WITH marked AS (
+         UPDATE dead_letters
+            SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2,
+                replayed_content = $3
+          WHERE id = $1 RETURNING replayed_at, replay_count)
+       SELECT replayed_at, replay_count FROM marked`,
+      [id, caller.subject, edited?.content ?? null],
+    );
+    return {
+      id: Number(id),
+      replayedTo: plan.kind === 'queue' ? plan.routingKey : plan.record.topic,
+      messageId: letter.message_id,
+      replayedAt: (marked?.replayed_at ?? new Date()).toISOString(),
+      replayCount: marked?.replay_count ?? 1,
+      replayedBy: caller.subject,
+      changed: edited?.changed ?? [],
+    };
+  }
+
+  /** The dead letter, if it can be replayed: 404 when there is none, 409 when it was replayed or is incomplete. */
+  private async replayable(id: string): Promise<ReplayRow> {
     const [letter] = await this.db.query<ReplayRow[]>(
       `SELECT queue, message_id, message_type, correlation_id, content, replayed_at, content_truncated, source,
               original_offset::text AS original_offset, record_key, record_headers
@@ -80,57 +185,58 @@ export class ReplayDeadLetterController {
     if (letter.replayed_at) {
       throw new ConflictException(`dead letter ${id} was replayed at ${letter.replayed_at.toISOString()}`);
     }
-    const replayedTo =
-      letter.source === 'topic' ? await this.toReplayTopic(id, letter) : await this.toQueue(id, letter);
-    // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
-    const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
-      `WITH marked AS (
-         UPDATE dead_letters
-            SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2
-          WHERE id = $1 RETURNING replayed_at, replay_count)
-       SELECT replayed_at, replay_count FROM marked`,
-      [id, caller.subject],
-    );
-    return {
-      id: Number(id),
-      replayedTo,
-      messageId: letter.message_id,
-      replayedAt: (marked?.replayed_at ?? new Date()).toISOString(),
-      replayCount: marked?.replay_count ?? 1,
-      replayedBy: caller.subject,
-    };
+    return letter;
   }
 
-  /** Publishes a dead letter queue's letter back to its queue; returns the queue. */
-  private async toQueue(id: string, letter: ReplayRow): Promise<string> {
+  /**
+   * An edited body: it must be a valid envelope of the same type and message id (the consumer's inbox and the story
+   * still know it as that message), valid against its type's schema; else 400 and nothing is sent.
+   */
+  private edit(id: string, letter: ReplayRow, envelope: Record<string, unknown>) {
+    const parsed = catalog.parse(JSON.stringify(envelope));
+    if (!parsed.ok) throw new BadRequestException(`the edited message is not valid: ${parsed.reason}`);
+    if (envelope.messageId !== letter.message_id || envelope.type !== letter.message_type) {
+      throw new BadRequestException(
+        `an edited replay keeps the dead letter's message id (${letter.message_id}) and type (${letter.message_type})`,
+      );
+    }
+    let original: unknown;
+    try {
+      original = JSON.parse(letter.content.toString('utf8'));
+    } catch {
+      original = letter.content.toString('utf8');
+    }
+    const changed = changedPaths(original, envelope);
+    if (changed.length === 0) throw new BadRequestException(`the edited message of dead letter ${id} changes nothing`);
+    return { content: Buffer.from(JSON.stringify(envelope)), changed };
+  }
+
+  /** What a replay of `letter` sends: to its queue through `replays`, or to its group's replay topic. */
+  private planOf(id: string, letter: ReplayRow): ReplayPlan {
+    if (letter.source === 'topic') {
+      const replay = replayOf(
+        {
+          offset: letter.original_offset ?? '',
+          key: letter.record_key ?? '',
+          value: letter.content,
+          headers: letter.record_headers ?? {},
+        },
+        this.kafka.prefix,
+      );
+      if (!replay.ok) throw new ConflictException(`dead letter ${id} cannot be replayed: ${replay.reason}`);
+      return { kind: 'topic', record: replay.record, messageId: letter.message_id };
+    }
     const queue = originalQueueOf(letter.queue);
     if (!queue) throw new ConflictException(`dead letter ${id} came from ${letter.queue}, which no queue feeds`);
-    await this.amqp
-      .publishRaw(Exchanges.replays, queue, letter.content, {
-        messageId: letter.message_id,
-        type: letter.message_type ?? undefined,
-        correlationId: letter.correlation_id ?? undefined,
-        headers: { [RetryHeaders.retryCount]: 0, [REPLAYED_FROM_HEADER]: id },
-      })
-      .catch(publishFailure);
-    return queue;
-  }
-
-  /** Produces a Kafka dead letter to its group's replay topic, one record; returns the topic. */
-  private async toReplayTopic(id: string, letter: ReplayRow): Promise<string> {
-    const replay = replayOf(
-      {
-        offset: letter.original_offset ?? '',
-        key: letter.record_key ?? '',
-        value: letter.content,
-        headers: letter.record_headers ?? {},
-      },
-      this.kafka.prefix,
-    );
-    if (!replay.ok) throw new ConflictException(`dead letter ${id} cannot be replayed: ${replay.reason}`);
-    await this.kafka.send([replay.record]).catch((error: unknown) => {
-      publishFailure(new BrokerUnavailableError(`Kafka did not take the replay: ${(error as Error).message}`));
-    });
-    return replay.record.topic;
+    return {
+      kind: 'queue',
+      exchange: Exchanges.replays,
+      routingKey: queue,
+      messageId: letter.message_id,
+      type: letter.message_type,
+      correlationId: letter.correlation_id,
+      headers: { [RetryHeaders.retryCount]: 0, [REPLAYED_FROM_HEADER]: id },
+      body: letter.content,
+    };
   }
 }
