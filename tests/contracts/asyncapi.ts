@@ -8,6 +8,7 @@ import {
   StockChecked,
   accountEventMessages,
   mailCommands,
+  operatorEvents,
   allMessages,
   inventoryReplies,
   orderEvents,
@@ -18,6 +19,7 @@ import {
 } from '@am/contracts';
 import {
   Exchanges,
+  SERVICES,
   MAX_RETRIES,
   bindingLabel,
   Topics,
@@ -60,6 +62,13 @@ export const productions: Production[] = [
   { service: 'orders', kind: 'exchange', channel: Exchanges.queries, messages: [CheckStock] },
   { service: 'inventory', kind: 'exchange', channel: Exchanges.replies, messages: [StockChecked] },
   { service: 'email', kind: 'exchange', channel: Exchanges.mail, messages: mailCommands },
+  // The audit trail of operators' actions: every service records what an operator does to it.
+  ...SERVICES.map((service) => ({
+    service,
+    kind: 'exchange' as const,
+    channel: Exchanges.operatorActions,
+    messages: operatorEvents,
+  })),
 ];
 
 /** Readers that are not envelope subscriptions: analytics' exactly-once loop reads `order-events` itself. */

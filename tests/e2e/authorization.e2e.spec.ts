@@ -103,6 +103,8 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/dead-letters/1/replay-plan' };
     case 'GET /dead-letter-groups':
       return { path: '/dead-letter-groups' };
+    case 'GET /operator-actions':
+      return { path: '/operator-actions' };
     case 'GET /faults':
       return { path: '/faults' };
     case 'POST /faults':

@@ -56,6 +56,7 @@ export const ROUTES: RouteRule[] = [
   { service: 'audit', method: 'POST', route: '/dead-letters/:id/replay', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letters/:id/replay-plan', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letter-groups', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/operator-actions', allowed: ['operator'] },
   // The control room: its page is open (it holds no data), everything it shows needs an operator.
   // The operator's fault switches, on each of the six services (libs/messaging/src/faults/faults.controller.ts).
   ...SERVICES.flatMap((service): RouteRule[] => [

@@ -2,6 +2,7 @@ import { mailCommands } from './email.messages.js';
 import { accountEventMessages, paymentReplies } from './payments.messages.js';
 import { StockChecked, inventoryReplies } from './inventory.messages.js';
 import { CheckStock, PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
+import { operatorEvents } from './operator.messages.js';
 
 export * from './envelope.js';
 export * from './message.js';
@@ -11,6 +12,7 @@ export * from './inventory.messages.js';
 export * from './payments.messages.js';
 export * from './analytics.messages.js';
 export * from './email.messages.js';
+export * from './operator.messages.js';
 
 /** Every envelope message type of the system, at its newest version (older versions hang off each one). */
 export const allMessages = [
@@ -24,4 +26,5 @@ export const allMessages = [
   CheckStock,
   StockChecked,
   ...mailCommands,
+  ...operatorEvents,
 ] as const;

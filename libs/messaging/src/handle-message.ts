@@ -27,7 +27,7 @@ export interface HandleMessageOptions {
  * its inbox row and does nothing. Returns false for a duplicate. Log lines written meanwhile carry the
  * envelope's correlation and message ids; outbox rows carry the active trace context (`addToOutbox`).
  */
-export async function handleMessage(options: HandleMessageOptions, body: Buffer): Promise<boolean> {
+export async function handleMessage(options: HandleMessageOptions, body: Buffer, sender?: string): Promise<boolean> {
   const { message, handler } = validate(options, body);
   const ids = { correlationId: message.correlationId, messageId: message.messageId, messageType: message.type };
   return withLogContext(ids, () =>
@@ -36,7 +36,7 @@ export async function handleMessage(options: HandleMessageOptions, body: Buffer)
         skipped(options, message);
         return false;
       }
-      const context = new MessageContext(manager, message, options.consumer);
+      const context = new MessageContext(manager, message, options.consumer, sender);
       await handler(message, context);
       await addToOutbox(manager, context.outgoing);
       return true;
@@ -55,6 +55,7 @@ export async function handleMessages(
   options: HandleMessageOptions,
   bodies: readonly Buffer[],
   within: <T>(index: number, work: () => Promise<T>) => Promise<T> = (_index, work) => work(),
+  senders: readonly (string | undefined)[] = [],
 ): Promise<number> {
   const messages = bodies.map((body) => validate(options, body));
   return options.dataSource.transaction(async (manager) => {
@@ -71,7 +72,7 @@ export async function handleMessages(
         continue;
       }
       await within(index, async () => {
-        const context = new MessageContext(manager, message, options.consumer);
+        const context = new MessageContext(manager, message, options.consumer, senders[index]);
         await handler(message, context);
         // Each outgoing message keeps the trace of the message that caused it (the outbox insert runs after all).
         const trace = traceHeaders();

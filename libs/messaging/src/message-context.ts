@@ -30,6 +30,11 @@ export class MessageContext {
     readonly manager: EntityManager,
     readonly message: Envelope,
     readonly source: string,
+    /**
+     * The RabbitMQ account that published the message (its AMQP `user-id`, which the broker checks against the
+     * publishing connection's user). Undefined on Kafka and for a message published without one.
+     */
+    readonly sender?: string,
   ) {}
 
   /**

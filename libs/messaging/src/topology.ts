@@ -43,6 +43,11 @@ export const Exchanges = {
   mail: 'mail',
   /** The alternate exchange of `mail`: a job whose headers match no binding goes to the bulk lane, not nowhere. */
   mailUnrouted: 'mail-unrouted',
+  /**
+   * The audit trail of operators' actions: each service says here what an operator did to it (`operator.action`,
+   * the routing key being the action), before it does it.
+   */
+  operatorActions: 'operator-actions',
 } as const;
 
 /** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
@@ -63,6 +68,7 @@ export const Queues = {
   inventoryQueries: 'inventory-queries',
   mailPriority: 'mail-priority',
   mailBulk: 'mail-bulk',
+  auditOperatorActions: 'audit-operator-actions',
 } as const;
 
 /** The command queues of the order saga: a command's routing key on `saga-commands` is its queue's name. */
@@ -202,6 +208,7 @@ export const exchanges: ExchangeSpec[] = [
   { name: Exchanges.orderTasks, type: 'direct', publishers: ['orders'] },
   { name: Exchanges.mail, type: 'headers', publishers: ['email'], alternateExchange: Exchanges.mailUnrouted },
   { name: Exchanges.mailUnrouted, type: 'fanout', publishers: [], internal: true },
+  { name: Exchanges.operatorActions, type: 'topic', publishers: [...SERVICES] },
 ];
 
 export const queues: QueueSpec[] = [
@@ -246,6 +253,12 @@ export const queues: QueueSpec[] = [
       ...SAGA_COMMAND_QUEUES.map((routingKey) => ({ exchange: Exchanges.sagaCommands, routingKey })),
       { exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY },
     ],
+  },
+  {
+    // Pattern: audit trail. Every operator action any service carries out, recorded by audit (GET /operator-actions).
+    name: Queues.auditOperatorActions,
+    consumer: 'audit',
+    bindings: [{ exchange: Exchanges.operatorActions, routingKey: '#' }],
   },
   ...[
     [Queues.emailNotifications, 'email'],

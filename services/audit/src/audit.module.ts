@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuditTrailController } from './audit-trail/audit-trail.controller.js';
 import { DeadLetterGroupsController } from './inspect-dead-letters/dead-letter-groups.controller.js';
 import { DeadLettersController } from './inspect-dead-letters/dead-letters.controller.js';
+import { OperatorActionsController } from './operator-actions/operator-actions.controller.js';
+import { RecordOperatorActionHandler } from './operator-actions/record-operator-action.handler.js';
 import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
 import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
 import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
@@ -11,7 +13,7 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
 
 /**
  * The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay) of the dead
- * letter queues and the Kafka dead letter topic.
+ * letter queues and the Kafka dead letter topic, and the trail of operators' actions.
  */
 @Module({
   controllers: [
@@ -21,6 +23,8 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
     DeadLettersController,
     DeadLetterGroupsController,
     ReplayDeadLetterController,
+    OperatorActionsController,
+    RecordOperatorActionHandler,
   ],
   providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer, DeadLetterTopicConsumer],
 })

@@ -3,6 +3,7 @@ import { AuditModule } from './audit.module.js';
 import { migrations } from './migrations/index.js';
 import { auditLogSubscription } from './record-audit-log/audit-log.subscription.js';
 import { auditSagaSubscription } from './record-audit-log/audit-saga.subscription.js';
+import { operatorActionsSubscription } from './operator-actions/operator-actions.subscription.js';
 import { orderEventsSubscription } from './record-audit-log/order-events.subscription.js';
 
 /**
@@ -13,6 +14,6 @@ export const auditService: ServiceDefinition = {
   service: 'audit',
   imports: [AuditModule],
   migrations,
-  amqp: [auditLogSubscription, auditSagaSubscription],
+  amqp: [auditLogSubscription, auditSagaSubscription, operatorActionsSubscription],
   kafka: [orderEventsSubscription],
 };

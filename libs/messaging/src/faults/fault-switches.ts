@@ -70,8 +70,8 @@ export class FaultSwitches {
     return [...this.active.values()].map((a) => a.fault);
   }
 
-  /** Switches a fault on, for `durationS` seconds; `sources` are what the service consumes (a fault names one). */
-  add(request: FaultRequest, by: string, sources: readonly string[], now = new Date()): Fault {
+  /** Throws what `add` would refuse the request for (faults not allowed, a source this service does not consume). */
+  check(request: FaultRequest, sources: readonly string[]): void {
     if (!this.allowed) {
       throw new FaultsNotAllowedError(
         'faults are off on this stack: start it with FAULTS_ALLOWED=1 (./stack up and ./stack demo do)',
@@ -82,6 +82,11 @@ export class FaultSwitches {
         `this service consumes no ${request.source}; it consumes ${sources.join(', ') || 'nothing'}`,
       );
     }
+  }
+
+  /** Switches a fault on, for `durationS` seconds; `sources` are what the service consumes (a fault names one). */
+  add(request: FaultRequest, by: string, sources: readonly string[], now = new Date()): Fault {
+    this.check(request, sources);
     const { durationS, ...what } = request;
     const fault: Fault = {
       ...what,

@@ -69,7 +69,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           subscription,
           async (delivery) => {
             await limiter?.take();
-            await handleMessage(handling, delivery.content);
+            await handleMessage(handling, delivery.content, delivery.properties.userId as string | undefined);
           },
           {
             logger: this.options.logger,
@@ -81,6 +81,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
                 handling,
                 deliveries.map((d) => d.content),
                 (index, work) => withDeliveryContext(subscription.queue, deliveries[index]!, work),
+                deliveries.map((d) => d.properties.userId as string | undefined),
               );
             },
           },

@@ -36,6 +36,7 @@ import { rateLimiter } from './rate-limit.js';
 import { consumersOn, readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
 import { FAULT_SOURCES, FaultsController } from '../faults/faults.controller.js';
+import { OperatorActions } from '../operator-actions/operator-actions.js';
 import { faults } from '../faults/fault-switches.js';
 
 /** Injection token of the service configuration. */
@@ -216,6 +217,7 @@ export async function runService(
       { provide: DataSource, useValue: dataSource },
       { provide: DependencyBreakers, useValue: breakers },
       { provide: KafkaMembers, useValue: kafkaMembers },
+      { provide: OperatorActions, useValue: new OperatorActions(amqp, config.service, logger) },
       { provide: TokenVerifier, useValue: verifier },
       ...(issuer ? [{ provide: TokenIssuer, useValue: issuer }] : []),
       ...(requester ? [{ provide: AmqpRequester, useValue: requester }] : []),
@@ -228,6 +230,7 @@ export async function runService(
       DataSource,
       DependencyBreakers,
       KafkaMembers,
+      OperatorActions,
       TokenVerifier,
       ...(issuer ? [TokenIssuer] : []),
       ...(requester ? [AmqpRequester] : []),

@@ -19,6 +19,7 @@ import {
   CurrentCaller,
   Exchanges,
   KafkaClient,
+  OperatorActions,
   parseRequest,
   publishFailure,
   type KafkaRecord,
@@ -111,6 +112,7 @@ export class ReplayDeadLetterController {
     private readonly db: DataSource,
     private readonly amqp: AmqpClient,
     private readonly kafka: KafkaClient,
+    private readonly actions: OperatorActions,
   ) {}
 
   /** `GET /dead-letters/:id/replay-plan`: the dry run. What a replay would send, and where; nothing is sent. */
@@ -135,6 +137,15 @@ export class ReplayDeadLetterController {
     const letter = await this.replayable(id);
     const edited = request?.envelope === undefined ? undefined : this.edit(id, letter, request.envelope);
     const plan = this.planOf(id, edited ? { ...letter, content: edited.content } : letter);
+    await this.actions.record(caller, {
+      action: 'dead-letter.replay',
+      target: id,
+      details: {
+        messageId: letter.message_id,
+        to: plan.kind === 'queue' ? plan.routingKey : plan.record.topic,
+        ...(edited ? { edited: edited.changed } : {}),
+      },
+    });
     if (plan.kind === 'queue') {
       await this.amqp
         .publishRaw(plan.exchange, plan.routingKey, plan.body, {
