@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuditTrailController } from './audit-trail/audit-trail.controller.js';
+import { ReplayRunsController } from './bulk-replay/replay-runs.controller.js';
+import { ReplayRuns } from './bulk-replay/replay-runs.js';
 import { DeadLetterGroupsController } from './inspect-dead-letters/dead-letter-groups.controller.js';
 import { DeadLettersController } from './inspect-dead-letters/dead-letters.controller.js';
 import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
 import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
+import { DeadLetterReplayer } from './replay-dead-letter/dead-letter-replayer.js';
 import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
 import { DeadLetterQueuesConsumer } from './store-dead-letter/dead-letter-queues.consumer.js';
 import { DeadLetterTopicConsumer } from './store-dead-letter/dead-letter-topic.consumer.js';
@@ -11,7 +14,7 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
 
 /**
  * The audit service: the audit log (record, trail) and the dead letter store (store, inspect, replay) of the dead
- * letter queues and the Kafka dead letter topic.
+ * letter queues and the Kafka dead letter topic, with the workbench's bulk replays.
  */
 @Module({
   controllers: [
@@ -21,7 +24,14 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
     DeadLettersController,
     DeadLetterGroupsController,
     ReplayDeadLetterController,
+    ReplayRunsController,
   ],
-  providers: [StoreDeadLetterHandler, DeadLetterQueuesConsumer, DeadLetterTopicConsumer],
+  providers: [
+    StoreDeadLetterHandler,
+    DeadLetterQueuesConsumer,
+    DeadLetterTopicConsumer,
+    DeadLetterReplayer,
+    ReplayRuns,
+  ],
 })
 export class AuditModule {}

@@ -4,6 +4,7 @@ import { DeadLetterLimits1764400000610 } from './1764400000610-dead-letter-limit
 import { DeadLettersByCorrelation1764400000620 } from './1764400000620-dead-letters-by-correlation.migration.js';
 import { KafkaDeadLetters1764400000630 } from './1764400000630-kafka-dead-letters.migration.js';
 import { DeadLetterWorkbench1764400000640 } from './1764400000640-dead-letter-workbench.migration.js';
+import { DeadLetterReplayRuns1764400000670 } from './1764400000670-dead-letter-replay-runs.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   DeadLettersByCorrelation1764400000620,
   KafkaDeadLetters1764400000630,
   DeadLetterWorkbench1764400000640,
+  DeadLetterReplayRuns1764400000670,
 ];
