@@ -317,10 +317,12 @@ async function startBulk(request: { ids?: number[]; groupId?: string; perSecond:
 }
 
 let runTimer: number | undefined;
+let following: 'running' | 'ended' = 'running';
 
 /** Shows a run and follows it every half second until it ends. */
 function follow(run: Run): void {
   state.run = run;
+  following = 'running';
   renderRun();
   window.clearInterval(runTimer);
   runTimer = window.setInterval(() => void pollRun(), 500);
@@ -332,8 +334,11 @@ async function pollRun(): Promise<void> {
   if (!answer.ok) return;
   state.run = answer.body;
   renderRun();
-  if (answer.body.state !== 'running') {
+  if (answer.body.state !== 'running' && following === 'running') {
+    // Ended: still followed, more slowly, for the failures of its groups that keep arriving after it.
+    following = 'ended';
     window.clearInterval(runTimer);
+    runTimer = window.setInterval(() => void pollRun(), 3_000);
     void refresh();
   }
 }
