@@ -54,6 +54,7 @@ tr.fault-on td.what { color: var(--bad); }
 .stuck td { color: var(--bad); }
 input, button { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 3px 8px; }
 button { cursor: pointer; }
+button:disabled { opacity: 0.45; cursor: not-allowed; }
 a { color: var(--accent); cursor: pointer; }
 #dead-letters-view td.reason { white-space: normal; max-width: 520px; }
 #dead-letters-view tr.chosen td { background: #1c2633; }
