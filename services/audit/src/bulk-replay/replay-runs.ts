@@ -4,7 +4,7 @@ import {
   Injectable,
   Logger,
   NotFoundException,
-  type OnApplicationShutdown,
+  type BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { groupableDeadLetters } from '../inspect-dead-letters/dead-letter-groups.controller.js';
@@ -103,7 +103,7 @@ const FAILURES_IN_A_ROW = 5;
  * fingerprint) are counted as a warning: the cause may not be fixed, or the replayed messages fail again.
  */
 @Injectable()
-export class ReplayRuns implements OnApplicationShutdown {
+export class ReplayRuns implements BeforeApplicationShutdown {
   private readonly logger = new Logger('dead-letter-replays');
   private readonly live = new Map<string, LiveRun>();
 
@@ -201,7 +201,8 @@ export class ReplayRuns implements OnApplicationShutdown {
     return this.get(id);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database and the brokers close: each run stops after the letter it is sending, and says so. */
+  async beforeApplicationShutdown(): Promise<void> {
     for (const live of this.live.values()) {
       live.stopReason ??= 'the audit service shut down';
       live.wake?.();
