@@ -179,6 +179,10 @@ describe('the dead-letter workbench in a browser', () => {
     await page.locator(`#dl-group [data-letter-id="${letter.id}"][data-state="replayed"]`).waitFor({ timeout: 10_000 });
     expect(await page.locator('#dl-send').isDisabled()).toBe(true);
     expect((await http('POST', audit(`/dead-letters/${letter.id}/replay`))).status).toBe(409);
+    // Its story, one click away: the dead letter among the messages of its order.
+    await page.click('#dl-letter .story-link');
+    await page.locator(`#story [data-dead-letter="${letter.id}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.inputValue('#story-id')).toBe(task.correlationId);
   });
 
   it('sends an edited dead letter only once it is valid, and sends the edit alone', async () => {
