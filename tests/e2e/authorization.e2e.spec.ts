@@ -105,6 +105,16 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/dead-letter-groups' };
     case 'GET /operator-actions':
       return { path: '/operator-actions' };
+    case 'GET /dead-letter-groups/:fingerprint':
+      return { path: '/dead-letter-groups/000000000000' };
+    case 'POST /dead-letter-replays':
+      // A rate of 0: 400 once past the rule, so the matrix replays nothing.
+      return { path: '/dead-letter-replays', body: { ids: ['1'], perSecond: 0 } };
+    case 'GET /dead-letter-replays':
+      return { path: '/dead-letter-replays' };
+    case 'GET /dead-letter-replays/:id':
+    case 'DELETE /dead-letter-replays/:id':
+      return { path: '/dead-letter-replays/999999999' };
     case 'GET /faults':
       return { path: '/faults' };
     case 'POST /faults':
@@ -133,6 +143,24 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/api/faults', body: { service: 'payments' } };
     case 'DELETE /api/faults/:service/:id':
       return { path: `/api/faults/payments/${made}` };
+    case 'GET /api/dead-letter-groups':
+      return { path: '/api/dead-letter-groups' };
+    case 'GET /api/dead-letter-groups/:id':
+      return { path: '/api/dead-letter-groups/000000000000' };
+    case 'GET /api/dead-letters/:id':
+      return { path: '/api/dead-letters/999999999' };
+    case 'GET /api/dead-letters/:id/replay-plan':
+      return { path: '/api/dead-letters/999999999/replay-plan' };
+    case 'POST /api/dead-letters/:id/replay':
+      // A dead letter that is not there: 404 once past the rule, nothing replayed.
+      return { path: '/api/dead-letters/999999999/replay', body: {} };
+    case 'GET /api/dead-letter-replays':
+      return { path: '/api/dead-letter-replays' };
+    case 'POST /api/dead-letter-replays':
+      return { path: '/api/dead-letter-replays', body: { ids: ['1'], perSecond: 0 } };
+    case 'GET /api/dead-letter-replays/:id':
+    case 'DELETE /api/dead-letter-replays/:id':
+      return { path: '/api/dead-letter-replays/999999999' };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }

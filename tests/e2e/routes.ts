@@ -57,6 +57,12 @@ export const ROUTES: RouteRule[] = [
   { service: 'audit', method: 'GET', route: '/dead-letters/:id/replay-plan', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/dead-letter-groups', allowed: ['operator'] },
   { service: 'audit', method: 'GET', route: '/operator-actions', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letter-groups/:fingerprint', allowed: ['operator'] },
+  // Bulk replays: a selection or a group's waiting letters at a rate, with progress, cancel and a warning.
+  { service: 'audit', method: 'POST', route: '/dead-letter-replays', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letter-replays', allowed: ['operator'] },
+  { service: 'audit', method: 'GET', route: '/dead-letter-replays/:id', allowed: ['operator'] },
+  { service: 'audit', method: 'DELETE', route: '/dead-letter-replays/:id', allowed: ['operator'] },
   // The control room: its page is open (it holds no data), everything it shows needs an operator.
   // The operator's fault switches, on each of the six services (libs/messaging/src/faults/faults.controller.ts).
   ...SERVICES.flatMap((service): RouteRule[] => [
@@ -78,6 +84,16 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'GET', route: '/api/faults', allowed: ['operator'] },
   { service: 'console', method: 'POST', route: '/api/faults', allowed: ['operator'] },
   { service: 'console', method: 'DELETE', route: '/api/faults/:service/:id', allowed: ['operator'] },
+  // The dead-letter workbench: audit's routes, called with the viewer's own token.
+  { service: 'console', method: 'GET', route: '/api/dead-letter-groups', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/dead-letter-groups/:id', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/dead-letters/:id', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/dead-letters/:id/replay-plan', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/dead-letters/:id/replay', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/dead-letter-replays', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/dead-letter-replays', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
+  { service: 'console', method: 'DELETE', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

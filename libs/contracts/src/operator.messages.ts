@@ -15,7 +15,10 @@ export const OperatorActionTaken = defineMessage(
   1,
   z.object({
     /** What was done, as `<area>.<verb>`: `fault.on`, `fault.off`, `dead-letter.replay`, ... */
-    action: z.string().regex(/^[a-z][a-z-]*(\.[a-z][a-z-]*)+$/).max(80),
+    action: z
+      .string()
+      .regex(/^[a-z][a-z-]*(\.[a-z][a-z-]*)+$/)
+      .max(80),
     /** The operator token's subject: who did it. */
     operator: z.string().min(1).max(200),
     /** The service that did it on the operator's behalf. */

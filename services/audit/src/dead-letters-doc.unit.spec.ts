@@ -10,7 +10,7 @@ describe('docs/dead-letters.md', () => {
     const doc = read('../../../docs/dead-letters.md');
     const sources =
       read('./store-dead-letter/dead-letter-queues.subscription.ts') +
-      read('./replay-dead-letter/replay-dead-letter.controller.ts');
+      read('./replay-dead-letter/dead-letter-replayer.ts');
     const snippets = [...doc.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
     expect(snippets).toHaveLength(2);
     for (const snippet of snippets) expect(sources).toContain(snippet);

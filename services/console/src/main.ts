@@ -6,6 +6,7 @@ import { AccessGuard, TokenVerifier, parseRateLimit, rateLimiter, readKey, runAs
 import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } from '@am/observability';
 import { Collector } from './collect/collector.js';
 import { ConsoleApiController } from './console-api.controller.js';
+import { DeadLettersApiController } from './dead-letters-api.controller.js';
 import { readConsoleConfig } from './console-config.js';
 import { PageController } from './page.controller.js';
 import { SessionController } from './session.controller.js';
@@ -13,8 +14,9 @@ import { sessionCookieAsBearer } from './session-cookie.js';
 import { CONSOLE_CONFIG, Services } from './upstream.js';
 
 /**
- * The control room (services/console): one page that shows the whole system moving. It reads; the one thing it
- * changes is what its viewer asks of the fault buttons, through the services' own `/faults` with the viewer's token. It
+ * The control room (services/console): one page that shows the whole system moving. It reads; what it changes is what
+ * its viewer asks of the fault buttons and the dead-letter workbench, through the services' own `/faults` and audit's
+ * replays, with the viewer's token. It
  * has no database and no broker connection: its data is the services' `/metrics` and operator routes and RabbitMQ's
  * management API (docs/console.md).
  */
@@ -29,7 +31,7 @@ async function start(): Promise<{ close(): Promise<void> }> {
     imports: [
       ObservabilityModule.forRoot(metrics, [{ name: 'collector', check: () => true, describe: () => sources() }]),
     ],
-    controllers: [PageController, SessionController, ConsoleApiController],
+    controllers: [PageController, SessionController, ConsoleApiController, DeadLettersApiController],
     providers: [{ provide: CONSOLE_CONFIG, useValue: config }, { provide: Collector, useValue: collector }, Services],
   })
   class ConsoleModule {}

@@ -54,6 +54,21 @@ tr.fault-on td.what { color: var(--bad); }
 .stuck td { color: var(--bad); }
 input, button { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 3px 8px; }
 button { cursor: pointer; }
+button:disabled { opacity: 0.45; cursor: not-allowed; }
 a { color: var(--accent); cursor: pointer; }
+#dead-letters-view td.reason { white-space: normal; max-width: 520px; }
+#dead-letters-view tr.chosen td { background: #1c2633; }
+#dead-letters-view .bulk, #dl-bulk-preview, #dead-letters-view .actions { margin: 6px 0; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+#dl-run .run { border: 1px solid var(--line); border-radius: 4px; padding: 6px; margin-bottom: 8px; }
+#dl-run progress { width: 100%; }
+.alarm { border: 2px solid var(--bad); color: var(--bad); background: #2a1215; font-weight: bold; padding: 6px 8px; border-radius: 4px; margin-top: 6px; font-size: 14px; }
+.letter .columns { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; }
+.letter table.kv th { width: 160px; }
+.letter table.kv td { white-space: normal; word-break: break-all; }
+textarea { width: 100%; background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; font: 12px/1.4 ui-monospace, monospace; }
+.diff pre { max-width: none; color: var(--text); }
+.diff .added { color: var(--ok); background: #12261a; }
+.diff .removed { color: var(--bad); background: #2a1215; }
+.plan pre, .letter pre { max-width: none; }
 pre { white-space: pre-wrap; word-break: break-all; color: var(--dim); margin: 0; max-width: 520px; }
 `;

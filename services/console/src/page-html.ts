@@ -48,6 +48,8 @@ export const PAGE_HTML = `<!doctype html>
       <button id="fault-on">switch on</button>
     </form>
     <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div></section>
+  <section id="dead-letters-view" class="wide"><h2>Dead letters <small>every dead letter queue and Kafka's dead letter topic, grouped by failure; inspect, edit, and replay one, a selection or a group at a rate</small></h2>
+    <div id="dl-run"></div><div id="dl-groups"></div><div id="dl-group"></div><div id="dl-bulk-preview"></div><div id="dl-letter"></div></section>
   <section id="story-view" class="wide"><h2>One message's story <small>every message an order or a correlation id caused, across RabbitMQ and Kafka</small></h2>
     <form id="story-form"><input id="story-id" size="40" placeholder="order id or correlation id"><button>show</button></form><div id="story"></div></section>
   <section id="account-view"><h2>Event-sourced account <small>the balance as of each version</small></h2>

@@ -28,7 +28,7 @@ export class OperatorActions {
     private readonly logger: MessagingLogger,
   ) {}
 
-  async record(caller: Caller, action: OperatorAction): Promise<void> {
+  async record(caller: Pick<Caller, 'subject'>, action: OperatorAction): Promise<void> {
     const envelope = OperatorActionTaken.create(
       {
         action: action.action,

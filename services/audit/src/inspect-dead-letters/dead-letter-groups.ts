@@ -6,6 +6,8 @@ export interface GroupableDeadLetter {
   /** Where it failed: the dead letter queue, or the topic and consumer group. */
   where: string;
   messageType: string | null;
+  /** The message's id: a bulk replay's warning tells a replayed message failing again from a new failure. */
+  messageId?: string;
   reason: string;
   receivedAt: Date;
   replayed: boolean;
@@ -45,6 +47,11 @@ export function failureOf(reason: string): string {
     .slice(0, 500);
 }
 
+/** Is this a group's id (a fingerprint)? */
+export function isFingerprint(raw: string): boolean {
+  return /^[0-9a-f]{12}$/.test(raw);
+}
+
 export function fingerprintOf(where: string, messageType: string | null, reason: string): string {
   return createHash('sha256')
     .update(`${where}\n${messageType ?? ''}\n${failureOf(reason)}`)
@@ -52,11 +59,15 @@ export function fingerprintOf(where: string, messageType: string | null, reason:
     .slice(0, 12);
 }
 
-/** Groups dead letters by fingerprint, the group seen last first. Pure. */
-export function groupDeadLetters(letters: readonly GroupableDeadLetter[]): DeadLetterGroup[] {
+/** The fingerprint of one dead letter. */
+export const fingerprintOfLetter = (letter: GroupableDeadLetter) =>
+  fingerprintOf(letter.where, letter.messageType, letter.reason);
+
+/** Groups dead letters by fingerprint, the group seen last first, with up to `idsAtMost` newest ids each. Pure. */
+export function groupDeadLetters(letters: readonly GroupableDeadLetter[], idsAtMost = 20): DeadLetterGroup[] {
   const groups = new Map<string, DeadLetterGroup>();
   for (const letter of [...letters].sort((a, b) => b.id - a.id)) {
-    const fingerprint = fingerprintOf(letter.where, letter.messageType, letter.reason);
+    const fingerprint = fingerprintOfLetter(letter);
     const seen = letter.receivedAt.toISOString();
     const group = groups.get(fingerprint) ?? {
       fingerprint,
@@ -75,7 +86,7 @@ export function groupDeadLetters(letters: readonly GroupableDeadLetter[]): DeadL
     if (letter.cameBack) group.cameBack += 1;
     if (seen < group.firstSeen) group.firstSeen = seen;
     if (seen > group.lastSeen) group.lastSeen = seen;
-    if (group.ids.length < 20) group.ids.push(letter.id);
+    if (group.ids.length < idsAtMost) group.ids.push(letter.id);
     groups.set(fingerprint, group);
   }
   return [...groups.values()].sort((a, b) => b.lastSeen.localeCompare(a.lastSeen));

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { replayTopic } from '@am/messaging';
+import { queues, replayTopic, topics } from '@am/messaging';
 
 /** Bodies up to this size are shown inline as text; larger ones are fetched from `/dead-letters/:id/content`. */
 export const INLINE_CONTENT_LIMIT = 64 * 1024;
@@ -41,6 +41,8 @@ export interface DeadLetterRow {
   original_offset: string | null;
   body_omitted_bytes: string | null;
   came_back_at: Date | null;
+  /** A Kafka dead letter's record headers (the project's own, as text). */
+  record_headers: Record<string, string> | null;
 }
 
 /** The columns and expressions that produce a `DeadLetterRow`. */
@@ -49,7 +51,7 @@ export const DEAD_LETTER_COLUMNS = `id, queue, message_id, message_type, correla
   coalesce(content_bytes, octet_length(content))::float8 AS content_bytes, content_truncated, content_sha256,
   CASE WHEN octet_length(content) <= ${INLINE_CONTENT_LIMIT} AND NOT content_truncated THEN content END AS content,
   source, topic, consumer_group, original_partition, original_offset::text AS original_offset,
-  body_omitted_bytes::text AS body_omitted_bytes, came_back_at`;
+  body_omitted_bytes::text AS body_omitted_bytes, came_back_at, record_headers`;
 
 /** A dead letter as `GET /dead-letters` shows it. */
 export interface DeadLetterView {
@@ -61,6 +63,13 @@ export interface DeadLetterView {
   originalQueue: string | null;
   /** A Kafka dead letter's origin, and where a replay sends it (the group's replay topic); null for a queue's. */
   kafka: KafkaDeadLetterView | null;
+  /** The service whose consumer failed it: the queue's consumer, or the consumer group's service (topology.ts). */
+  consumer: string | null;
+  /**
+   * The headers it failed with, as stored: a Kafka dead letter's record headers; for a queue's, the library's retry
+   * headers as they were read (the AMQP properties are messageId, type and correlationId).
+   */
+  headers: Record<string, string>;
   messageId: string;
   type: string | null;
   correlationId: string | null;
@@ -97,6 +106,30 @@ export interface KafkaDeadLetterView {
   bodyOmittedBytes: number | null;
 }
 
+/** The service whose consumer failed a dead letter: the original queue's consumer, or the consumer group's service. */
+export function consumerOf(row: Pick<DeadLetterRow, 'source' | 'queue' | 'consumer_group'>): string | null {
+  if (row.source === 'queue') {
+    const queue = row.queue.replace(/-dlq$/, '');
+    return queues.find((q) => q.name === queue)?.consumer ?? null;
+  }
+  const group = row.consumer_group ?? '';
+  const groups = topics.flatMap((t) => t.groups);
+  return groups.find((g) => g.groupId === group || group.endsWith(`.${g.groupId}`))?.consumer ?? null;
+}
+
+/** The headers a dead letter failed with, as far as the store kept them. */
+function headersOf(row: DeadLetterRow): Record<string, string> {
+  if (row.source === 'topic') return row.record_headers ?? {};
+  const headers: Record<string, string> = {
+    'x-retry-count': String(row.retry_count),
+    'x-error': row.reason,
+    'x-original-queue': row.queue.replace(/-dlq$/, ''),
+  };
+  if (row.first_failed_at) headers['x-first-failure-at'] = row.first_failed_at.toISOString();
+  if (row.last_failed_at) headers['x-last-failure-at'] = row.last_failed_at.toISOString();
+  return headers;
+}
+
 /** Turns a row into its view. Pure. */
 export function toDeadLetterView(row: DeadLetterRow): DeadLetterView {
   return {
@@ -115,6 +148,8 @@ export function toDeadLetterView(row: DeadLetterRow): DeadLetterView {
             bodyOmittedBytes: row.body_omitted_bytes === null ? null : Number(row.body_omitted_bytes),
           }
         : null,
+    consumer: consumerOf(row),
+    headers: headersOf(row),
     messageId: row.message_id,
     type: row.message_type,
     correlationId: row.correlation_id,

@@ -27,12 +27,15 @@ const row = (content: Buffer | null, size = content?.length ?? 0): DeadLetterRow
   original_offset: null,
   body_omitted_bytes: null,
   came_back_at: null,
+  record_headers: null,
 });
 
 describe('showing a dead letter', () => {
   it('shows a small UTF-8 body as text, and where a replay would send it', () => {
     const view = toDeadLetterView(row(Buffer.from('{not json')));
     expect(view).toMatchObject({ id: 7, originalQueue: 'order-processing', content: '{not json', contentBytes: 9 });
+    expect(view.consumer).toBe('orders');
+    expect(view.headers).toMatchObject({ 'x-retry-count': '0', 'x-original-queue': 'order-processing' });
     expect(view.contentNote).toBeUndefined();
   });
 
@@ -45,7 +48,12 @@ describe('showing a dead letter', () => {
       consumer_group: 'order-notifications',
       original_partition: 2,
       original_offset: '41',
+      record_headers: { 'x-consumer-group': 'order-notifications' },
     };
+    expect(toDeadLetterView(kafka)).toMatchObject({
+      consumer: 'email',
+      headers: { 'x-consumer-group': 'order-notifications' },
+    });
     expect(toDeadLetterView(kafka)).toMatchObject({
       source: 'topic',
       originalQueue: null,

@@ -11,10 +11,13 @@ import { ListDeadLettersRequest } from './list-dead-letters.request.js';
 export class DeadLettersController {
   constructor(private readonly db: DataSource) {}
 
-  /** `GET /dead-letters[?queue=Q][&source=queue|topic][&group=G][&correlationId=C][&limit=N][&before=ID]`. */
+  /** `GET /dead-letters[?queue=Q][&source=queue|topic][&group=G][&correlationId=C][&messageId=M][&limit=N][&before=ID]`. */
   @Get()
   async list(@Query() query: unknown): Promise<{ deadLetters: DeadLetterView[]; nextBefore: number | null }> {
-    const { queue, source, group, correlationId, limit, before } = parseRequest(ListDeadLettersRequest, query);
+    const { queue, source, group, correlationId, messageId, limit, before } = parseRequest(
+      ListDeadLettersRequest,
+      query,
+    );
     const rows = await this.db.query<DeadLetterRow[]>(
       `SELECT ${DEAD_LETTER_COLUMNS} FROM dead_letters
         WHERE ($1::text IS NULL OR queue = $1 OR queue = $1 || '-dlq' OR topic = $1)
@@ -22,9 +25,10 @@ export class DeadLettersController {
           AND ($4::text IS NULL OR correlation_id = $4)
           AND ($5::text IS NULL OR source = $5)
           AND ($6::text IS NULL OR consumer_group = $6)
+          AND ($7::text IS NULL OR message_id = $7)
         ORDER BY id DESC
         LIMIT $3`,
-      [queue ?? null, before ?? null, limit, correlationId ?? null, source ?? null, group ?? null],
+      [queue ?? null, before ?? null, limit, correlationId ?? null, source ?? null, group ?? null, messageId ?? null],
     );
     const deadLetters = rows.map(toDeadLetterView);
     const last = deadLetters.at(-1);

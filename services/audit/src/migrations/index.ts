@@ -5,6 +5,7 @@ import { DeadLettersByCorrelation1764400000620 } from './1764400000620-dead-lett
 import { KafkaDeadLetters1764400000630 } from './1764400000630-kafka-dead-letters.migration.js';
 import { DeadLetterWorkbench1764400000640 } from './1764400000640-dead-letter-workbench.migration.js';
 import { OperatorActions1764400000660 } from './1764400000660-operator-actions.migration.js';
+import { DeadLetterReplayRuns1764400000670 } from './1764400000670-dead-letter-replay-runs.migration.js';
 
 /** The audit service's migrations, in order: the library's messaging tables (inbox, outbox) first. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   KafkaDeadLetters1764400000630,
   DeadLetterWorkbench1764400000640,
   OperatorActions1764400000660,
+  DeadLetterReplayRuns1764400000670,
 ];

@@ -7,7 +7,12 @@ const OperatorActionsQuery = z.strictObject({
   operator: z.string().trim().min(1).max(200).optional(),
   service: z.string().trim().min(1).max(64).optional(),
   /** An action, or an area (`fault` matches `fault.on` and `fault.off`). */
-  action: z.string().trim().regex(/^[a-z][a-z.-]*$/).max(80).optional(),
+  action: z
+    .string()
+    .trim()
+    .regex(/^[a-z][a-z.-]*$/)
+    .max(80)
+    .optional(),
   target: z.string().trim().min(1).max(300).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });

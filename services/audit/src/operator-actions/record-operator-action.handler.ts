@@ -14,7 +14,9 @@ export class RecordOperatorActionHandler {
   async record(@Payload() event: OperatorActionTaken, @Ctx() ctx: MessageContext): Promise<void> {
     const { action, operator, service, target, details } = event.data;
     if (ctx.sender !== service) {
-      throw new InvalidMessageError(`operator.action names service ${service} but was sent by ${ctx.sender ?? '(no user-id)'}`);
+      throw new InvalidMessageError(
+        `operator.action names service ${service} but was sent by ${ctx.sender ?? '(no user-id)'}`,
+      );
     }
     await ctx.manager.query(
       `INSERT INTO operator_actions (message_id, action, operator, service, target, details, occurred_at)

@@ -1,128 +1,42 @@
-import {
-  BadRequestException,
-  Body,
-  ConflictException,
-  Controller,
-  Get,
-  HttpCode,
-  NotFoundException,
-  Param,
-  Post,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Logger, Param, Post, Res } from '@nestjs/common';
 import { z } from 'zod';
-import { MessageCatalog, allMessages } from '@am/contracts';
-import { DataSource } from 'typeorm';
-import {
-  Access,
-  AmqpClient,
-  BrokerUnavailableError,
-  CurrentCaller,
-  Exchanges,
-  KafkaClient,
-  OperatorActions,
-  parseRequest,
-  publishFailure,
-  type KafkaRecord,
-  REPLAYED_FROM_HEADER,
-  replayOf,
-  RetryHeaders,
-  type Caller,
-} from '@am/messaging';
+import { Access, CurrentCaller, parseRequest, type Caller } from '@am/messaging';
 import { DeadLetterIdPipe } from '../inspect-dead-letters/dead-letter-id.pipe.js';
-import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
+import { DeadLetterReplayer, type ReplayAnswer, type ReplayPlan } from './dead-letter-replayer.js';
 
-interface ReplayRow {
-  queue: string;
-  message_id: string;
-  message_type: string | null;
-  correlation_id: string | null;
-  content: Buffer;
-  replayed_at: Date | null;
-  content_truncated: boolean;
-  source: 'queue' | 'topic';
-  original_offset: string | null;
-  record_key: string | null;
-  record_headers: Record<string, string> | null;
-}
-
-/** What `POST /dead-letters/:id/replay` answers. */
-export interface ReplayAnswer {
-  id: number;
-  replayedTo: string;
-  messageId: string;
-  replayedAt: string;
-  replayCount: number;
-  /** Who replayed it (the operator token's subject), also kept on the dead letter. */
-  replayedBy: string;
-  /** The fields an edited replay changed (JSON paths of the envelope); empty for the stored body as it was. */
-  changed: string[];
-}
+export { changedPaths, type ReplayAnswer, type ReplayPlan } from './dead-letter-replayer.js';
 
 /**
- * Exactly what a replay sends, and where: the workbench's dry run (`GET /dead-letters/:id/replay-plan`) shows it,
- * and the replay sends it, so the two cannot differ.
+ * The body of `POST /dead-letters/:id/replay`: nothing (the stored body), or an edited envelope; `dryRun` checks the
+ * edit and answers what would be sent (200), sending nothing.
  */
-export type ReplayPlan =
-  | {
-      kind: 'queue';
-      /** The exchange and routing key: `replays`, to the queue the dead letter came from. */
-      exchange: string;
-      routingKey: string;
-      messageId: string;
-      type: string | null;
-      correlationId: string | null;
-      headers: Record<string, string | number>;
-      body: Buffer;
-    }
-  | { kind: 'topic'; record: KafkaRecord; messageId: string };
+const ReplayRequest = z
+  .strictObject({ envelope: z.record(z.string(), z.unknown()).optional(), dryRun: z.boolean().optional() })
+  .optional();
 
-/** The body of `POST /dead-letters/:id/replay`: nothing (the stored body), or an edited envelope. */
-const ReplayRequest = z.strictObject({ envelope: z.record(z.string(), z.unknown()).optional() }).optional();
-
-const catalog = new MessageCatalog(allMessages);
-
-/** The JSON paths where two values differ (objects compared key by key, anything else as a whole). Pure. */
-export function changedPaths(before: unknown, after: unknown, at = ''): string[] {
-  const isObject = (v: unknown): v is Record<string, unknown> =>
-    typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObject(before) && isObject(after)) {
-    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-    return keys.flatMap((k) => changedPaths(before[k], after[k], at ? `${at}.${k}` : k));
-  }
-  return JSON.stringify(before) === JSON.stringify(after) ? [] : [at || '(the whole body)'];
+/** A plan as JSON: the body as text. */
+function shown(plan: ReplayPlan & { changed: string[] }) {
+  return plan.kind === 'queue'
+    ? { ...plan, body: plan.body.toString('utf8') }
+    : { ...plan, record: { ...plan.record, value: plan.record.value.toString() } };
 }
 
 /**
- * `POST /dead-letters/:id/replay`: puts the original bytes back on the queue they failed on, through the
- * `replays` exchange, with the original message id, type and correlation id and a fresh retry budget
- * (`x-retry-count: 0`), marked `x-replayed-from: <dead letter id>`. A Kafka dead letter goes to its consumer
- * group's replay topic instead (`replayOf` in libs/messaging: key, body, message id, correlation id, type and
- * trace kept, the failure headers dropped, `x-replayed-from: <topic>/<partition>/<offset>`), which that group alone
- * reads: one record, one group. Answers 202 once the broker has acknowledged it: the consumer works on it later.
- *
- * Replaying twice has one effect. A dead letter that was replayed answers 409. Two requests that race each
- * other may both publish; the consumer's inbox, keyed by the same message id, makes the second a no-op, and
- * `replay_count` records that it was sent twice. The broker call comes first and the row is marked after it,
- * outside any transaction: a crash in between leaves the dead letter unmarked, so it can be replayed again,
- * rather than marked as replayed when it never was.
+ * `GET /dead-letters/:id/replay-plan` (the dry run) and `POST /dead-letters/:id/replay` (202 once the broker has the
+ * message): one dead letter back to where it failed, by the same code path as every letter of a bulk replay
+ * (`DeadLetterReplayer`, which says what is sent and how a second replay is refused).
  */
 @Controller('dead-letters')
 export class ReplayDeadLetterController {
-  constructor(
-    private readonly db: DataSource,
-    private readonly amqp: AmqpClient,
-    private readonly kafka: KafkaClient,
-    private readonly actions: OperatorActions,
-  ) {}
+  private readonly logger = new Logger('dead-letters');
+
+  constructor(private readonly replayer: DeadLetterReplayer) {}
 
   /** `GET /dead-letters/:id/replay-plan`: the dry run. What a replay would send, and where; nothing is sent. */
   @Get(':id/replay-plan')
   @Access('operator')
   async plan(@Param('id', DeadLetterIdPipe) id: string) {
-    const plan = this.planOf(id, await this.replayable(id));
-    return plan.kind === 'queue'
-      ? { ...plan, body: plan.body.toString('utf8') }
-      : { ...plan, record: { ...plan.record, value: plan.record.value.toString() } };
+    return shown(await this.replayer.plan(id));
   }
 
   @Post(':id/replay')
@@ -132,122 +46,18 @@ export class ReplayDeadLetterController {
     @Param('id', DeadLetterIdPipe) id: string,
     @CurrentCaller() caller: Caller,
     @Body() raw: unknown,
-  ): Promise<ReplayAnswer> {
+    @Res({ passthrough: true }) response: { status(code: number): void },
+  ): Promise<ReplayAnswer | ReturnType<typeof shown>> {
     const request = parseRequest(ReplayRequest, raw ?? undefined);
-    const letter = await this.replayable(id);
-    const edited = request?.envelope === undefined ? undefined : this.edit(id, letter, request.envelope);
-    const plan = this.planOf(id, edited ? { ...letter, content: edited.content } : letter);
-    await this.actions.record(caller, {
-      action: 'dead-letter.replay',
-      target: id,
-      details: {
-        messageId: letter.message_id,
-        to: plan.kind === 'queue' ? plan.routingKey : plan.record.topic,
-        ...(edited ? { edited: edited.changed } : {}),
-      },
-    });
-    if (plan.kind === 'queue') {
-      await this.amqp
-        .publishRaw(plan.exchange, plan.routingKey, plan.body, {
-          messageId: plan.messageId,
-          type: plan.type ?? undefined,
-          correlationId: plan.correlationId ?? undefined,
-          headers: plan.headers,
-        })
-        .catch(publishFailure);
-    } else {
-      await this.kafka.send([plan.record]).catch((error: unknown) => {
-        publishFailure(new BrokerUnavailableError(`Kafka did not take the replay: ${(error as Error).message}`));
-      });
+    if (request?.dryRun) {
+      response.status(200);
+      return shown(await this.replayer.plan(id, request.envelope));
     }
-    // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
-    const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
-      `WITH marked AS (
-         UPDATE dead_letters
-            SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2,
-                replayed_content = $3
-          WHERE id = $1 RETURNING replayed_at, replay_count)
-       SELECT replayed_at, replay_count FROM marked`,
-      [id, caller.subject, edited?.content ?? null],
+    const answer = await this.replayer.replay(id, caller.subject, request?.envelope);
+    this.logger.warn(
+      `dead letter ${id} replayed by ${caller.subject} to ${answer.replayedTo}` +
+        (answer.changed.length ? ` (edited: ${answer.changed.join(', ')})` : ''),
     );
-    return {
-      id: Number(id),
-      replayedTo: plan.kind === 'queue' ? plan.routingKey : plan.record.topic,
-      messageId: letter.message_id,
-      replayedAt: (marked?.replayed_at ?? new Date()).toISOString(),
-      replayCount: marked?.replay_count ?? 1,
-      replayedBy: caller.subject,
-      changed: edited?.changed ?? [],
-    };
-  }
-
-  /** The dead letter, if it can be replayed: 404 when there is none, 409 when it was replayed or is incomplete. */
-  private async replayable(id: string): Promise<ReplayRow> {
-    const [letter] = await this.db.query<ReplayRow[]>(
-      `SELECT queue, message_id, message_type, correlation_id, content, replayed_at, content_truncated, source,
-              original_offset::text AS original_offset, record_key, record_headers
-         FROM dead_letters WHERE id = $1`,
-      [id],
-    );
-    if (!letter) throw new NotFoundException(`dead letter ${id} not found`);
-    if (letter.content_truncated) {
-      throw new ConflictException(`dead letter ${id} was larger than the store keeps: only its first part is stored`);
-    }
-    if (letter.replayed_at) {
-      throw new ConflictException(`dead letter ${id} was replayed at ${letter.replayed_at.toISOString()}`);
-    }
-    return letter;
-  }
-
-  /**
-   * An edited body: it must be a valid envelope of the same type and message id (the consumer's inbox and the story
-   * still know it as that message), valid against its type's schema; else 400 and nothing is sent.
-   */
-  private edit(id: string, letter: ReplayRow, envelope: Record<string, unknown>) {
-    const parsed = catalog.parse(JSON.stringify(envelope));
-    if (!parsed.ok) throw new BadRequestException(`the edited message is not valid: ${parsed.reason}`);
-    if (envelope.messageId !== letter.message_id || envelope.type !== letter.message_type) {
-      throw new BadRequestException(
-        `an edited replay keeps the dead letter's message id (${letter.message_id}) and type (${letter.message_type})`,
-      );
-    }
-    let original: unknown;
-    try {
-      original = JSON.parse(letter.content.toString('utf8'));
-    } catch {
-      original = letter.content.toString('utf8');
-    }
-    const changed = changedPaths(original, envelope);
-    if (changed.length === 0) throw new BadRequestException(`the edited message of dead letter ${id} changes nothing`);
-    return { content: Buffer.from(JSON.stringify(envelope)), changed };
-  }
-
-  /** What a replay of `letter` sends: to its queue through `replays`, or to its group's replay topic. */
-  private planOf(id: string, letter: ReplayRow): ReplayPlan {
-    if (letter.source === 'topic') {
-      const replay = replayOf(
-        {
-          offset: letter.original_offset ?? '',
-          key: letter.record_key ?? '',
-          value: letter.content,
-          headers: letter.record_headers ?? {},
-        },
-        this.kafka.prefix,
-      );
-      if (!replay.ok) throw new ConflictException(`dead letter ${id} cannot be replayed: ${replay.reason}`);
-      return { kind: 'topic', record: replay.record, messageId: letter.message_id };
-    }
-    const queue = originalQueueOf(letter.queue);
-    if (!queue) throw new ConflictException(`dead letter ${id} came from ${letter.queue}, which no queue feeds`);
-    return {
-      kind: 'queue',
-      exchange: Exchanges.replays,
-      routingKey: queue,
-      messageId: letter.message_id,
-      type: letter.message_type,
-      correlationId: letter.correlation_id,
-      headers: { [RetryHeaders.retryCount]: 0, [REPLAYED_FROM_HEADER]: id },
-      body: letter.content,
-    };
+    return answer;
   }
 }

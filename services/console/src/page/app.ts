@@ -1,6 +1,7 @@
 import type { Hello, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
 import { drawTopology } from './topology.js';
+import { startWorkbench } from './workbench.js';
 import {
   renderAccount,
   renderFaults,
@@ -97,6 +98,7 @@ function live(): void {
   sagaTimer = window.setInterval(() => void refreshSagas(), 2000);
   void refreshFaults();
   window.setInterval(() => void refreshFaults(), 3000);
+  startWorkbench(showStory);
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('story');
   if (fromHash) void openStory(fromHash);
 }
