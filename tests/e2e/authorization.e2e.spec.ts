@@ -110,6 +110,9 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/faults', body: {} };
     case 'DELETE /faults/:id':
       return { path: `/faults/${made}` };
+    case 'POST /faults/poison':
+      // No variant: 400 once past the rule, so the matrix sends no poison message.
+      return { path: '/faults/poison', body: { destination: 'user-events' } };
     case 'GET /':
     case 'GET /assets/console.css':
     case 'GET /session':
@@ -131,6 +134,9 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/api/faults', body: { service: 'payments' } };
     case 'DELETE /api/faults/:service/:id':
       return { path: `/api/faults/payments/${made}` };
+    case 'POST /api/faults/poison':
+      // No variant: the console's 400 once past the rule, so the matrix sends no poison message.
+      return { path: '/api/faults/poison', body: { service: 'orders', destination: 'user-events' } };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }

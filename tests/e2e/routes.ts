@@ -62,6 +62,7 @@ export const ROUTES: RouteRule[] = [
     { service, method: 'GET', route: '/faults', allowed: ['operator'] },
     { service, method: 'POST', route: '/faults', allowed: ['operator'] },
     { service, method: 'DELETE', route: '/faults/:id', allowed: ['operator'] },
+    { service, method: 'POST', route: '/faults/poison', allowed: ['operator'] },
   ]),
   { service: 'console', method: 'GET', route: '/', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/console.css', allowed: 'public' },
@@ -77,6 +78,7 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'GET', route: '/api/faults', allowed: ['operator'] },
   { service: 'console', method: 'POST', route: '/api/faults', allowed: ['operator'] },
   { service: 'console', method: 'DELETE', route: '/api/faults/:service/:id', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/faults/poison', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

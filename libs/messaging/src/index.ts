@@ -34,4 +34,5 @@ export * from './pattern-diagrams.js';
 export * from './amqp/request-reply.js';
 export * from './faults/fault-switches.js';
 export * from './faults/faults.controller.js';
+export * from './faults/poison.js';
 export * from './kafka/dead-letter-replay.js';

@@ -9,7 +9,7 @@ export interface FaultMarkAt {
 
 /** What a fault mark says: `slow-consumer on payment.process in payments by alice`. */
 export const faultLabel = (service: string, f: FaultMark) =>
-  `${f.kind}${f.source ? ` on ${f.source}` : ''} in ${service} by ${f.by}`;
+  `${f.kind}${f.source ? ` on ${f.source}` : f.kind === 'stop-consumers' ? ' on all its consumers' : ''} in ${service} by ${f.by}`;
 
 /**
  * The ticks where fault switches went on and off, among those `match` selects: a fault a service reports at one tick

@@ -22,8 +22,24 @@ export function drainSeconds(ready: number, inRate: number, outRate: number): nu
 
 const isFailureQueue = (name: string) => /-(retry-\d+|dlq)$/.test(name);
 
+/**
+ * The service that consumes `queue`, from the topology's edges (a dead letter queue: audit, which stores them); what a
+ * `stop-consumers` fault that names no source stops.
+ */
+export function queueConsumer(graph: Hello['graph'] | undefined, queue: string): string | undefined {
+  const edge = graph?.edges.find((e) => e.from === `queue:${queue}` && e.to.startsWith('sub:'));
+  if (edge) return edge.to.slice('sub:'.length);
+  return queue.endsWith('-dlq') ? 'audit' : undefined;
+}
+
+/** Whether `fault` in `service` acts on the consumer of `source` there: it names it, or stops all its consumers. */
+export function faultOn(service: string, fault: { kind: string; source: string }, source: string, consumer?: string) {
+  if (fault.source) return fault.source === source;
+  return fault.kind === 'stop-consumers' && service === consumer;
+}
+
 /** Queues: the business queues first, then their retry and dead letter queues (dimmed while empty). */
-export function renderQueues(history: readonly Tick[]): void {
+export function renderQueues(history: readonly Tick[], graph?: Hello['graph']): void {
   const tick = history.at(-1);
   if (!tick) return;
   const series = (name: string, pick: (q: Tick['queues'][number]) => number) =>
@@ -40,8 +56,10 @@ export function renderQueues(history: readonly Tick[]): void {
     .map((q) => {
       const out = outRate(q.name);
       const drain = drainSeconds(q.ready, q.publish, out);
-      // Faults on this queue's consumer: marked where they went on and off.
-      const marks = faultMarks(history, (_service, f) => f.source === q.name);
+      // Faults on this queue's consumer (also one that stops all of its service's consumers): marked where they went
+      // on and off.
+      const consumer = queueConsumer(graph, q.name);
+      const marks = faultMarks(history, (service, f) => faultOn(service, f, q.name, consumer));
       return h(
         'tr',
         { 'data-queue': q.name, class: isFailureQueue(q.name) && q.ready === 0 ? 'minor' : undefined },
@@ -102,6 +120,9 @@ export function renderQueues(history: readonly Tick[]): void {
   );
 }
 
+/** Groups read by a loop of their own, not by the service's consumers: a `stop-consumers` fault does not stop them. */
+const LOOPS = new Set(['order-metrics']);
+
 /**
  * Kafka: each group's lag per partition over time (rebalances marked, and the faults on the group's consumer), and in
  * seconds at its rate.
@@ -147,7 +168,10 @@ export function renderKafka(hello: Hello, history: readonly Tick[]): void {
         ? lineChart(
             series,
             markers,
-            faultMarks(history, (s, f) => s === service && f.source === topic),
+            faultMarks(
+              history,
+              (s, f) => s === service && faultOn(s, f, topic, LOOPS.has(group) ? undefined : service),
+            ),
           )
         : h('span', { class: 'dim' }, 'no lag reported yet'),
     );
@@ -235,7 +259,8 @@ export function renderOutbox(history: readonly Tick[]): void {
 export function describeFault(f: FaultEntry): string {
   const detail =
     f.delayMs !== undefined ? `, ${f.delayMs} ms` : f.fraction !== undefined ? `, ${f.fraction * 100} %` : '';
-  return `${f.kind}${f.source ? ` on ${f.source}` : ''}${detail}`;
+  const on = f.source ? ` on ${f.source}` : f.kind === 'stop-consumers' ? ' on all its consumers' : '';
+  return `${f.kind}${on}${detail}`;
 }
 
 /**
