@@ -13,8 +13,7 @@ import {
 import { BadRequestException } from '@nestjs/common';
 import { activeFaults, byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
 import { parseFaultBody, parseFaultId, parsePoisonBody, parseService, serviceFaults } from './faults-api.js';
-import { faultMarks } from './page/fault-marks.js';
-import { faultOn, queueConsumer } from './page/views.js';
+import { faultMarks, faultOn, queueConsumer } from './page/fault-marks.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
 import type { FaultMark, ServicePoint, Tick } from './snapshot.js';
 import { handledBy, topologyGraph } from './topology-graph.js';

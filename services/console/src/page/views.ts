@@ -10,7 +10,7 @@ import type {
   TrailEntry,
 } from '../snapshot.js';
 import { fmt, h, lineChart, show, sparkline } from './dom.js';
-import { faultMarks } from './fault-marks.js';
+import { faultMarks, faultOn, queueConsumer } from './fault-marks.js';
 import { queueOutRate } from './topology.js';
 
 /** How long a queue takes to empty at the current rates: ready / (out - in); none when it does not shrink. */
@@ -21,22 +21,6 @@ export function drainSeconds(ready: number, inRate: number, outRate: number): nu
 }
 
 const isFailureQueue = (name: string) => /-(retry-\d+|dlq)$/.test(name);
-
-/**
- * The service that consumes `queue`, from the topology's edges (a dead letter queue: audit, which stores them); what a
- * `stop-consumers` fault that names no source stops.
- */
-export function queueConsumer(graph: Hello['graph'] | undefined, queue: string): string | undefined {
-  const edge = graph?.edges.find((e) => e.from === `queue:${queue}` && e.to.startsWith('sub:'));
-  if (edge) return edge.to.slice('sub:'.length);
-  return queue.endsWith('-dlq') ? 'audit' : undefined;
-}
-
-/** Whether `fault` in `service` acts on the consumer of `source` there: it names it, or stops all its consumers. */
-export function faultOn(service: string, fault: { kind: string; source: string }, source: string, consumer?: string) {
-  if (fault.source) return fault.source === source;
-  return fault.kind === 'stop-consumers' && service === consumer;
-}
 
 /** Queues: the business queues first, then their retry and dead letter queues (dimmed while empty). */
 export function renderQueues(history: readonly Tick[], graph?: Hello['graph']): void {
