@@ -44,6 +44,8 @@ export abstract class KafkaMember {
   private suspended = false;
   /** Leaving and joining the group, one after the other. */
   private switching: Promise<void> = Promise.resolve();
+  /** Counts the operator's stops and their ends: a crash's restart loop of an earlier one gives up. */
+  private switches = 0;
   private unwatchFaults?: () => void;
   private unregister?: () => void;
   protected readonly breakers: DependencyBreakers;
@@ -75,6 +77,7 @@ export abstract class KafkaMember {
     const stop = faults.stopping(this.subscription.topic) !== undefined;
     if (stop === this.suspended || this.stopped) return;
     this.suspended = stop;
+    this.switches += 1;
     const { topic, groupId } = this.subscription;
     this.switching = this.switching
       .then(async () => {
@@ -149,12 +152,13 @@ export abstract class KafkaMember {
   }
 
   private async restartAfterCrash(crashed: Consumer | undefined): Promise<void> {
+    const switches = this.switches;
     await crashed?.disconnect().catch(() => undefined);
     let delay = 1_000;
     while (!this.stopped) {
       await sleep(delay);
-      // Stopped by an operator meanwhile: the end of the stop joins the group.
-      if (this.stopped || this.suspended) return;
+      // Stopped by an operator meanwhile (and maybe started again): the end of the stop joins the group.
+      if (this.stopped || this.suspended || this.switches !== switches) return;
       try {
         await this.connectAndRun();
         return;
