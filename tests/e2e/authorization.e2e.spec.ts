@@ -122,6 +122,9 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/faults', body: {} };
     case 'DELETE /faults/:id':
       return { path: `/faults/${made}` };
+    case 'POST /faults/poison':
+      // No variant: 400 once past the rule, so the matrix sends no poison message.
+      return { path: '/faults/poison', body: { destination: 'user-events' } };
     case 'GET /':
     case 'GET /assets/console.css':
     case 'GET /session':
@@ -161,6 +164,9 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
     case 'GET /api/dead-letter-replays/:id':
     case 'DELETE /api/dead-letter-replays/:id':
       return { path: '/api/dead-letter-replays/999999999' };
+    case 'POST /api/faults/poison':
+      // No variant: the console's 400 once past the rule, so the matrix sends no poison message.
+      return { path: '/api/faults/poison', body: { service: 'orders', destination: 'user-events' } };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }

@@ -69,6 +69,7 @@ export const ROUTES: RouteRule[] = [
     { service, method: 'GET', route: '/faults', allowed: ['operator'] },
     { service, method: 'POST', route: '/faults', allowed: ['operator'] },
     { service, method: 'DELETE', route: '/faults/:id', allowed: ['operator'] },
+    { service, method: 'POST', route: '/faults/poison', allowed: ['operator'] },
   ]),
   { service: 'console', method: 'GET', route: '/', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/console.css', allowed: 'public' },
@@ -94,6 +95,7 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'POST', route: '/api/dead-letter-replays', allowed: ['operator'] },
   { service: 'console', method: 'GET', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
   { service: 'console', method: 'DELETE', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/faults/poison', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

@@ -35,4 +35,5 @@ export * from './amqp/request-reply.js';
 export * from './faults/fault-switches.js';
 export * from './faults/faults.controller.js';
 export * from './operator-actions/operator-actions.js';
+export * from './faults/poison.js';
 export * from './kafka/dead-letter-replay.js';

@@ -14,8 +14,17 @@ import {
 import type { ServerResponse } from 'node:http';
 import { Access, SERVICES, topics } from '@am/messaging';
 import { Collector } from './collect/collector.js';
-import { parseFaultBody, parseFaultId, parseService, serviceFaults } from './faults-api.js';
-import type { DeadLetterEntry, FaultEntry, Hello, SagaBoard, ServiceFaults, Story, TrailEntry } from './snapshot.js';
+import { parseFaultBody, parseFaultId, parsePoisonBody, parseService, serviceFaults } from './faults-api.js';
+import type {
+  DeadLetterEntry,
+  FaultEntry,
+  Hello,
+  PoisonSentEntry,
+  SagaBoard,
+  ServiceFaults,
+  Story,
+  TrailEntry,
+} from './snapshot.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
 import { Services, passOn } from './upstream.js';
 
@@ -123,6 +132,21 @@ export class ConsoleApiController {
   async addFault(@Body() body: unknown, @Headers('authorization') authorization: string): Promise<FaultEntry> {
     const { service, request } = parseFaultBody(body);
     return passOn(service, await this.services.call<FaultEntry>('POST', service, '/faults', authorization, request));
+  }
+
+  /**
+   * `POST /api/faults/poison` `{service, destination, variant}`: that service's `POST /faults/poison` with the viewer's
+   * token (the service sends one poison message to a destination it publishes to); its answer passed on (201 with
+   * what was sent, its correlation id among it; 400 or 403 with its reason).
+   */
+  @Post('faults/poison')
+  @HttpCode(201)
+  async sendPoison(@Body() body: unknown, @Headers('authorization') authorization: string): Promise<PoisonSentEntry> {
+    const { service, request } = parsePoisonBody(body);
+    return passOn(
+      service,
+      await this.services.call<PoisonSentEntry>('POST', service, '/faults/poison', authorization, request),
+    );
   }
 
   /** `DELETE /api/faults/:service/:id`: switches the fault off early (that service's `DELETE /faults/:id`). */

@@ -12,8 +12,8 @@ import {
 } from '@am/messaging';
 import { BadRequestException } from '@nestjs/common';
 import { activeFaults, byLabel, parsePrometheus, rates, single } from './collect/prometheus.js';
-import { parseFaultBody, parseFaultId, parseService, serviceFaults } from './faults-api.js';
-import { faultMarks } from './page/fault-marks.js';
+import { parseFaultBody, parseFaultId, parsePoisonBody, parseService, serviceFaults } from './faults-api.js';
+import { faultMarks, faultOn, queueConsumer } from './page/fault-marks.js';
 import { readCookie, sessionCookieAsBearer } from './session-cookie.js';
 import type { FaultMark, ServicePoint, Tick } from './snapshot.js';
 import { handledBy, topologyGraph } from './topology-graph.js';
@@ -180,12 +180,48 @@ describe('the fault buttons', () => {
     expect(parseService('audit')).toBe('audit');
     refused(() => parseFaultId('1; drop'));
     expect(parseFaultId('0b8f7c1e-2f7a-4c55-9d3e-0a1b2c3d4e5f')).toBe('0b8f7c1e-2f7a-4c55-9d3e-0a1b2c3d4e5f');
+    // stop-consumers: on one source, or (none) on all of the service's consumers.
+    expect(parseFaultBody({ service: 'orders', kind: 'stop-consumers', durationS: 30 }).request).toEqual({
+      kind: 'stop-consumers',
+      durationS: 30,
+    });
+    refused(() => parseFaultBody({ service: 'orders', kind: 'stop-consumers', source: '' }));
+  });
+
+  it('checks a poison message before it forwards it: a service, a destination, one of three variants; else 400', () => {
+    expect(
+      parsePoisonBody({ service: 'orders', destination: 'saga-commands/payment.process', variant: 'unknown-type' }),
+    ).toEqual({
+      service: 'orders',
+      request: { destination: 'saga-commands/payment.process', variant: 'unknown-type' },
+    });
+    const refused = (f: () => unknown) => expect(f).toThrow(BadRequestException);
+    refused(() => parsePoisonBody({ service: 'orders', destination: 'user-events', variant: 'nasty' }));
+    refused(() => parsePoisonBody({ service: 'orders', variant: 'unparseable' }));
+    refused(() => parsePoisonBody({ service: 'console', destination: 'user-events', variant: 'unparseable' }));
+    refused(() => parsePoisonBody({ service: 'orders', destination: 'user-events', variant: 'unparseable', x: 1 }));
+    refused(() => parsePoisonBody('poison'));
   });
 
   it("shows a service's GET /faults, and marks one that did not answer or refused", () => {
     expect(
       serviceFaults('payments', { status: 200, body: { allowed: true, sources: ['payment.process'], faults: [] } }),
-    ).toEqual({ service: 'payments', answered: true, allowed: true, sources: ['payment.process'], faults: [] });
+    ).toEqual({
+      service: 'payments',
+      answered: true,
+      allowed: true,
+      sources: ['payment.process'],
+      stoppable: [],
+      poisonDestinations: [],
+      faults: [],
+    });
+    const destination = { destination: 'saga-replies/order-saga', broker: 'rabbitmq', messageType: 'x', reaches: [] };
+    expect(
+      serviceFaults('payments', {
+        status: 200,
+        body: { allowed: true, stoppable: ['payment.process', 7], poisonDestinations: [destination], faults: [] },
+      }),
+    ).toMatchObject({ stoppable: ['payment.process'], poisonDestinations: [destination] });
     expect(serviceFaults('orders', { error: 'ECONNREFUSED' })).toMatchObject({
       answered: false,
       allowed: false,
@@ -227,5 +263,21 @@ describe('the fault buttons', () => {
       [1, true],
       [5, false],
     ]);
+  });
+
+  it("marks a stop-consumers fault on the charts of the consumers it stops: its source, or all of its service's", () => {
+    const graph = topologyGraph();
+    expect(queueConsumer(graph, 'payment.process')).toBe('payments');
+    expect(queueConsumer(graph, 'payment.process-dlq')).toBe('audit');
+    const all = { kind: 'stop-consumers', source: '', by: 'alice' };
+    const one = { kind: 'stop-consumers', source: 'payment.refund', by: 'alice' };
+    expect(faultOn('payments', all, 'payment.process', 'payments')).toBe(true);
+    expect(faultOn('orders', all, 'payment.process', 'payments')).toBe(false);
+    expect(faultOn('payments', one, 'payment.process', 'payments')).toBe(false);
+    expect(faultOn('payments', one, 'payment.refund', 'payments')).toBe(true);
+    // A relay's pause names no source and stops no consumer.
+    expect(faultOn('payments', { kind: 'pause-relay', source: '', by: 'a' }, 'payment.process', 'payments')).toBe(
+      false,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { FaultRequest, SERVICES, parseRequest, type ServiceName } from '@am/messaging';
-import type { FaultEntry, ServiceFaults } from './snapshot.js';
+import { FaultRequest, PoisonRequest, SERVICES, parseRequest, type ServiceName } from '@am/messaging';
+import type { FaultEntry, PoisonDestinationEntry, ServiceFaults } from './snapshot.js';
 import type { Upstream } from './upstream.js';
 
 /**
@@ -22,6 +22,14 @@ export function parseFaultBody(body: unknown): { service: ServiceName; request: 
   return { service: parseService(service), request: parseRequest(FaultRequest, fault) };
 }
 
+/** `POST /api/faults/poison`'s body: `{service, destination, variant}`; the rest as the service's `POST /faults/poison`. */
+export function parsePoisonBody(body: unknown): { service: ServiceName; request: PoisonRequest } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new BadRequestException('the body must be a JSON object: {service, destination, variant}');
+  const { service, ...poison } = body as Record<string, unknown>;
+  return { service: parseService(service), request: parseRequest(PoisonRequest, poison) };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A fault's id, as the service made it (a UUID). */
@@ -32,16 +40,39 @@ export function parseFaultId(raw: unknown): string {
 
 /** A service's `GET /faults` answer as the faults view shows it; one that did not answer (or refused) is marked. */
 export function serviceFaults(service: string, answer: Upstream<unknown> | { error: string }): ServiceFaults {
-  const none = { service, answered: false, allowed: false, sources: [], faults: [] };
+  const none = {
+    service,
+    answered: false,
+    allowed: false,
+    sources: [],
+    stoppable: [],
+    poisonDestinations: [],
+    faults: [],
+  };
   if ('error' in answer) return { ...none, error: answer.error };
-  const body = answer.body as { allowed?: unknown; sources?: unknown; faults?: unknown; reason?: unknown } | undefined;
+  const body = answer.body as
+    | {
+        allowed?: unknown;
+        sources?: unknown;
+        stoppable?: unknown;
+        poisonDestinations?: unknown;
+        faults?: unknown;
+        reason?: unknown;
+      }
+    | undefined;
+  const strings = (list: unknown) =>
+    Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string') : [];
   if (answer.status !== 200 || typeof body !== 'object' || body === null)
     return { ...none, error: `answered ${answer.status}${typeof body?.reason === 'string' ? `: ${body.reason}` : ''}` };
   return {
     service,
     answered: true,
     allowed: body.allowed === true,
-    sources: Array.isArray(body.sources) ? body.sources.filter((s): s is string => typeof s === 'string') : [],
+    sources: strings(body.sources),
+    stoppable: strings(body.stoppable),
+    poisonDestinations: Array.isArray(body.poisonDestinations)
+      ? (body.poisonDestinations as PoisonDestinationEntry[])
+      : [],
     faults: Array.isArray(body.faults) ? (body.faults as FaultEntry[]) : [],
   };
 }

@@ -43,7 +43,7 @@ svg.chart polyline { fill: none; stroke-width: 1.2; }
 svg.chart line.marker { stroke: var(--warn); stroke-dasharray: 2 2; }
 svg line.fault { stroke: var(--bad); stroke-width: 1.5; }
 svg line.fault.off { stroke-dasharray: 3 2; opacity: 0.7; }
-#fault-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 6px; }
+#fault-form, #poison-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 6px; }
 select { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 3px 4px; }
 tr.fault-on td.what { color: var(--bad); }
 .story ul { list-style: none; padding-left: 18px; margin: 0; border-left: 1px dotted var(--line); }

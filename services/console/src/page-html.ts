@@ -40,12 +40,22 @@ export const PAGE_HTML = `<!doctype html>
         <option value="fail-consumer">fail-consumer: a fraction of the messages fail (retries, then dead letters)</option>
         <option value="at-most-once">at-most-once: acknowledge before the work</option>
         <option value="pause-relay">pause-relay: the outbox relay publishes nothing</option>
+        <option value="stop-consumers">stop-consumers: its consumers stop (messages wait in the queue, the group's lag grows)</option>
       </select></label>
       <label id="fault-source-field">on <select id="fault-source"></select></label>
       <label id="fault-delay-field">delay <input id="fault-delay" type="number" min="1" max="60000" value="500" size="6"> ms</label>
       <label id="fault-fraction-field">fraction <input id="fault-fraction" type="number" min="0.01" max="1" step="0.01" value="0.5" size="4"></label>
       <label>for <input id="fault-duration" type="number" min="1" max="600" value="120" size="4"> s</label>
       <button id="fault-on">switch on</button>
+    </form>
+    <form id="poison-form">
+      <label>send a poison message to <select id="poison-destination"></select></label>
+      <label>that is <select id="poison-variant">
+        <option value="unparseable">unparseable: not JSON</option>
+        <option value="invalid-payload">invalid-payload: its data fails its type's schema</option>
+        <option value="unknown-type">unknown-type: a type no consumer knows</option>
+      </select></label>
+      <button id="poison-send">send once</button>
     </form>
     <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div></section>
   <section id="dead-letters-view" class="wide"><h2>Dead letters <small>every dead letter queue and Kafka's dead letter topic, grouped by failure; inspect, edit, and replay one, a selection or a group at a rate</small></h2>

@@ -187,6 +187,32 @@ export interface ServiceFaults {
   allowed: boolean;
   /** The queues and topics it consumes: what a consumer fault may name. */
   sources: string[];
+  /** Every consumer running in it (also audit's dead letter stores): what `stop-consumers` may name. */
+  stoppable: string[];
+  /** Where it may send a poison message (what it publishes to), and who would dead-letter it. */
+  poisonDestinations: PoisonDestinationEntry[];
   faults: FaultEntry[];
   error?: string;
+}
+
+/** A destination a service publishes to, as its `GET /faults` lists it for the poison button. */
+export interface PoisonDestinationEntry {
+  destination: string;
+  broker: string;
+  messageType: string;
+  reaches: string[];
+  deadLetters: string[];
+}
+
+/** What a service answered to `POST /faults/poison`: the message sent, found later by its correlation id. */
+export interface PoisonSentEntry {
+  destination: string;
+  variant: string;
+  messageId: string;
+  correlationId: string;
+  type: string;
+  by: string;
+  sentAt: string;
+  reaches: string[];
+  deadLetters: string[];
 }

@@ -56,7 +56,10 @@ export function describeFailure(error: unknown): { name: string; message: string
  *   consumer that cannot reach the broker never pushes a healthy message towards the dead letter queue;
  * - an outage (the database or a broker unavailable, see `classifyFailure`) is not the message's fault: the
  *   dependency's breaker opens, the consumer cancels its subscription, gives back what it holds (nack with
- *   requeue, no retry counted) and subscribes again when the breaker closes.
+ *   requeue, no retry counted) and subscribes again when the breaker closes;
+ * - an operator's `stop-consumers` fault on its queue (or on every consumer of the service) cancels the subscription
+ *   the same way: deliveries stay in the queue, those held and not started go back (nack with requeue), those being
+ *   handled finish; it subscribes again when the fault ends.
  */
 export class AmqpConsumer implements ChannelUser {
   private readonly logger: MessagingLogger;
@@ -66,6 +69,8 @@ export class AmqpConsumer implements ChannelUser {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly breakers: DependencyBreakers;
   private readonly unsubscribe: () => void;
+  private readonly unwatchFaults: () => void;
+  private readonly unregister: () => void;
   private stopped = false;
   /** The channel a subscription is being set up on, while the broker has not confirmed it. */
   private subscribingOn?: Channel;
@@ -90,6 +95,21 @@ export class AmqpConsumer implements ChannelUser {
     this.logger = options.logger ?? consoleLogger;
     this.breakers = options.breakers ?? new DependencyBreakers({ logger: this.logger, metrics: options.metrics });
     this.unsubscribe = this.breakers.onChange((open) => (open ? this.pause() : void this.resume()));
+    this.unregister = faults.registerConsumer(subscription.queue);
+    this.unwatchFaults = faults.onChange(() => {
+      if (this.stoppedByOperator) this.pause('stopped by an operator (stop-consumers)');
+      else void this.resume();
+    });
+  }
+
+  /** Whether an operator's `stop-consumers` fault stops this consumer now. */
+  private get stoppedByOperator(): boolean {
+    return faults.stopping(this.subscription.queue) !== undefined;
+  }
+
+  /** Whether deliveries must wait: a dependency is down, or an operator stopped this consumer. */
+  private get holding(): boolean {
+    return this.breakers.anyOpen || this.stoppedByOperator;
   }
 
   /** True while subscribed (not paused by an open breaker, not disconnected). */
@@ -111,8 +131,8 @@ export class AmqpConsumer implements ChannelUser {
     await channel.prefetch(this.subscription.prefetch);
     this.channel = channel;
     this.consumerTag = undefined;
-    // Paused by an open breaker: the subscription starts when it closes.
-    if (!this.breakers.anyOpen) await this.subscribe(channel);
+    // Paused by an open breaker (or stopped by an operator): the subscription starts when it closes (or ends).
+    if (!this.holding) await this.subscribe(channel);
   }
 
   private async subscribe(channel: Channel): Promise<void> {
@@ -125,8 +145,8 @@ export class AmqpConsumer implements ChannelUser {
     } finally {
       if (this.subscribingOn === channel) this.subscribingOn = undefined;
     }
-    if (this.stopped || this.breakers.anyOpen || this.channel !== channel) {
-      // A breaker opened (or the channel was replaced) while the broker was confirming: cancel at once.
+    if (this.stopped || this.holding || this.channel !== channel) {
+      // A breaker opened, an operator stopped it, or the channel was replaced while the broker was confirming.
       channel.cancel(consumerTag).catch(() => undefined);
       return;
     }
@@ -195,7 +215,7 @@ export class AmqpConsumer implements ChannelUser {
     const current = entries.filter((e) => e.channel === this.channel && !this.stopped);
     const channel = this.channel;
     if (!channel || current.length === 0) return;
-    if (this.breakers.anyOpen) {
+    if (this.holding) {
       for (const { message } of current) safely(() => channel.nack(message, false, true));
       return;
     }
@@ -239,17 +259,17 @@ export class AmqpConsumer implements ChannelUser {
   }
 
   /** Cancels the subscription: the broker sends nothing more; messages held now are given back as they finish. */
-  private pause(): void {
+  private pause(why = 'a dependency is unavailable'): void {
     const { channel, consumerTag } = this;
     if (!channel || !consumerTag) return;
     this.consumerTag = undefined;
     channel.cancel(consumerTag).catch(() => undefined);
-    this.logger.warn({ queue: this.subscription.queue }, 'amqp: consumer paused (a dependency is unavailable)');
+    this.logger.warn({ queue: this.subscription.queue }, `amqp: consumer paused (${why})`);
   }
 
   private async resume(): Promise<void> {
     const channel = this.channel;
-    if (this.stopped || !channel || this.consumerTag || this.breakers.anyOpen) return;
+    if (this.stopped || !channel || this.consumerTag || this.holding) return;
     try {
       await this.subscribe(channel);
       this.logger.info({ queue: this.subscription.queue }, 'amqp: consumer resumed');
@@ -263,6 +283,8 @@ export class AmqpConsumer implements ChannelUser {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe();
+    this.unwatchFaults();
+    this.unregister();
     await this.channel?.close().catch(() => undefined);
     await Promise.allSettled([...this.inFlight]);
   }
@@ -278,7 +300,7 @@ export class AmqpConsumer implements ChannelUser {
   private async deliverTraced(channel: Channel, message: ConsumeMessage): Promise<void> {
     const { queue } = this.subscription;
     const started = performance.now();
-    if (this.breakers.anyOpen && !this.subscription.autoAck) {
+    if (this.holding && !this.subscription.autoAck) {
       // Delivered before the cancel took effect: give it back untouched, it is not this message's turn yet.
       safely(() => channel.nack(message, false, true));
       return;

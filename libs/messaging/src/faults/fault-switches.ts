@@ -13,9 +13,14 @@ import { z } from 'zod';
  *   dependency would: retries, then the dead letter queue or topic;
  * - `at-most-once`: the consumer of the queue `source` acknowledges each message before handling it (the article's
  *   at-most-once): a crash in the middle loses the message;
- * - `pause-relay`: the outbox relay publishes nothing: state changes commit, their messages wait in the outbox.
+ * - `pause-relay`: the outbox relay publishes nothing: state changes commit, their messages wait in the outbox;
+ * - `stop-consumers`: the consumers of `source` (a queue or topic), or without `source` every consumer of the
+ *   service, stop: a RabbitMQ consumer cancels its subscription (its queue keeps what arrives, and what it held but
+ *   had not started goes back), a Kafka group member leaves its group (the group rebalances; the lag grows). When the
+ *   fault ends they start again and drain. `/health` says they are stopped by an operator and stays up: an operator's
+ *   stop is not an outage, and nothing should restart the process for it.
  */
-export const FAULT_KINDS = ['slow-consumer', 'fail-consumer', 'at-most-once', 'pause-relay'] as const;
+export const FAULT_KINDS = ['slow-consumer', 'fail-consumer', 'at-most-once', 'pause-relay', 'stop-consumers'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 const source = z.string().min(1).max(255);
@@ -32,6 +37,8 @@ export const FaultRequest = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('at-most-once'), source, durationS }),
   z.strictObject({ kind: z.literal('pause-relay'), durationS }),
+  // No source: every consumer of the service.
+  z.strictObject({ kind: z.literal('stop-consumers'), source: source.optional(), durationS }),
 ]);
 export type FaultRequest = z.infer<typeof FaultRequest>;
 
@@ -59,6 +66,8 @@ type Listener = (faults: readonly Fault[]) => void;
 export class FaultSwitches {
   private readonly active = new Map<string, { fault: Fault; timer: NodeJS.Timeout }>();
   private readonly listeners = new Set<Listener>();
+  /** The sources of the consumers running in this process (each registers itself), how many on each. */
+  private readonly running = new Map<string, number>();
 
   constructor(
     /** Whether faults may be switched on at all. */
@@ -70,17 +79,22 @@ export class FaultSwitches {
     return [...this.active.values()].map((a) => a.fault);
   }
 
-  /** Throws what `add` would refuse the request for (faults not allowed, a source this service does not consume). */
+  /**
+   * Throws what `add` would refuse the request for: faults not allowed, a source this service does not consume. A
+   * `stop-consumers` fault names one of the consumers running in this process ({@link stoppable}), or none.
+   */
   check(request: FaultRequest, sources: readonly string[]): void {
     if (!this.allowed) {
       throw new FaultsNotAllowedError(
         'faults are off on this stack: start it with FAULTS_ALLOWED=1 (./stack up and ./stack demo do)',
       );
     }
-    if ('source' in request && !sources.includes(request.source)) {
-      throw new RangeError(
-        `this service consumes no ${request.source}; it consumes ${sources.join(', ') || 'nothing'}`,
-      );
+    const named = request.kind === 'stop-consumers' ? this.stoppable() : sources;
+    if ('source' in request && request.source !== undefined && !named.includes(request.source)) {
+      throw new RangeError(`this service consumes no ${request.source}; it consumes ${named.join(', ') || 'nothing'}`);
+    }
+    if (request.kind === 'stop-consumers' && named.length === 0) {
+      throw new RangeError('this service runs no consumer to stop');
     }
   }
 
@@ -126,6 +140,43 @@ export class FaultSwitches {
   touches(source: string): boolean {
     for (const { fault } of this.active.values()) if ('source' in fault && fault.source === source) return true;
     return false;
+  }
+
+  /**
+   * A consumer of `source` running in this process (a queue or a topic), until the returned function is called: what
+   * a `stop-consumers` fault may name. Consumers register themselves (AmqpConsumer, KafkaMember).
+   */
+  registerConsumer(source: string): () => void {
+    this.running.set(source, (this.running.get(source) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.running.get(source) ?? 1) - 1;
+      if (left > 0) this.running.set(source, left);
+      else this.running.delete(source);
+    };
+  }
+
+  /** The sources of the consumers running in this process, sorted. */
+  stoppable(): string[] {
+    return [...this.running.keys()].sort();
+  }
+
+  /** The `stop-consumers` fault that stops the consumer of `source` (one naming it, or one naming none), if any. */
+  stopping(source: string): Fault | undefined {
+    for (const { fault } of this.active.values()) {
+      if (fault.kind !== 'stop-consumers') continue;
+      if (!('source' in fault) || fault.source === undefined || fault.source === source) return fault;
+    }
+    return undefined;
+  }
+
+  /** What `/health` says of consumers an operator stopped: which (a source, or every one), by whom, until when. */
+  stoppedByOperator(): { source: string; by: string; until: string }[] {
+    return this.list()
+      .filter((f) => f.kind === 'stop-consumers')
+      .map((f) => ({ source: ('source' in f && f.source) || 'all', by: f.by, until: f.until }));
   }
 
   /** Whether the consumer of `source` acknowledges before the work. */

@@ -62,4 +62,33 @@ describe('fault switches', () => {
     on.clear();
     expect(on.list()).toEqual([]);
   });
+
+  it('stop the consumers of one source, or every consumer of the service, and name them for /health', () => {
+    const on = new FaultSwitches(true);
+    expect(() => on.add({ kind: 'stop-consumers', durationS: 10 }, 'op', SOURCES)).toThrow(/no consumer to stop/);
+    const unregister = on.registerConsumer('payment.process');
+    on.registerConsumer('order-events');
+    on.registerConsumer('payment.process-dlq');
+    expect(on.stoppable()).toEqual(['order-events', 'payment.process', 'payment.process-dlq']);
+    // Any consumer running here may be named, also one that is not a source of the other faults.
+    expect(() => on.add({ kind: 'stop-consumers', source: 'elsewhere', durationS: 10 }, 'op', SOURCES)).toThrow(
+      /consumes no elsewhere/,
+    );
+    const one = on.add({ kind: 'stop-consumers', source: 'payment.process-dlq', durationS: 10 }, 'op', SOURCES);
+    expect(on.stopping('payment.process-dlq')?.id).toBe(one.id);
+    expect(on.stopping('payment.process')).toBeUndefined();
+    const all = on.add({ kind: 'stop-consumers', durationS: 10 }, 'bob', SOURCES, new Date('2030-01-01T00:00:00Z'));
+    expect(on.stopping('order-events')?.id).toBe(all.id);
+    expect(on.stoppedByOperator()).toEqual([
+      { source: 'payment.process-dlq', by: 'op', until: one.until },
+      { source: 'all', by: 'bob', until: '2030-01-01T00:00:10.000Z' },
+    ]);
+    on.remove(all.id);
+    expect(on.stopping('order-events')).toBeUndefined();
+    unregister();
+    unregister();
+    expect(on.stoppable()).toEqual(['order-events', 'payment.process-dlq']);
+    expect(FaultRequest.safeParse({ kind: 'stop-consumers', source: '' }).success).toBe(false);
+    on.clear();
+  });
 });

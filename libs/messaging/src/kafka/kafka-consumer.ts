@@ -27,6 +27,11 @@ export interface KafkaMemberOptions {
  * One member of a consumer group, whatever it does with its records: it never dies silently. A crash makes
  * `isRunning` false (the service's `/health` goes red) until the member has joined its group again, whether kafkajs
  * restarts it or, when kafkajs gives up, this class does. Subclasses say how records are consumed (`run`).
+ *
+ * An operator's `stop-consumers` fault on its topic (or on every consumer of the service) makes it leave its group
+ * (a clean disconnect: the group rebalances, and is Empty when this was its only member; the committed offsets stay,
+ * so the lag grows while records arrive); when the fault ends it joins again and catches up. Meanwhile it counts as
+ * running for `/health`: an operator's stop is not a crash.
  */
 export abstract class KafkaMember {
   protected consumer?: Consumer;
@@ -35,6 +40,14 @@ export abstract class KafkaMember {
   private running = false;
   /** Set by `stop()`: the consumer is not restarted any more. */
   protected stopped = false;
+  /** Out of its group because an operator's `stop-consumers` fault says so. */
+  private suspended = false;
+  /** Leaving and joining the group, one after the other. */
+  private switching: Promise<void> = Promise.resolve();
+  /** Counts the operator's stops and their ends: a crash's restart loop of an earlier one gives up. */
+  private switches = 0;
+  private unwatchFaults?: () => void;
+  private unregister?: () => void;
   protected readonly breakers: DependencyBreakers;
 
   constructor(
@@ -46,13 +59,51 @@ export abstract class KafkaMember {
     this.breakers = options.breakers ?? new DependencyBreakers({ logger: this.logger, metrics: options.metrics });
   }
 
+  /** True while consuming, or while out of its group because an operator stopped it (not a crash). */
   get isRunning(): boolean {
-    return this.running;
+    return this.running || this.suspended;
   }
 
   async start(): Promise<void> {
     this.stopped = false;
-    await this.connectAndRun();
+    this.unregister ??= faults.registerConsumer(this.subscription.topic);
+    this.unwatchFaults ??= faults.onChange(() => this.followStopSwitch());
+    this.suspended = faults.stopping(this.subscription.topic) !== undefined;
+    if (!this.suspended) await this.connectAndRun();
+  }
+
+  /** Leaves the group when an operator's fault stops this member, joins it again when the fault ends. */
+  private followStopSwitch(): void {
+    const stop = faults.stopping(this.subscription.topic) !== undefined;
+    if (stop === this.suspended || this.stopped) return;
+    this.suspended = stop;
+    this.switches += 1;
+    const { topic, groupId } = this.subscription;
+    this.switching = this.switching
+      .then(async () => {
+        if (stop) {
+          await this.leaveGroup();
+          this.logger.warn(
+            { topic, groupId },
+            'kafka: consumer stopped by an operator (stop-consumers); left its group',
+          );
+        } else if (!this.stopped && !this.suspended && !this.consumer) {
+          this.logger.info({ topic, groupId }, 'kafka: the operator stop ended; joining the group again');
+          await this.connectAndRun().catch((error: unknown) => {
+            this.logger.error({ topic, err: describeFailure(error).message }, 'kafka: rejoin failed; trying again');
+            void this.restartAfterCrash(undefined);
+          });
+        }
+      })
+      .catch(() => undefined);
+  }
+
+  /** Disconnects the current consumer (it leaves its group); its events are ignored from now on. */
+  private async leaveGroup(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    this.running = false;
+    await consumer?.disconnect().catch(() => undefined);
   }
 
   /** Starts consuming on a connected, subscribed consumer (`consumer.run(...)`). */
@@ -96,14 +147,18 @@ export abstract class KafkaMember {
     this.running = true;
     this.consumer = consumer;
     await this.run(consumer);
+    // Stopped by an operator while it was joining: out again.
+    if (this.suspended && this.consumer === consumer) await this.leaveGroup();
   }
 
-  private async restartAfterCrash(crashed: Consumer): Promise<void> {
-    await crashed.disconnect().catch(() => undefined);
+  private async restartAfterCrash(crashed: Consumer | undefined): Promise<void> {
+    const switches = this.switches;
+    await crashed?.disconnect().catch(() => undefined);
     let delay = 1_000;
     while (!this.stopped) {
       await sleep(delay);
-      if (this.stopped) return;
+      // Stopped by an operator meanwhile (and maybe started again): the end of the stop joins the group.
+      if (this.stopped || this.suspended || this.switches !== switches) return;
       try {
         await this.connectAndRun();
         return;
@@ -158,7 +213,9 @@ export abstract class KafkaMember {
    */
   protected async waitWhilePaused(heartbeat: () => Promise<void>): Promise<void> {
     while (this.breakers.anyOpen) {
-      if (this.stopped) throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
+      if (this.stopped || this.suspended) {
+        throw new Error('kafka: consumer stopping while paused; the record will be redelivered');
+      }
       await Promise.race([this.breakers.whenAllClosed(), sleep(1_000)]);
       try {
         await heartbeat();
@@ -172,6 +229,9 @@ export abstract class KafkaMember {
   async stop(): Promise<void> {
     this.stopped = true;
     this.running = false;
+    this.unwatchFaults?.();
+    this.unregister?.();
+    this.unwatchFaults = this.unregister = undefined;
     await this.consumer?.disconnect().catch(() => undefined);
   }
 }

@@ -35,7 +35,7 @@ import { refuseUnstorableInput } from './storable-input.js';
 import { rateLimiter } from './rate-limit.js';
 import { consumersOn, readServiceConfig, type ServiceConfig } from './service-config.js';
 import type { ServiceName } from '../topology.js';
-import { FAULT_SOURCES, FaultsController } from '../faults/faults.controller.js';
+import { FAULT_SERVICE, FAULT_SOURCES, FaultsController } from '../faults/faults.controller.js';
 import { OperatorActions } from '../operator-actions/operator-actions.js';
 import { faults } from '../faults/fault-switches.js';
 
@@ -190,8 +190,17 @@ export async function runService(
       name: 'kafka',
       check: () => (!writesKafka || kafka.isProducerConnected) && kafkaTransport.isRunning && kafkaMembers.allRunning,
     },
-    // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when.
-    { name: 'consumers', check: () => !breakers.anyOpen, describe: () => ({ paused: breakers.status() }) },
+    // Down while a breaker is open: the consumers are paused; `details` names the dependency and since when. Consumers
+    // an operator stopped (a `stop-consumers` fault) are named there too, and leave the check up: nothing is broken,
+    // and a probe must not restart the process for it.
+    {
+      name: 'consumers',
+      check: () => !breakers.anyOpen,
+      describe: () => {
+        const stopped = faults.stoppedByOperator();
+        return { paused: breakers.status(), ...(stopped.length > 0 ? { stoppedByOperator: stopped } : {}) };
+      },
+    },
   ];
   metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
   const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
@@ -243,7 +252,10 @@ export async function runService(
   const faultSources = [...consumedQueues, ...(definition.kafka ?? []).map(({ subscription: { topic } }) => topic)];
   @Module({
     controllers: [FaultsController],
-    providers: [{ provide: FAULT_SOURCES, useValue: faultSources }],
+    providers: [
+      { provide: FAULT_SOURCES, useValue: faultSources },
+      { provide: FAULT_SERVICE, useValue: definition.service },
+    ],
   })
   class FaultsModule {}
   metrics.trackFaults(() => faults.list());

@@ -1,4 +1,4 @@
-import type { Hello, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
+import type { Hello, PoisonSentEntry, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
 import { drawTopology } from './topology.js';
 import { startWorkbench } from './workbench.js';
@@ -56,6 +56,10 @@ async function start(): Promise<void> {
   });
   byId('fault-service').addEventListener('change', faultForm);
   byId('fault-kind').addEventListener('change', faultForm);
+  byId<HTMLFormElement>('poison-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    void sendPoison();
+  });
   const who = await fetch('/session');
   if (who.ok) live();
   else byId('login').hidden = false;
@@ -108,7 +112,7 @@ function render(): void {
   lastTickAt = ticks.at(-1)?.at ?? 0;
   renderSources();
   redrawTopology();
-  renderQueues(ticks);
+  renderQueues(ticks, hello.graph);
   renderKafka(hello, ticks);
   renderOutbox(ticks);
 }
@@ -184,14 +188,16 @@ function faultForm(): void {
     serviceSelect.value = names.includes(chosen) ? chosen : (names[0] ?? '');
   }
   const state = faultStates.find((s) => s.service === serviceSelect.value);
+  const kind = byId<HTMLSelectElement>('fault-kind').value;
+  // `stop-consumers` may name any consumer running there (or, the empty value, all of them); the others a source.
   const sourceSelect = byId<HTMLSelectElement>('fault-source');
-  const sources = state?.sources ?? [];
+  const sources = kind === 'stop-consumers' ? ['', ...(state?.stoppable ?? [])] : (state?.sources ?? []);
   if ([...sourceSelect.options].map((o) => o.value).join() !== sources.join()) {
     const source = sourceSelect.value;
-    sourceSelect.replaceChildren(...sources.map((n) => new Option(n, n)));
+    sourceSelect.replaceChildren(...sources.map((n) => new Option(n || 'all its consumers', n)));
     if (sources.includes(source)) sourceSelect.value = source;
   }
-  const kind = byId<HTMLSelectElement>('fault-kind').value;
+  poisonForm();
   byId('fault-source-field').hidden = kind === 'pause-relay';
   byId('fault-delay-field').hidden = kind !== 'slow-consumer';
   byId('fault-fraction-field').hidden = kind !== 'fail-consumer';
@@ -211,7 +217,9 @@ async function switchFaultOn(): Promise<void> {
   const request = {
     service: byId<HTMLSelectElement>('fault-service').value,
     kind,
-    ...(kind === 'pause-relay' ? {} : { source: byId<HTMLSelectElement>('fault-source').value }),
+    ...(kind === 'pause-relay' || (kind === 'stop-consumers' && !byId<HTMLSelectElement>('fault-source').value)
+      ? {}
+      : { source: byId<HTMLSelectElement>('fault-source').value }),
     ...(kind === 'slow-consumer' ? { delayMs: number('fault-delay') } : {}),
     ...(kind === 'fail-consumer' ? { fraction: number('fault-fraction') } : {}),
     durationS: number('fault-duration'),
@@ -230,6 +238,49 @@ async function switchFaultOn(): Promise<void> {
       ? `${request.kind} switched on in ${request.service} (${body.id ?? ''})`
       : `refused (${answer.status}): ${reasonOf(body)}`;
   void refreshFaults();
+}
+
+/** The poison form's destinations: every service's (`service → destination`, with who would dead-letter it). */
+function poisonForm(): void {
+  const select = byId<HTMLSelectElement>('poison-destination');
+  const options = faultStates.flatMap((s) =>
+    s.poisonDestinations.map((d) => ({
+      value: `${s.service} ${d.destination}`,
+      label: `${s.service} → ${d.destination} (${d.reaches.join(', ')})`,
+    })),
+  );
+  if ([...select.options].map((o) => o.value).join() === options.map((o) => o.value).join()) return;
+  const chosen = select.value;
+  select.replaceChildren(...options.map((o) => new Option(o.label, o.value)));
+  if (options.some((o) => o.value === chosen)) select.value = chosen;
+}
+
+async function sendPoison(): Promise<void> {
+  const [service, destination] = byId<HTMLSelectElement>('poison-destination').value.split(' ');
+  const variant = byId<HTMLSelectElement>('poison-variant').value;
+  const answer = await fetch('/api/faults/poison', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...WRITE },
+    body: JSON.stringify({ service, destination, variant }),
+  }).catch(() => undefined);
+  const body = (await answer?.json().catch(() => ({}))) as Partial<PoisonSentEntry> & {
+    reason?: string;
+    message?: unknown;
+  };
+  const message = byId('fault-message');
+  message.className = answer?.ok ? 'ok' : 'error';
+  if (!answer) return void (message.textContent = 'the console is not answering');
+  if (!answer.ok) return void (message.textContent = `refused (${answer.status}): ${reasonOf(body)}`);
+  const story = h('a', { href: '#story-view', 'data-poison': body.correlationId ?? '' }, 'its story');
+  story.addEventListener('click', (event) => {
+    event.preventDefault();
+    void openStory(body.correlationId ?? '');
+  });
+  message.replaceChildren(
+    `${variant} poison message sent to ${destination} by ${service} (correlation id ${body.correlationId}); ` +
+      `expect it in ${(body.deadLetters ?? []).join(', ')}: `,
+    story,
+  );
 }
 
 async function undoFault(service: string, id: string): Promise<void> {

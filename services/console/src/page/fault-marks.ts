@@ -1,4 +1,4 @@
-import type { FaultMark, Tick } from '../snapshot.js';
+import type { FaultMark, Hello, Tick } from '../snapshot.js';
 
 /** Where a fault switch went on (`on`) or off on a chart: the index of the tick, and what it was. */
 export interface FaultMarkAt {
@@ -9,7 +9,7 @@ export interface FaultMarkAt {
 
 /** What a fault mark says: `slow-consumer on payment.process in payments by alice`. */
 export const faultLabel = (service: string, f: FaultMark) =>
-  `${f.kind}${f.source ? ` on ${f.source}` : ''} in ${service} by ${f.by}`;
+  `${f.kind}${f.source ? ` on ${f.source}` : f.kind === 'stop-consumers' ? ' on all its consumers' : ''} in ${service} by ${f.by}`;
 
 /**
  * The ticks where fault switches went on and off, among those `match` selects: a fault a service reports at one tick
@@ -41,4 +41,20 @@ export function faultMarks(
     }
   }
   return marks;
+}
+
+/**
+ * The service that consumes `queue`, from the topology's edges (a dead letter queue: audit, which stores them); what a
+ * `stop-consumers` fault that names no source stops.
+ */
+export function queueConsumer(graph: Hello['graph'] | undefined, queue: string): string | undefined {
+  const edge = graph?.edges.find((e) => e.from === `queue:${queue}` && e.to.startsWith('sub:'));
+  if (edge) return edge.to.slice('sub:'.length);
+  return queue.endsWith('-dlq') ? 'audit' : undefined;
+}
+
+/** Whether `fault` in `service` acts on the consumer of `source` there: it names it, or stops all its consumers. */
+export function faultOn(service: string, fault: FaultMark, source: string, consumer?: string): boolean {
+  if (fault.source) return fault.source === source;
+  return fault.kind === 'stop-consumers' && service === consumer;
 }

@@ -10,7 +10,7 @@ import type {
   TrailEntry,
 } from '../snapshot.js';
 import { fmt, h, lineChart, show, sparkline } from './dom.js';
-import { faultMarks } from './fault-marks.js';
+import { faultMarks, faultOn, queueConsumer } from './fault-marks.js';
 import { queueOutRate } from './topology.js';
 
 /** How long a queue takes to empty at the current rates: ready / (out - in); none when it does not shrink. */
@@ -23,7 +23,7 @@ export function drainSeconds(ready: number, inRate: number, outRate: number): nu
 const isFailureQueue = (name: string) => /-(retry-\d+|dlq)$/.test(name);
 
 /** Queues: the business queues first, then their retry and dead letter queues (dimmed while empty). */
-export function renderQueues(history: readonly Tick[]): void {
+export function renderQueues(history: readonly Tick[], graph?: Hello['graph']): void {
   const tick = history.at(-1);
   if (!tick) return;
   const series = (name: string, pick: (q: Tick['queues'][number]) => number) =>
@@ -40,8 +40,10 @@ export function renderQueues(history: readonly Tick[]): void {
     .map((q) => {
       const out = outRate(q.name);
       const drain = drainSeconds(q.ready, q.publish, out);
-      // Faults on this queue's consumer: marked where they went on and off.
-      const marks = faultMarks(history, (_service, f) => f.source === q.name);
+      // Faults on this queue's consumer (also one that stops all of its service's consumers): marked where they went
+      // on and off.
+      const consumer = queueConsumer(graph, q.name);
+      const marks = faultMarks(history, (service, f) => faultOn(service, f, q.name, consumer));
       return h(
         'tr',
         { 'data-queue': q.name, class: isFailureQueue(q.name) && q.ready === 0 ? 'minor' : undefined },
@@ -102,6 +104,9 @@ export function renderQueues(history: readonly Tick[]): void {
   );
 }
 
+/** Groups read by a loop of their own, not by the service's consumers: a `stop-consumers` fault does not stop them. */
+const LOOPS = new Set(['order-metrics']);
+
 /**
  * Kafka: each group's lag per partition over time (rebalances marked, and the faults on the group's consumer), and in
  * seconds at its rate.
@@ -147,7 +152,10 @@ export function renderKafka(hello: Hello, history: readonly Tick[]): void {
         ? lineChart(
             series,
             markers,
-            faultMarks(history, (s, f) => s === service && f.source === topic),
+            faultMarks(
+              history,
+              (s, f) => s === service && faultOn(s, f, topic, LOOPS.has(group) ? undefined : service),
+            ),
           )
         : h('span', { class: 'dim' }, 'no lag reported yet'),
     );
@@ -235,7 +243,8 @@ export function renderOutbox(history: readonly Tick[]): void {
 export function describeFault(f: FaultEntry): string {
   const detail =
     f.delayMs !== undefined ? `, ${f.delayMs} ms` : f.fraction !== undefined ? `, ${f.fraction * 100} %` : '';
-  return `${f.kind}${f.source ? ` on ${f.source}` : ''}${detail}`;
+  const on = f.source ? ` on ${f.source}` : f.kind === 'stop-consumers' ? ' on all its consumers' : '';
+  return `${f.kind}${on}${detail}`;
 }
 
 /**
