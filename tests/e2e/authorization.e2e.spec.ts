@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenIssuer } from '@am/messaging';
 import {
@@ -131,6 +134,14 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
       return { path: '/api/faults', body: { service: 'payments' } };
     case 'DELETE /api/faults/:service/:id':
       return { path: `/api/faults/payments/${made}` };
+    case 'GET /api/lab/runs':
+      return { path: '/api/lab/runs' };
+    case 'POST /api/lab/runs':
+      // A burst of no orders: the lab's 400 once past the rule, so the matrix starts no run.
+      return { path: '/api/lab/runs', body: { requests: 0 } };
+    case 'GET /api/lab/runs/:id':
+      // A run that was never kept: 404 once past the rule.
+      return { path: '/api/lab/runs/20261203-000000-0000' };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }
@@ -179,7 +190,11 @@ async function snapshot() {
 
 beforeAll(async () => {
   services = await startAllServices();
-  services.console = (await startConsole(services)) as unknown as ServiceProcess;
+  // The burst lab allowed (as ./stack up does), its runs kept in a directory of this test's own.
+  services.console = (await startConsole(services, {
+    LAB_ALLOWED: '1',
+    LAB_RESULTS_DIR: mkdtempSync(path.join(os.tmpdir(), 'authz-lab-')),
+  })) as unknown as ServiceProcess;
   alice = await register('alice');
   bob = await register('bob');
   await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });

@@ -7,6 +7,8 @@ import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } fro
 import { Collector } from './collect/collector.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { readConsoleConfig } from './console-config.js';
+import { Lab } from './lab/lab.js';
+import { LabController } from './lab/lab.controller.js';
 import { PageController } from './page.controller.js';
 import { SessionController } from './session.controller.js';
 import { sessionCookieAsBearer } from './session-cookie.js';
@@ -24,13 +26,19 @@ async function start(): Promise<{ close(): Promise<void> }> {
   const verifier = new TokenVerifier(readKey(config.publicKeyFile, 'token verification key'));
   const metrics = new ServiceMetrics('console');
   const collector = new Collector({ ...config, logger });
+  const lab = await Lab.create(config.lab, logger);
 
   @Module({
     imports: [
       ObservabilityModule.forRoot(metrics, [{ name: 'collector', check: () => true, describe: () => sources() }]),
     ],
-    controllers: [PageController, SessionController, ConsoleApiController],
-    providers: [{ provide: CONSOLE_CONFIG, useValue: config }, { provide: Collector, useValue: collector }, Services],
+    controllers: [PageController, SessionController, ConsoleApiController, LabController],
+    providers: [
+      { provide: CONSOLE_CONFIG, useValue: config },
+      { provide: Collector, useValue: collector },
+      { provide: Lab, useValue: lab },
+      Services,
+    ],
   })
   class ConsoleModule {}
 
@@ -49,6 +57,7 @@ async function start(): Promise<{ close(): Promise<void> }> {
   logger.info({ url: `http://127.0.0.1:${config.port}` }, 'console listening');
   return {
     close: async () => {
+      lab.stop();
       await collector.stop();
       await app.close();
     },
