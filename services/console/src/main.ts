@@ -15,10 +15,11 @@ import { sessionCookieAsBearer } from './session-cookie.js';
 import { CONSOLE_CONFIG, Services } from './upstream.js';
 
 /**
- * The control room (services/console): one page that shows the whole system moving. It reads; the one thing it
- * changes is what its viewer asks of the fault buttons, through the services' own `/faults` with the viewer's token. It
- * has no database and no broker connection: its data is the services' `/metrics` and operator routes and RabbitMQ's
- * management API (docs/console.md).
+ * The control room (services/console): one page that shows the whole system moving. It reads; what it changes is what
+ * its viewer asks of the fault buttons, through the services' own `/faults` with the viewer's token, and of the burst
+ * lab, which runs the load-leveling experiment in a world of its own (lab/lab.ts). It has no database and no broker
+ * connection: its data is the services' `/metrics` and operator routes and RabbitMQ's management API
+ * (docs/console.md).
  */
 async function start(): Promise<{ close(): Promise<void> }> {
   const config = readConsoleConfig();

@@ -53,7 +53,7 @@ export const LAB_FIXED_ARGS = [
   '--skus',
   '10',
   '--drain-timeout-s',
-  '120',
+  '360',
 ];
 
 export class LabRefused extends Error {}
