@@ -295,6 +295,7 @@ async function compare(): Promise<void> {
         .filter((r) => r.params.maxLength)
         .map((r) => ({ v: r.params.maxLength, label: `bound ${r.params.maxLength}` })),
       'lab-compare-chart',
+      1100,
     ),
     summaryTable(
       runs.map((r) => ({ title: title(r), summary: r.summary })),
@@ -350,15 +351,20 @@ function depthChart(
         points: line.points.map((p) => `${x(p.t)},${y(p.v)}`).join(' '),
       }),
     ),
-    ...lines.map((line, i) =>
-      s(
-        'text',
-        { x: left + 8 + i * 170, y: height - 4, fill: line.color },
-        `${line.dashed ? '- - ' : '— '}${line.name}`,
-      ),
-    ),
+    ...legend(lines, left + 8, width - right, height - 4),
     s('text', { x: 4, y: top + 2 }, 'ready'),
   );
+}
+
+/** The lines' names in a row under the chart, each as wide as its text (about 6.5 px a character). */
+function legend(lines: { name: string; color: string; dashed?: boolean }[], from: number, to: number, y: number) {
+  let x = from;
+  return lines.map((line) => {
+    const label = `${line.dashed ? '- - ' : '— '}${line.name}`;
+    const at = x;
+    x = Math.min(to, x + label.length * 6.5 + 16);
+    return s('text', { x: at, y, fill: line.color }, label);
+  });
 }
 
 /** A 1-2-5 step giving about five ticks up to `max`. */
