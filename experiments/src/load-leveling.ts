@@ -21,7 +21,7 @@ import { writeResultBlocks } from './lib/results-tables.js';
 import { repoRoot, resultsDir } from './lib/world.js';
 
 /** Where the progress events go with `--progress json`: one line each, after this prefix, on stdout. */
-export const PROGRESS_PREFIX = '@burst ';
+const PROGRESS_PREFIX = '@burst ';
 
 const args = parseArgs({
   ...LOAD_LEVELING_DEFAULTS,

@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ let alice: Customer;
 let bob: Customer;
 let aliceOrder: string;
 const sku = `AUTHZ-${randomUUID().slice(0, 8)}`;
+const labDir = mkdtempSync(path.join(os.tmpdir(), 'authz-lab-'));
 
 const url = (rule: RouteRule) => services[rule.service]!.url;
 
@@ -193,7 +194,7 @@ beforeAll(async () => {
   // The burst lab allowed (as ./stack up does), its runs kept in a directory of this test's own.
   services.console = (await startConsole(services, {
     LAB_ALLOWED: '1',
-    LAB_RESULTS_DIR: mkdtempSync(path.join(os.tmpdir(), 'authz-lab-')),
+    LAB_RESULTS_DIR: labDir,
   })) as unknown as ServiceProcess;
   alice = await register('alice');
   bob = await register('bob');
@@ -239,6 +240,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
+  rmSync(labDir, { recursive: true, force: true });
 });
 
 const CALLERS: CallerKind[] = ['none', 'own', 'other', 'operator', 'service'];

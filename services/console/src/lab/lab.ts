@@ -197,8 +197,8 @@ export class Lab {
       }
       run.phase = run.status;
       this.logger.warn(
-        { run: run.id, status: run.status, reason: run.reason },
-        `burst lab run ${run.id} ${run.status}`,
+        { run: run.id, operator: run.operator, status: run.status, reason: run.reason },
+        `burst lab run ${run.id} of ${run.operator} ${run.status}`,
       );
       this.publish({ kind: 'run', run });
     };
