@@ -1,4 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenIssuer } from '@am/messaging';
 import {
@@ -30,6 +33,7 @@ let alice: Customer;
 let bob: Customer;
 let aliceOrder: string;
 const sku = `AUTHZ-${randomUUID().slice(0, 8)}`;
+const labDir = mkdtempSync(path.join(os.tmpdir(), 'authz-lab-'));
 
 const url = (rule: RouteRule) => services[rule.service]!.url;
 
@@ -167,6 +171,14 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
     case 'POST /api/faults/poison':
       // No variant: the console's 400 once past the rule, so the matrix sends no poison message.
       return { path: '/api/faults/poison', body: { service: 'orders', destination: 'user-events' } };
+    case 'GET /api/lab/runs':
+      return { path: '/api/lab/runs' };
+    case 'POST /api/lab/runs':
+      // A burst of no orders: the lab's 400 once past the rule, so the matrix starts no run.
+      return { path: '/api/lab/runs', body: { requests: 0 } };
+    case 'GET /api/lab/runs/:id':
+      // A run that was never kept: 404 once past the rule.
+      return { path: '/api/lab/runs/20261203-000000-0000' };
     default:
       throw new Error(`no request for ${rule.method} ${rule.route}: add one`);
   }
@@ -215,7 +227,11 @@ async function snapshot() {
 
 beforeAll(async () => {
   services = await startAllServices();
-  services.console = (await startConsole(services)) as unknown as ServiceProcess;
+  // The burst lab allowed (as ./stack up does), its runs kept in a directory of this test's own.
+  services.console = (await startConsole(services, {
+    LAB_ALLOWED: '1',
+    LAB_RESULTS_DIR: labDir,
+  })) as unknown as ServiceProcess;
   alice = await register('alice');
   bob = await register('bob');
   await http('PUT', `${services.inventory!.url}/stock/${sku}`, { quantity: 10 });
@@ -260,6 +276,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(Object.values(services ?? {}).map((s) => s.stop()));
+  rmSync(labDir, { recursive: true, force: true });
 });
 
 const CALLERS: CallerKind[] = ['none', 'own', 'other', 'operator', 'service'];

@@ -50,6 +50,8 @@ export interface OpenLoadOptions {
   token?: string;
   /** Called about every second with the results so far. */
   onProgress?: (sent: number, done: number, results: readonly LoadResult[]) => void;
+  /** Called with each request's result as it comes (the burst lab's live figures). */
+  onResult?: (result: LoadResult) => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<{ start: nu
   const finish = (result: LoadResult) => {
     results[result.index] = result;
     done++;
+    options.onResult?.(result);
     if (done === requests) resolveAll();
   };
 

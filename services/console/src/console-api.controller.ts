@@ -14,6 +14,7 @@ import {
 import type { ServerResponse } from 'node:http';
 import { Access, SERVICES, topics } from '@am/messaging';
 import { Collector } from './collect/collector.js';
+import { Lab } from './lab/lab.js';
 import { parseFaultBody, parseFaultId, parsePoisonBody, parseService, serviceFaults } from './faults-api.js';
 import type {
   DeadLetterEntry,
@@ -34,7 +35,8 @@ const groups = topics.flatMap((t) => t.groups.map((g) => ({ topic: t.name, group
 
 /**
  * The control room's data: the live stream (server-sent events: `hello` with the topology and the last minutes, then a
- * `tick` per collection, a comment every 15 s to keep proxies from closing an idle stream), and the views that read a
+ * `tick` per collection, the burst lab's run as `lab` events, a comment every 15 s to keep proxies from closing an idle
+ * stream), and the views that read a
  * service with the viewer's token: the saga board, one message's story, an event-sourced account; and the fault
  * buttons, which switch a service's faults on and off with the viewer's token (the service decides, and logs who).
  */
@@ -44,6 +46,7 @@ export class ConsoleApiController {
   constructor(
     private readonly collector: Collector,
     private readonly services: Services,
+    private readonly lab: Lab,
   ) {}
 
   @Get('stream')
@@ -63,10 +66,14 @@ export class ConsoleApiController {
       historyTicks: this.collector.historyTicks,
     };
     send('hello', hello);
+    const labRun = this.lab.run();
+    if (labRun) send('lab', { kind: 'run', run: labRun });
     const unsubscribe = this.collector.subscribe((tick) => send('tick', tick));
+    const unsubscribeLab = this.lab.subscribe((update) => send('lab', update));
     const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), 15_000);
     response.on('close', () => {
       unsubscribe();
+      unsubscribeLab();
       clearInterval(keepAlive);
     });
   }

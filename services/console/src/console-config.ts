@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CONSOLE_USER, DEFAULT_PORTS, SERVICES, authConfig, nativePassword, type ServiceName } from '@am/messaging';
 import type { RabbitStatsAccess } from './collect/rabbitmq-stats.js';
+import type { LabConfig } from './lab/lab.js';
 
 export const CONSOLE_PORT = 3007;
 
@@ -13,13 +14,20 @@ export interface ConsoleConfig {
   intervalMs: number;
   historyTicks: number;
   publicKeyFile: string;
+  /** The burst lab: allowed or not, where it finds the built experiments and keeps its runs. */
+  lab: LabConfig;
 }
+
+/** The repository the console was built in (its code runs from `services/console/dist`). */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
 /**
  * The control room's configuration. `<SERVICE>_URL` (default: the native stack's ports on 127.0.0.1), the RabbitMQ
  * management API (`RABBITMQ_MANAGEMENT_URL`, `RABBITMQ_VHOST`, `CONSOLE_RABBITMQ_USER` and
  * `CONSOLE_RABBITMQ_PASSWORD`: natively the machine's secret of the `console` account the provisioner makes),
- * `CONSOLE_INTERVAL_MS` (1000) and `CONSOLE_HISTORY_S` (300), and the token verification key as every service has it.
+ * `CONSOLE_INTERVAL_MS` (1000) and `CONSOLE_HISTORY_S` (300), the token verification key as every service has it, and
+ * the burst lab: `LAB_ALLOWED=1` lets operators run it (`./stack up` and `./stack demo` set it), `LAB_RESULTS_DIR`
+ * (default `experiments/results/lab` of the repository) is where it keeps its runs.
  */
 export function readConsoleConfig(env: NodeJS.ProcessEnv = process.env): ConsoleConfig {
   const port = Number(env.PORT ?? CONSOLE_PORT);
@@ -45,6 +53,12 @@ export function readConsoleConfig(env: NodeJS.ProcessEnv = process.env): Console
     intervalMs,
     historyTicks: Math.ceil((historySeconds * 1000) / intervalMs),
     publicKeyFile: authConfig(env).publicKeyFile,
+    lab: {
+      allowed: env.LAB_ALLOWED === '1',
+      experimentsDir: path.join(REPO_ROOT, 'experiments', 'dist'),
+      resultsDir: path.resolve(env.LAB_RESULTS_DIR ?? path.join(REPO_ROOT, 'experiments', 'results', 'lab')),
+      repoRoot: REPO_ROOT,
+    },
   };
 }
 

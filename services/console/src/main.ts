@@ -8,6 +8,8 @@ import { Collector } from './collect/collector.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { DeadLettersApiController } from './dead-letters-api.controller.js';
 import { readConsoleConfig } from './console-config.js';
+import { Lab } from './lab/lab.js';
+import { LabController } from './lab/lab.controller.js';
 import { PageController } from './page.controller.js';
 import { SessionController } from './session.controller.js';
 import { sessionCookieAsBearer } from './session-cookie.js';
@@ -16,9 +18,9 @@ import { CONSOLE_CONFIG, Services } from './upstream.js';
 /**
  * The control room (services/console): one page that shows the whole system moving. It reads; what it changes is what
  * its viewer asks of the fault buttons and the dead-letter workbench, through the services' own `/faults` and audit's
- * replays, with the viewer's token. It
- * has no database and no broker connection: its data is the services' `/metrics` and operator routes and RabbitMQ's
- * management API (docs/console.md).
+ * replays, with the viewer's token, and of the burst lab, which runs the load-leveling experiment in a world of its own
+ * (lab/lab.ts). It has no database and no broker connection: its data is the services' `/metrics` and operator routes
+ * and RabbitMQ's management API (docs/console.md).
  */
 async function start(): Promise<{ close(): Promise<void> }> {
   const config = readConsoleConfig();
@@ -26,13 +28,19 @@ async function start(): Promise<{ close(): Promise<void> }> {
   const verifier = new TokenVerifier(readKey(config.publicKeyFile, 'token verification key'));
   const metrics = new ServiceMetrics('console');
   const collector = new Collector({ ...config, logger });
+  const lab = await Lab.create(config.lab, logger);
 
   @Module({
     imports: [
       ObservabilityModule.forRoot(metrics, [{ name: 'collector', check: () => true, describe: () => sources() }]),
     ],
-    controllers: [PageController, SessionController, ConsoleApiController, DeadLettersApiController],
-    providers: [{ provide: CONSOLE_CONFIG, useValue: config }, { provide: Collector, useValue: collector }, Services],
+    controllers: [PageController, SessionController, ConsoleApiController, DeadLettersApiController, LabController],
+    providers: [
+      { provide: CONSOLE_CONFIG, useValue: config },
+      { provide: Collector, useValue: collector },
+      { provide: Lab, useValue: lab },
+      Services,
+    ],
   })
   class ConsoleModule {}
 
@@ -51,6 +59,7 @@ async function start(): Promise<{ close(): Promise<void> }> {
   logger.info({ url: `http://127.0.0.1:${config.port}` }, 'console listening');
   return {
     close: async () => {
+      lab.stop();
       await collector.stop();
       await app.close();
     },

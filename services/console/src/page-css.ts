@@ -52,6 +52,13 @@ tr.fault-on td.what { color: var(--bad); }
 .story .hop { color: var(--dim); }
 .story .dead { color: var(--bad); }
 .stuck td { color: var(--bad); }
+#lab-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 6px; }
+svg.lab-chart polyline { fill: none; stroke-width: 1.6; }
+svg.lab-chart line.grid { stroke: var(--line); }
+svg.lab-chart .bound line { stroke: var(--bad); stroke-dasharray: 2 3; }
+svg.lab-chart text { fill: var(--dim); }
+table.lab-figures, table.lab-summary { width: auto; margin-top: 6px; }
+button:disabled { opacity: 0.5; cursor: default; }
 input, button { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 3px 8px; }
 button { cursor: pointer; }
 button:disabled { opacity: 0.45; cursor: not-allowed; }

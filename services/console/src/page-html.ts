@@ -60,6 +60,18 @@ export const PAGE_HTML = `<!doctype html>
     <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div></section>
   <section id="dead-letters-view" class="wide"><h2>Dead letters <small>every dead letter queue and Kafka's dead letter topic, grouped by failure; inspect, edit, and replay one, a selection or a group at a rate</small></h2>
     <div id="dl-run"></div><div id="dl-groups"></div><div id="dl-group"></div><div id="dl-bulk-preview"></div><div id="dl-letter"></div></section>
+  <section id="lab-view" class="wide"><h2>Burst lab <small>a burst of orders into a world of its own (own vhost, databases and services): predict, run, compare</small></h2>
+    <form id="lab-form">
+      <label>requests <input id="lab-requests" type="number" min="1" max="10000" value="400" size="6"></label>
+      <label>in <input id="lab-duration" type="number" min="100" max="30000" step="100" value="1000" size="6"> ms</label>
+      <label>workers at <input id="lab-capacity" type="number" min="10" max="5000" value="100" size="5"> /s</label>
+      <label>queue bound <input id="lab-bound" type="number" min="0" max="100000" value="0" size="6"> (0: none)</label>
+      <label>prefetch <input id="lab-prefetch" type="number" min="1" max="500" value="50" size="4"></label>
+      <button id="lab-start">run the burst</button>
+    </form>
+    <p id="lab-note" class="dim"></p><p id="lab-message"></p><div id="lab-live"></div>
+    <h3>Saved runs <small class="dim">pick two to compare</small> <button id="lab-compare-button" disabled>compare</button></h3>
+    <div id="lab-runs"></div><div id="lab-compare"></div></section>
   <section id="story-view" class="wide"><h2>One message's story <small>every message an order or a correlation id caused, across RabbitMQ and Kafka</small></h2>
     <form id="story-form"><input id="story-id" size="40" placeholder="order id or correlation id"><button>show</button></form><div id="story"></div></section>
   <section id="account-view"><h2>Event-sourced account <small>the balance as of each version</small></h2>

@@ -1,5 +1,7 @@
+import type { LabUpdate } from '../lab-types.js';
 import type { Hello, PoisonSentEntry, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
+import { labUpdate, setupLab } from './lab.js';
 import { drawTopology } from './topology.js';
 import { startWorkbench } from './workbench.js';
 import {
@@ -94,6 +96,8 @@ function live(): void {
     if (ticks.length > keep) ticks.splice(0, ticks.length - keep);
     render();
   });
+  stream.addEventListener('lab', (event) => labUpdate(JSON.parse((event as MessageEvent<string>).data) as LabUpdate));
+  setupLab();
   // The console itself gone: everything is stale until the stream comes back (EventSource reconnects by itself).
   setInterval(() => {
     if (hello && Date.now() - lastTickAt > 3 * hello.intervalMs) renderSources();
