@@ -111,6 +111,14 @@ const status = async (orderId: string) =>
   (await http<{ status: string }>('GET', `${services.orders!.url}/orders/${orderId}`)).body.status;
 
 describe('the fault buttons in a browser', () => {
+  /** Audit's trail of operators' actions, newest first. */
+  async function trail(query: string) {
+    const { body } = await http<{
+      actions: { action: string; operator: string; target: string | null; details: Record<string, unknown> }[];
+    }>('GET', `${services.audit!.url}/operator-actions?${query}`);
+    return body.actions;
+  }
+
   it('stops all of payments consumers from the page: payment.process fills, the metrics say so; undone, it drains', async () => {
     await page.selectOption('#fault-service', 'payments');
     await page.selectOption('#fault-kind', 'stop-consumers');
@@ -174,6 +182,21 @@ describe('the fault buttons in a browser', () => {
       (n) => n > 0,
       10_000,
     );
+    // The trail of operators' actions: payments recorded both clicks, with the operator, before acting on them.
+    const recorded = await waitFor('the stop and its undo in the trail', async () => {
+      const actions = await trail('service=payments&action=fault');
+      const stop = actions.filter((a) => a.details.kind === 'stop-consumers');
+      return stop.length >= 2 ? stop : undefined;
+    });
+    expect(recorded.slice(0, 2).map((a) => [a.action, a.operator])).toEqual([
+      ['fault.off', 'tests'],
+      ['fault.on', 'tests'],
+    ]);
+    // And on the page, under the faults: the trail's newest actions.
+    await page.locator('#operator-actions [data-action="fault.off"]').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator('#operator-actions [data-action="fault.on"]').first().textContent()).toContain(
+      'by tests',
+    );
   }, 120_000);
 
   it('sends a poison message from the page: each consumer dead-letters its copy with the reason, shown in its story', async () => {
@@ -205,6 +228,11 @@ describe('the fault buttons in a browser', () => {
     const letters = await page.locator('#story [data-dead-letter]').allTextContents();
     expect(letters).toHaveLength(4);
     for (const text of letters) expect(text).toContain('unknown message type: poison.unknown-type');
+    // The trail of operators' actions: orders recorded the poison it sent, and who asked for it.
+    const poisoned = await waitFor('the poison in the trail', async () =>
+      (await trail('service=orders&action=fault.poison')).find((a) => a.details.correlationId === correlationId),
+    );
+    expect(poisoned).toMatchObject({ operator: 'tests', target: 'user-events' });
     // Nothing else is affected: an order placed now goes through.
     const [next] = await placeOrders(1);
     await waitFor('the next order to confirm', async () => (await status(next!)) === 'CONFIRMED', {

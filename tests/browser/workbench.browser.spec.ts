@@ -175,6 +175,15 @@ describe('the dead-letter workbench in a browser', () => {
     );
     expect(inbox[0]!.n).toBe(1);
     expect(await letterNow(letter.id)).toMatchObject({ replayCount: 1, replayedBy: 'tests', cameBackAt: null });
+    // The trail of operators' actions: the replay, by the operator, recorded by audit before it was sent.
+    const trail = await waitFor('the replay in the trail of operator actions', async () => {
+      const { body } = await http<{ actions: { action: string; operator: string; service: string }[] }>(
+        'GET',
+        audit(`/operator-actions?action=dead-letter.replay&target=${letter.id}`),
+      );
+      return body.actions.length > 0 ? body.actions : undefined;
+    });
+    expect(trail).toEqual([expect.objectContaining({ operator: 'tests', service: 'audit' })]);
     // It left the waiting list: on the page, and a second replay is not offered (audit would refuse it: 409).
     await page.locator(`#dl-group [data-letter-id="${letter.id}"][data-state="replayed"]`).waitFor({ timeout: 10_000 });
     expect(await page.locator('#dl-send').isDisabled()).toBe(true);

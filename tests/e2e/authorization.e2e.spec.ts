@@ -168,6 +168,8 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
     case 'GET /api/dead-letter-replays/:id':
     case 'DELETE /api/dead-letter-replays/:id':
       return { path: '/api/dead-letter-replays/999999999' };
+    case 'GET /api/operator-actions':
+      return { path: '/api/operator-actions' };
     case 'POST /api/faults/poison':
       // No variant: the console's 400 once past the rule, so the matrix sends no poison message.
       return { path: '/api/faults/poison', body: { service: 'orders', destination: 'user-events' } };

@@ -96,6 +96,7 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'GET', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
   { service: 'console', method: 'DELETE', route: '/api/dead-letter-replays/:id', allowed: ['operator'] },
   { service: 'console', method: 'POST', route: '/api/faults/poison', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/operator-actions', allowed: ['operator'] },
   // The burst lab: a load-leveling run in a world of its own, started by an operator (with LAB_ALLOWED=1).
   { service: 'console', method: 'GET', route: '/api/lab/runs', allowed: ['operator'] },
   { service: 'console', method: 'POST', route: '/api/lab/runs', allowed: ['operator'] },

@@ -116,6 +116,12 @@ export class ConsoleApiController {
   }
 
   /** `GET /api/faults`: each service's fault switches (`GET /faults`), a service that did not answer marked so. */
+  /** `GET /api/operator-actions`: audit's trail of operators' actions, the newest 20, with the viewer's token. */
+  @Get('operator-actions')
+  async operatorActions(@Headers('authorization') authorization: string): Promise<unknown> {
+    return this.services.read('audit', '/operator-actions?limit=20', authorization);
+  }
+
   @Get('faults')
   async faults(@Headers('authorization') authorization: string): Promise<{ services: ServiceFaults[] }> {
     const answers = await Promise.all(

@@ -57,7 +57,9 @@ export const PAGE_HTML = `<!doctype html>
       </select></label>
       <button id="poison-send">send once</button>
     </form>
-    <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div></section>
+    <p id="fault-note" class="warn"></p><p id="fault-message"></p><div id="faults"></div>
+    <h3>Operator actions <small class="dim">audit's trail: what was done, by whom, recorded before it took effect</small></h3>
+    <div id="operator-actions"></div></section>
   <section id="dead-letters-view" class="wide"><h2>Dead letters <small>every dead letter queue and Kafka's dead letter topic, grouped by failure; inspect, edit, and replay one, a selection or a group at a rate</small></h2>
     <div id="dl-run"></div><div id="dl-groups"></div><div id="dl-group"></div><div id="dl-bulk-preview"></div><div id="dl-letter"></div></section>
   <section id="lab-view" class="wide"><h2>Burst lab <small>a burst of orders into a world of its own (own vhost, databases and services): predict, run, compare</small></h2>

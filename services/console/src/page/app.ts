@@ -7,6 +7,8 @@ import { startWorkbench } from './workbench.js';
 import {
   renderAccount,
   renderFaults,
+  renderOperatorActions,
+  type OperatorActionEntry,
   renderKafka,
   renderOutbox,
   renderQueues,
@@ -180,6 +182,16 @@ async function refreshFaults(): Promise<void> {
   faultStates = body.services;
   renderFaults({ services: faultStates }, undo);
   faultForm();
+  await refreshOperatorActions();
+}
+
+/** Audit's trail of operators' actions, read with the faults. */
+async function refreshOperatorActions(): Promise<void> {
+  const answer = await fetch('/api/operator-actions').catch(() => undefined);
+  if (!answer) return renderOperatorActions({ error: 'the console is not answering' });
+  const body = (await answer.json().catch(() => ({}))) as { actions?: OperatorActionEntry[]; reason?: string };
+  if (!answer.ok || !body.actions) return renderOperatorActions({ error: `${answer.status}: ${body.reason ?? ''}` });
+  renderOperatorActions({ actions: body.actions });
 }
 
 /** Fills the form's choices from what the chosen service allows and consumes, keeping what the viewer chose. */

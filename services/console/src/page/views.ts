@@ -290,6 +290,42 @@ export function renderFaults(
   show('faults', h('table', {}, ...rows));
 }
 
+/** One action of audit's trail of operators' actions, as `GET /operator-actions` answers it. */
+export interface OperatorActionEntry {
+  id: string;
+  action: string;
+  operator: string;
+  service: string;
+  target: string | null;
+  details: Record<string, unknown>;
+  occurredAt: string;
+}
+
+/** The newest operators' actions (faults, poison messages, replays), newest first. */
+export function renderOperatorActions(state: { actions: OperatorActionEntry[] } | { error: string }): void {
+  if ('error' in state) {
+    show('operator-actions', h('p', { class: 'stale-marker' }, `stale: ${state.error}`));
+    return;
+  }
+  if (state.actions.length === 0) {
+    show('operator-actions', h('p', { class: 'dim' }, 'none yet'));
+    return;
+  }
+  const rows = state.actions.map((a) =>
+    h(
+      'tr',
+      { 'data-operator-action': a.id, 'data-action': a.action },
+      h('td', {}, fmt.time(a.occurredAt)),
+      h('td', {}, h('b', {}, a.action)),
+      h('td', {}, `by ${a.operator}`),
+      h('td', {}, `on ${a.service}`),
+      h('td', { class: 'what' }, a.target ?? ''),
+      h('td', { class: 'dim' }, JSON.stringify(a.details).slice(0, 160)),
+    ),
+  );
+  show('operator-actions', h('table', {}, ...rows));
+}
+
 /** The saga board: counts by status and step, the stuck ones, the latest ones (each links to its story). */
 export function renderSagas(board: SagaBoard | { error: string }, open: (orderId: string) => void): void {
   if ('error' in board) {
