@@ -149,6 +149,10 @@ export class DeadLetterReplayer {
         },
       },
     );
+    // The newest dead letter before the send: a letter of the same message stored after it came back from this replay.
+    const [{ watermark } = { watermark: '0' }] = await this.db.query<{ watermark: string }[]>(
+      'SELECT coalesce(max(id), 0)::text AS watermark FROM dead_letters',
+    );
     if (plan.kind === 'queue') {
       await this.amqp
         .publishRaw(plan.exchange, plan.routingKey, plan.body, {
@@ -168,10 +172,15 @@ export class DeadLetterReplayer {
       `WITH marked AS (
          UPDATE dead_letters
             SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2,
-                replayed_content = $3
+                replayed_content = $3,
+                -- The replayed message may fail and be stored again before this mark (a consumer that refuses it
+                -- at once): the store saw no replay yet and could not flag it, so the mark does.
+                came_back_at = coalesce(came_back_at, (
+                  SELECT min(again.received_at) FROM dead_letters again
+                   WHERE again.message_id = dead_letters.message_id AND again.id > $4::bigint))
           WHERE id = $1 RETURNING replayed_at, replay_count)
        SELECT replayed_at, replay_count FROM marked`,
-      [id, by, edited?.content ?? null],
+      [id, by, edited?.content ?? null, watermark],
     );
     return {
       id: Number(id),
