@@ -35,3 +35,6 @@ export * from './amqp/request-reply.js';
 export * from './faults/fault-switches.js';
 export * from './faults/faults.controller.js';
 export * from './kafka/dead-letter-replay.js';
+export * from './kafka/offset-reset.js';
+export * from './kafka/consumer-group-positions.js';
+export * from './kafka/consumer-groups.controller.js';

@@ -7,6 +7,7 @@ import { createLogger, NestPinoLogger, ObservabilityModule, ServiceMetrics } fro
 import { Collector } from './collect/collector.js';
 import { ConsoleApiController } from './console-api.controller.js';
 import { readConsoleConfig } from './console-config.js';
+import { OffsetsApiController } from './offsets-api.controller.js';
 import { PageController } from './page.controller.js';
 import { SessionController } from './session.controller.js';
 import { sessionCookieAsBearer } from './session-cookie.js';
@@ -29,7 +30,7 @@ async function start(): Promise<{ close(): Promise<void> }> {
     imports: [
       ObservabilityModule.forRoot(metrics, [{ name: 'collector', check: () => true, describe: () => sources() }]),
     ],
-    controllers: [PageController, SessionController, ConsoleApiController],
+    controllers: [PageController, SessionController, ConsoleApiController, OffsetsApiController],
     providers: [{ provide: CONSOLE_CONFIG, useValue: config }, { provide: Collector, useValue: collector }, Services],
   })
   class ConsoleModule {}

@@ -21,13 +21,17 @@ export class Services {
     return this.call<T>('GET', service, path, authorization);
   }
 
-  /** One request to a service (a JSON body when given); its answer whatever its status; 502 when it does not answer. */
+  /**
+   * One request to a service (a JSON body when given); its answer whatever its status; 502 when it does not answer
+   * within `timeoutMs`.
+   */
   async call<T>(
     method: 'GET' | 'POST' | 'DELETE',
     service: keyof ConsoleConfig['services'],
     path: string,
     authorization: string,
     body?: unknown,
+    timeoutMs = 3_000,
   ): Promise<Upstream<T>> {
     let response: Response;
     try {
@@ -35,7 +39,7 @@ export class Services {
         method,
         headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(3_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new HttpException(

@@ -1,5 +1,6 @@
 import type { Hello, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
+import { startOffsets } from './offsets.js';
 import { drawTopology } from './topology.js';
 import {
   renderAccount,
@@ -97,6 +98,7 @@ function live(): void {
   sagaTimer = window.setInterval(() => void refreshSagas(), 2000);
   void refreshFaults();
   window.setInterval(() => void refreshFaults(), 3000);
+  startOffsets();
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('story');
   if (fromHash) void openStory(fromHash);
 }
