@@ -39,7 +39,7 @@ export const operatorToken = () => tokenFor({ role: 'operator', subject: 'tests'
 export function defaultRoleFor(method: string, url: string): Role {
   const { pathname } = new URL(url);
   const operatorRoute =
-    /^\/(analytics|audit|dead-letters|dead-letter-groups|faults)(\/|$)/.test(pathname) ||
+    /^\/(analytics|audit|dead-letters|dead-letter-groups|faults|consumer-groups)(\/|$)/.test(pathname) ||
     (method.toUpperCase() === 'PUT' && pathname.startsWith('/stock/')) ||
     pathname === '/emails';
   return operatorRoute ? 'operator' : 'service';
