@@ -152,8 +152,8 @@ describe('offset reset of an idempotent consumer: audit, its positions in Kafka'
       (
         await sql<{ n: number }>(
           world,
-          'SELECT count(*)::int AS n FROM audit_log WHERE source = $1 AND message_id = ANY($2)',
-          [Topics.orderEvents, ids],
+          'SELECT count(*)::int AS n FROM audit_log WHERE message_id = ANY($1)',
+          [ids],
         )
       )[0]!.n;
     await waitFor('audit to record the 30 order events', async () => (await recorded()) === 30, { timeoutMs: 60_000 });
@@ -236,7 +236,7 @@ describe('offset reset of an idempotent consumer: audit, its positions in Kafka'
     expect(await audit.consumed(Topics.orderEvents)).toBe(30);
     expect(await counter(audit, 'messages_duplicates_total', Topics.orderEvents)).toBe(30);
     expect(await recorded()).toBe(30);
-  });
+  }, 240_000);
 });
 
 describe('offset reset of read models: analytics, positions in its database; and the rebuild from offset 0', () => {
@@ -379,7 +379,7 @@ describe('offset reset of read models: analytics, positions in its database; and
     expect(await analytics.consumed(Topics.accountEvents)).toBe(accountEvents.length);
     expect(await summary()).toEqual(expected);
     expect(await activity()).toMatchObject({ accounts: 4, deposits: 12, deposited });
-  });
+  }, 240_000);
 
   it('rebuilds the order statistics from offset 0 over HTTP, one at a time, with its progress, to totals equal to the live read model', async () => {
     // Spoil the live table: the rebuild must find and repair what the log says.
@@ -431,5 +431,5 @@ describe('offset reset of read models: analytics, positions in its database; and
       return state.body.phase === 'done' ? state.body : undefined;
     });
     expect(again.result).toMatchObject({ equal: true, rebuilt: expected });
-  });
+  }, 240_000);
 });

@@ -6,6 +6,7 @@ import type { KafkaProjection } from './kafka-projection-consumer.js';
 import type { KafkaSubscription } from './kafka-subscription.js';
 import {
   describeTarget,
+  parseResetTarget as parseTarget,
   groupStopped,
   planPartition,
   policyRefusal,
@@ -250,11 +251,13 @@ export class ConsumerGroupPositions {
 
   /**
    * Resets `groupId` to `target`, refused (ResetRefusedError) unless Kafka says the group has no member and its kind
-   * allows going there. A group with its positions in the database: in one transaction, under the same locks the
-   * projection takes (the group's log row, then its position rows), the positions are checked against the preview's
-   * (a consumer that ran meanwhile: refused), and either moved forward or, for a rebuild, the read model is emptied and
-   * every position restarts at the log's start; then Kafka's committed offsets follow, as the hint they are. A group
-   * with its positions in Kafka: its committed offsets are set (kafkajs checks again that the group has no member).
+   * allows going there. The reset then joins the group itself, as its only member (checked once joined): while it is
+   * in, no consumer of the group can be given a partition, so nothing consumes while the positions move. A group with
+   * its positions in the database: in one transaction, under the same locks the projection takes (the group's log
+   * row, then its position rows), the positions are checked against the preview's (a consumer that ran meanwhile:
+   * refused), and either moved forward or, for a rebuild, the read model is emptied and every position restarts at
+   * the log's start; then Kafka's committed offsets follow, as the hint they are. A group with its positions in Kafka:
+   * its committed offsets are set. The reset's member then leaves the group.
    */
   async reset(groupId: string, target: ResetTarget, operator: string): Promise<ResetOutcome> {
     const group = this.group(groupId);
@@ -263,45 +266,104 @@ export class ConsumerGroupPositions {
       if (preview.refusal) throw new ResetRefusedError(preview.refusal, preview);
       const outcome: ResetOutcome = { ...preview, by: operator, at: new Date().toISOString() };
       if (preview.mode === 'none') return outcome;
-      if (group.positions === 'database') {
-        const { clusterId } = await admin.describeCluster();
-        await this.dataSource.transaction((manager) => this.moveStored(manager, group, preview, clusterId));
-        try {
-          await this.commit(admin, group, preview.partitions);
-          outcome.kafkaHint = 'moved';
-        } catch (error) {
-          // The table decides where the group reads (it seeks there on every assignment); the hint is only a hint.
-          outcome.kafkaHint = `not moved: ${(error as Error).message}`;
+      await this.asOnlyMember(admin, group, preview, async (commit) => {
+        if (group.positions === 'database') {
+          const { clusterId } = await admin.describeCluster();
+          await this.dataSource.transaction((manager) => this.moveStored(manager, group, preview, clusterId));
+          try {
+            await commit();
+            outcome.kafkaHint = 'moved';
+          } catch (error) {
+            // The table decides where the group reads (it seeks there on every assignment); the hint is only a hint.
+            outcome.kafkaHint = `not moved: ${(error as Error).message}`;
+          }
+        } else {
+          try {
+            await commit();
+          } catch (error) {
+            throw new ResetRefusedError(
+              `the group's offsets could not be committed (${(error as Error).message}): nothing changed; preview again`,
+              preview,
+            );
+          }
         }
-        return outcome;
-      }
-      try {
-        await this.commit(admin, group, preview.partitions);
-      } catch (error) {
-        const message = (error as Error).message;
-        if (/no running instances/i.test(message)) {
-          const again = await this.previewWith(admin, group, target);
-          throw new ResetRefusedError(
-            runningRefusal(group.groupId, again.state, again.members) ?? `the group started meanwhile: ${message}`,
-            again,
-          );
-        }
-        throw error;
-      }
+      });
       return outcome;
     });
   }
 
-  /** Kafka's committed offsets of the group set to the plan's targets, topic by topic. */
-  private async commit(admin: Admin, group: ResettableGroup, partitions: readonly PartitionPlan[]): Promise<void> {
-    for (const { topic } of group.topics) {
-      const mine = partitions.filter((p) => p.topic === topic);
-      if (mine.length === 0) continue;
-      await admin.setOffsets({
-        groupId: this.client.name(group.groupId),
-        topic: this.client.name(topic),
-        partitions: mine.map((p) => ({ partition: p.partition, offset: String(p.target) })),
+  /**
+   * Runs `work` while this process is the group's only member, with `commit` setting the group's committed offsets to
+   * the preview's targets. Refused when another member is in the group once this one has joined.
+   */
+  private async asOnlyMember(
+    admin: Admin,
+    group: ResettableGroup,
+    preview: ResetPreview,
+    work: (commit: () => Promise<void>) => Promise<void>,
+  ): Promise<void> {
+    const groupName = this.client.name(group.groupId);
+    const topics = group.topics.map((t) => this.client.name(t.topic));
+    const consumer = this.client.kafka.consumer({
+      groupId: groupName,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 1, restartOnFailure: async () => false },
+    });
+    try {
+      const joined = new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the reset could not join the group within 20 s')), 20_000);
+        consumer.on(consumer.events.GROUP_JOIN, (event) => {
+          clearTimeout(timer);
+          resolve(event.payload.memberId);
+        });
+        consumer.on(consumer.events.CRASH, (event) => {
+          clearTimeout(timer);
+          reject(event.payload.error);
+        });
       });
+      joined.catch(() => undefined);
+      await consumer.connect();
+      await consumer.subscribe({ topics, fromBeginning: true });
+      // The reset's member handles nothing and commits nothing but the reset's offsets.
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+      consumer.pause(topics.map((topic) => ({ topic })));
+      const memberId = await joined;
+      const { groups } = await admin.describeGroups([groupName]);
+      const others = (groups[0]?.members ?? []).filter((m) => m.memberId !== memberId);
+      if (others.length > 0) {
+        const again = await this.previewWith(admin, group, parseTarget(preview.to));
+        throw new ResetRefusedError(
+          `consumer group ${group.groupId} is not stopped: ${others.length} other member${others.length === 1 ? '' : 's'} ` +
+            'joined it while the reset was joining; stop its consumers, then preview again',
+          again,
+        );
+      }
+      await work(async () => {
+        await consumer.commitOffsets(
+          preview.partitions.map((p) => ({
+            topic: this.client.name(p.topic),
+            partition: p.partition,
+            offset: String(p.target),
+          })),
+        );
+        // kafkajs skips a commit silently when its member is no longer running: check what Kafka holds.
+        const held = await admin.fetchOffsets({ groupId: groupName, topics });
+        const offsets = new Map(
+          held.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const)),
+        );
+        const missed = preview.partitions.filter(
+          (p) => offsets.get(`${this.client.name(p.topic)}/${p.partition}`) !== p.target,
+        );
+        if (missed.length > 0) {
+          throw new Error(`Kafka does not hold the new offsets of ${missed.length} partition(s)`);
+        }
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
     }
   }
 
