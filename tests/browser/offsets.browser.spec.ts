@@ -162,7 +162,7 @@ async function previewFromPage(to: 'earliest' | 'latest'): Promise<void> {
   await page.selectOption('#offset-group', 'analytics');
   await page.selectOption('#offset-to', to);
   const answered = page.waitForResponse((r) => r.url().includes('/reset-preview'));
-  await page.click('#offset-preview');
+  await page.click('#offset-preview-button');
   await answered;
   await page.waitForSelector('#offset-preview .summary');
 }

@@ -150,11 +150,7 @@ describe('offset reset of an idempotent consumer: audit, its positions in Kafka'
     const ids = [...before, ...after].map((e) => e.messageId);
     const recorded = async () =>
       (
-        await sql<{ n: number }>(
-          world,
-          'SELECT count(*)::int AS n FROM audit_log WHERE message_id = ANY($1)',
-          [ids],
-        )
+        await sql<{ n: number }>(world, 'SELECT count(*)::int AS n FROM audit_log WHERE message_id = ANY($1)', [ids])
       )[0]!.n;
     await waitFor('audit to record the 30 order events', async () => (await recorded()) === 30, { timeoutMs: 60_000 });
     await waitFor('the group to commit every offset', async () => {

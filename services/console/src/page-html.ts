@@ -58,7 +58,7 @@ export const PAGE_HTML = `<!doctype html>
         <option value="time">the first record at or after a time</option>
       </select></label>
       <input id="offset-time" type="datetime-local" step="1" hidden>
-      <button id="offset-preview">preview</button>
+      <button id="offset-preview-button">preview</button>
       <button id="offset-reset" type="button" disabled>reset</button>
     </form>
     <p id="offset-note" class="warn"></p><p id="offset-message"></p><div id="offset-preview"></div>
