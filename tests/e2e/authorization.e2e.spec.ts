@@ -129,6 +129,28 @@ function requestFor(rule: RouteRule): { path: string; body?: unknown } {
     case 'POST /faults/poison':
       // No variant: 400 once past the rule, so the matrix sends no poison message.
       return { path: '/faults/poison', body: { destination: 'user-events' } };
+    case 'GET /consumer-groups':
+      return { path: '/consumer-groups' };
+    case 'GET /consumer-groups/:group/reset-preview':
+      return { path: '/consumer-groups/audit/reset-preview?to=earliest' };
+    case 'POST /consumer-groups/:group/reset':
+      // No target: 400 once past the rule (404 on a service without the group), so the matrix moves no offset.
+      return { path: '/consumer-groups/audit/reset', body: {} };
+    case 'GET /analytics/rebuild':
+      return { path: '/analytics/rebuild' };
+    case 'POST /analytics/rebuild':
+      // Admitted, it starts a rebuild (a read model rebuilt from its log stays what it was); 409 while one runs.
+      return { path: '/analytics/rebuild', body: {} };
+    case 'GET /api/consumer-groups':
+    case 'GET /api/analytics/rebuild':
+      return { path: rule.route };
+    case 'GET /api/consumer-groups/:group/reset-preview':
+      return { path: '/api/consumer-groups/audit/reset-preview?to=latest' };
+    case 'POST /api/consumer-groups/:group/reset':
+      // No target: the console's 400 once past the rule, so the matrix moves no offset.
+      return { path: '/api/consumer-groups/audit/reset', body: {} };
+    case 'POST /api/analytics/rebuild':
+      return { path: '/api/analytics/rebuild', body: {} };
     case 'GET /':
     case 'GET /assets/console.css':
     case 'GET /session':

@@ -71,6 +71,14 @@ export const ROUTES: RouteRule[] = [
     { service, method: 'DELETE', route: '/faults/:id', allowed: ['operator'] },
     { service, method: 'POST', route: '/faults/poison', allowed: ['operator'] },
   ]),
+  // The offset reset of the Kafka groups each service owns (libs/messaging/src/kafka/consumer-groups.controller.ts).
+  ...SERVICES.flatMap((service): RouteRule[] => [
+    { service, method: 'GET', route: '/consumer-groups', allowed: ['operator'] },
+    { service, method: 'GET', route: '/consumer-groups/:group/reset-preview', allowed: ['operator'] },
+    { service, method: 'POST', route: '/consumer-groups/:group/reset', allowed: ['operator'] },
+  ]),
+  { service: 'analytics', method: 'GET', route: '/analytics/rebuild', allowed: ['operator'] },
+  { service: 'analytics', method: 'POST', route: '/analytics/rebuild', allowed: ['operator'] },
   { service: 'console', method: 'GET', route: '/', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/console.css', allowed: 'public' },
   { service: 'console', method: 'GET', route: '/assets/:module', allowed: 'public' },
@@ -101,6 +109,12 @@ export const ROUTES: RouteRule[] = [
   { service: 'console', method: 'GET', route: '/api/lab/runs', allowed: ['operator'] },
   { service: 'console', method: 'POST', route: '/api/lab/runs', allowed: ['operator'] },
   { service: 'console', method: 'GET', route: '/api/lab/runs/:id', allowed: ['operator'] },
+  // The Offsets view: each group's reset and the analytics rebuild, called with the viewer's own token.
+  { service: 'console', method: 'GET', route: '/api/consumer-groups', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/consumer-groups/:group/reset-preview', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/consumer-groups/:group/reset', allowed: ['operator'] },
+  { service: 'console', method: 'GET', route: '/api/analytics/rebuild', allowed: ['operator'] },
+  { service: 'console', method: 'POST', route: '/api/analytics/rebuild', allowed: ['operator'] },
 ];
 
 /** Whether `caller` gets past the route's rule. */

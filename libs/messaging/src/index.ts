@@ -37,3 +37,6 @@ export * from './faults/faults.controller.js';
 export * from './operator-actions/operator-actions.js';
 export * from './faults/poison.js';
 export * from './kafka/dead-letter-replay.js';
+export * from './kafka/offset-reset.js';
+export * from './kafka/consumer-group-positions.js';
+export * from './kafka/consumer-groups.controller.js';

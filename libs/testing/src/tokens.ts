@@ -39,7 +39,7 @@ export const operatorToken = () => tokenFor({ role: 'operator', subject: 'tests'
 export function defaultRoleFor(method: string, url: string): Role {
   const { pathname } = new URL(url);
   const operatorRoute =
-    /^\/(analytics|audit|dead-letters|dead-letter-groups|dead-letter-replays|faults|operator-actions)(\/|$)/.test(
+    /^\/(analytics|audit|dead-letters|dead-letter-groups|dead-letter-replays|faults|operator-actions|consumer-groups)(\/|$)/.test(
       pathname,
     ) ||
     (method.toUpperCase() === 'PUT' && pathname.startsWith('/stock/')) ||

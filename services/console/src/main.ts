@@ -10,6 +10,7 @@ import { DeadLettersApiController } from './dead-letters-api.controller.js';
 import { readConsoleConfig } from './console-config.js';
 import { Lab } from './lab/lab.js';
 import { LabController } from './lab/lab.controller.js';
+import { OffsetsApiController } from './offsets-api.controller.js';
 import { PageController } from './page.controller.js';
 import { SessionController } from './session.controller.js';
 import { sessionCookieAsBearer } from './session-cookie.js';
@@ -34,7 +35,14 @@ async function start(): Promise<{ close(): Promise<void> }> {
     imports: [
       ObservabilityModule.forRoot(metrics, [{ name: 'collector', check: () => true, describe: () => sources() }]),
     ],
-    controllers: [PageController, SessionController, ConsoleApiController, DeadLettersApiController, LabController],
+    controllers: [
+      PageController,
+      SessionController,
+      ConsoleApiController,
+      DeadLettersApiController,
+      LabController,
+      OffsetsApiController,
+    ],
     providers: [
       { provide: CONSOLE_CONFIG, useValue: config },
       { provide: Collector, useValue: collector },

@@ -43,6 +43,12 @@ svg.chart polyline { fill: none; stroke-width: 1.2; }
 svg.chart line.marker { stroke: var(--warn); stroke-dasharray: 2 2; }
 svg line.fault { stroke: var(--bad); stroke-width: 1.5; }
 svg line.fault.off { stroke-dasharray: 3 2; opacity: 0.7; }
+#offset-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin: 8px 0 6px; }
+#rebuild-progress { width: 240px; vertical-align: middle; }
+#rebuild table, #offset-preview table { width: auto; min-width: 480px; margin-bottom: 6px; }
+button:disabled { opacity: 0.45; cursor: not-allowed; }
+.comparison tr.differs td { color: var(--warn); }
+#offsets-view h3 { font-size: 13px; margin: 12px 0 4px; }
 #fault-form, #poison-form { display: flex; flex-wrap: wrap; gap: 10px; align-items: center; margin-bottom: 6px; }
 select { background: var(--bg); color: var(--text); border: 1px solid var(--line); border-radius: 4px; padding: 3px 4px; }
 tr.fault-on td.what { color: var(--bad); }

@@ -74,6 +74,26 @@ export const PAGE_HTML = `<!doctype html>
     <p id="lab-note" class="dim"></p><p id="lab-message"></p><div id="lab-live"></div>
     <h3>Saved runs <small class="dim">pick two to compare</small> <button id="lab-compare-button" disabled>compare</button></h3>
     <div id="lab-runs"></div><div id="lab-compare"></div></section>
+  <section id="offsets-view" class="wide"><h2>Offsets and replay <small>move a stopped Kafka group's positions, previewed per partition; rebuild the analytics read model from offset 0</small></h2>
+    <div id="offset-groups"></div>
+    <form id="offset-form">
+      <label>group <select id="offset-group"></select></label>
+      <label>to <select id="offset-to">
+        <option value="earliest">earliest: the start of the log</option>
+        <option value="latest">latest: the end of the log</option>
+        <option value="time">the first record at or after a time</option>
+      </select></label>
+      <input id="offset-time" type="datetime-local" step="1" hidden>
+      <button id="offset-preview-button">preview</button>
+      <button id="offset-reset" type="button" disabled>reset</button>
+    </form>
+    <p id="offset-note" class="warn"></p><p id="offset-message"></p><div id="offset-preview"></div>
+    <h3>Rebuild the analytics read model</h3>
+    <p class="dim">Replays order-events from offset 0 into a shadow table beside the live consumer, then compares it with the live table and swaps it in under a lock: the same code as <code>./stack replay-analytics</code>.</p>
+    <p><button id="rebuild-start" type="button">rebuild from offset 0</button>
+      <progress id="rebuild-progress" max="100" value="0"></progress> <span id="rebuild-percent"></span>
+      <span id="rebuild-phase" class="dim"></span></p>
+    <p id="rebuild-message"></p><div id="rebuild"></div></section>
   <section id="story-view" class="wide"><h2>One message's story <small>every message an order or a correlation id caused, across RabbitMQ and Kafka</small></h2>
     <form id="story-form"><input id="story-id" size="40" placeholder="order id or correlation id"><button>show</button></form><div id="story"></div></section>
   <section id="account-view"><h2>Event-sourced account <small>the balance as of each version</small></h2>

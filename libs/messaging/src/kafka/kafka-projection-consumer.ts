@@ -25,6 +25,8 @@ export interface KafkaProjection<M extends Envelope = Envelope> {
    * kafka-log-check.ts): the group then rebuilds it from the log's start. Without it, such a group refuses to start.
    */
   reset?: (manager: EntityManager) => Promise<void>;
+  /** What `reset` empties, in a few words (the operator's reset preview names it: consumer-group-positions.ts). */
+  readModel?: string;
   /** Partitions handled at the same time, each in its own transaction (default 3). */
   partitionsInParallel?: number;
 }

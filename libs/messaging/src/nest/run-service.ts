@@ -38,6 +38,8 @@ import type { ServiceName } from '../topology.js';
 import { FAULT_SERVICE, FAULT_SOURCES, FaultsController } from '../faults/faults.controller.js';
 import { OperatorActions } from '../operator-actions/operator-actions.js';
 import { faults } from '../faults/fault-switches.js';
+import { ConsumerGroupPositions, resettableGroups } from '../kafka/consumer-group-positions.js';
+import { ConsumerGroupsController } from '../kafka/consumer-groups.controller.js';
 
 /** Injection token of the service configuration. */
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -64,6 +66,11 @@ export interface ServiceDefinition {
   }[];
   /** The service signs bearer tokens (orders: a customer's token at registration); it needs the signing key. */
   issuesTokens?: boolean;
+  /**
+   * Consumer groups of the service, outside its subscriptions, whose output cannot be taken back (the exactly-once
+   * loop's sums): an operator's reset may move them forward only (libs/messaging/src/kafka/offset-reset.ts).
+   */
+  kafkaGroupsWithoutRewind?: { groupId: string; why: string }[];
 }
 
 /** A started service: its Nest app and the pieces tests may want to look at. */
@@ -83,6 +90,12 @@ export async function runService(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningService> {
   const config = readServiceConfig(definition.service, env);
+  // The groups the service owns, whether or not this process consumes: an API-only process resets them.
+  const groups = resettableGroups(definition.service, {
+    subscriptions: [...(definition.kafka ?? []), ...(definition.kafkaProjections ?? [])].map((k) => k.subscription),
+    projections: definition.kafkaProjections ?? [],
+    noRewind: definition.kafkaGroupsWithoutRewind ?? [],
+  });
   // Pattern: intake apart from the workers. `SERVICE_CONSUMERS=off` runs the HTTP routes, the outbox relay and the
   // health checks without consuming anything, so a burst on the API and the work behind it do not share one event
   // loop and one connection pool: run it beside a process of the same service that consumes.
@@ -258,11 +271,29 @@ export async function runService(
     ],
   })
   class FaultsModule {}
+
+  // Pattern: offset reset of a stopped consumer group, previewed first (offset-reset.ts), for the groups it owns.
+  @Module({
+    controllers: [ConsumerGroupsController],
+    providers: [
+      {
+        provide: ConsumerGroupPositions,
+        useValue: new ConsumerGroupPositions(config.service, kafka, dataSource, groups),
+      },
+    ],
+  })
+  class ConsumerGroupsModule {}
   metrics.trackFaults(() => faults.list());
 
   const root: DynamicModule = {
     module: class ServiceRootModule {},
-    imports: [RuntimeModule, FaultsModule, ObservabilityModule.forRoot(metrics, checks), ...definition.imports],
+    imports: [
+      RuntimeModule,
+      FaultsModule,
+      ConsumerGroupsModule,
+      ObservabilityModule.forRoot(metrics, checks),
+      ...definition.imports,
+    ],
   };
   const app = await NestFactory.create<NestExpressApplication>(root, {
     logger: new NestPinoLogger(logger),

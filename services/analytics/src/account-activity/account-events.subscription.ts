@@ -1,6 +1,6 @@
 import { MessageCatalog, accountEventMessages, type AccountEventMessage } from '@am/contracts';
 import { Topics, defineKafkaSubscription, type KafkaProjection } from '@am/messaging';
-import { projectAccountEvents } from './account-activity.projection.js';
+import { ACCOUNT_ACTIVITY_CONSUMER, projectAccountEvents } from './account-activity.projection.js';
 
 /**
  * Consumer group `analytics-accounts` reads `account-events` (the payments service's event-sourced accounts) from
@@ -15,7 +15,13 @@ export const accountEventsProjection: KafkaProjection = {
   }),
   catalog: new MessageCatalog([...accountEventMessages]),
   // The catalog admits account events only: what reaches `project` parsed as one of them.
-  // Derived data: emptied when its stored positions turn out to be of another Kafka log, then rebuilt from the log.
-  reset: async (manager) => void (await manager.query('DELETE FROM account_activity')),
+  // Derived data: emptied when its stored positions turn out to be of another Kafka log, or by an operator's reset to
+  // earliest, then rebuilt from the log. Its inbox claims go with it: they guard sums that no longer exist, and left
+  // behind they would make the rebuild skip every event it claimed before (an empty model instead of a rebuilt one).
+  reset: async (manager) => {
+    await manager.query('DELETE FROM account_activity');
+    await manager.query('DELETE FROM processed_messages WHERE consumer = $1', [ACCOUNT_ACTIVITY_CONSUMER]);
+  },
+  readModel: 'account_activity and its inbox claims',
   project: (manager, events) => projectAccountEvents(manager, events as AccountEventMessage[]),
 };

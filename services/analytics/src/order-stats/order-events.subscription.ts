@@ -13,5 +13,6 @@ export const orderEventsProjection: KafkaProjection = {
   // The catalog admits order events only: what reaches `project` parsed as one of them.
   // Derived data: emptied when its stored positions turn out to be of another Kafka log, then rebuilt from the log.
   reset: async (manager) => void (await manager.query('DELETE FROM order_stats')),
+  readModel: 'order_stats',
   project: (manager, events) => projectOrderEvents(manager, events as OrderEvent[]),
 };

@@ -2,6 +2,7 @@ import type { LabUpdate } from '../lab-types.js';
 import type { Hello, PoisonSentEntry, SagaBoard, ServiceFaults, Story, Tick } from '../snapshot.js';
 import { fmt, h, show } from './dom.js';
 import { labUpdate, setupLab } from './lab.js';
+import { startOffsets } from './offsets.js';
 import { drawTopology } from './topology.js';
 import { startWorkbench } from './workbench.js';
 import {
@@ -109,6 +110,7 @@ function live(): void {
   void refreshFaults();
   window.setInterval(() => void refreshFaults(), 3000);
   startWorkbench(showStory);
+  startOffsets();
   const fromHash = new URLSearchParams(location.hash.slice(1)).get('story');
   if (fromHash) void openStory(fromHash);
 }
