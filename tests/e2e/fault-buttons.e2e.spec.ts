@@ -244,25 +244,6 @@ describe('a poison message', () => {
     expect(await deadLettersOf(next)).toEqual([]);
   }, 60_000);
 
-  it('sent by orders to order-events: the audit group dead-letters it to the dead letter topic, stored with its reason', async () => {
-    const sent = await http<{ correlationId: string }>('POST', url('orders', '/faults/poison'), {
-      destination: Topics.orderEvents,
-      variant: 'unparseable',
-    });
-    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
-    const [letter] = await waitFor(
-      'the dead letter in the store',
-      async () => {
-        const found = await deadLettersOf(sent.body.correlationId);
-        return found.length > 0 ? found : undefined;
-      },
-      { timeoutMs: 30_000 },
-    );
-    expect(letter).toMatchObject({ source: 'topic', queue: Topics.orderEventsDeadLetters });
-    expect(letter!.kafka?.consumerGroup).toMatch(/audit$/);
-    expect(letter!.reason).toMatch(/invalid JSON/);
-  }, 60_000);
-
   it('is refused for a destination the service does not publish to, a variant it does not know, and a customer', async () => {
     const elsewhere = await http<{ message?: string; reason?: string }>('POST', url('payments', '/faults/poison'), {
       destination: 'user-events',
