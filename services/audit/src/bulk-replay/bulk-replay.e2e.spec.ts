@@ -189,6 +189,17 @@ describe('a bulk replay', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(arrivals).toHaveLength(sent);
     expect((await http('DELETE', url(`/dead-letter-replays/${started.body.id}`))).status).toBe(409);
+    // The trail holds the cancel once: the refused second one (409) left no record.
+    const trail = async () =>
+      (
+        await http<{ actions: { action: string; operator: string }[] }>(
+          'GET',
+          url(`/operator-actions?action=dead-letter.bulk-replay-cancel&target=${started.body.id}`),
+        )
+      ).body.actions;
+    await waitFor('the cancel in the trail', async () => (await trail()).length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await trail()).toEqual([expect.objectContaining({ operator: 'tests' })]);
     const listed = await http<{ runs: ReplayRunView[] }>('GET', url('/dead-letter-replays'));
     expect(listed.body.runs[0]).toMatchObject({ id: started.body.id, state: 'cancelled' });
   });
