@@ -235,6 +235,17 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
             continue;
           }
           const delay = retryDelaysMs[attempt];
+          if (this.subscription.deadLetter === false && (kind.kind === 'permanent' || delay === undefined)) {
+            // No dead letter topic, and the record must not be skipped: the partition waits on it (its lag grows,
+            // the other partitions go on) and it is tried again until it gets through, or until a fix is deployed.
+            this.logger.error(
+              { topic, partition: at.partition, offset: message.offset, reason: err.message },
+              'kafka: record keeps failing and cannot be dead-lettered; trying it again',
+            );
+            await sleep(retryDelaysMs.at(-1) ?? 1_000);
+            await heartbeat();
+            continue;
+          }
           if (kind.kind === 'permanent' || delay === undefined) {
             await this.deadLetter(message, at.topic, at.partition, err, attempt + 1);
             await this.dataSource.transaction(async (manager) => {

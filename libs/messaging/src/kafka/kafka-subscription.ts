@@ -28,7 +28,7 @@ export function defineKafkaSubscription(
   spec: Pick<KafkaSubscription, 'topic' | 'groupId'> & Partial<KafkaSubscription>,
 ): KafkaSubscription {
   const replay = replayTopic(spec.topic, spec.groupId);
-  return {
+  const subscription: KafkaSubscription = {
     fromBeginning: true,
     retryDelaysMs: [200, 1_000, 3_000],
     deadLetterTopic: spec.topic === Topics.orderEvents ? Topics.orderEventsDeadLetters : `${spec.topic}.dlt`,
@@ -37,4 +37,13 @@ export function defineKafkaSubscription(
       : {}),
     ...spec,
   };
+  // A record that keeps failing must have somewhere to go: a topic of the topology's that is not provisioned would make
+  // every dead letter fail, and the partition would stop at its first poison record (a bench's own topic is exempt).
+  const known = (name: string) => topics.some((t) => t.name === name);
+  if (subscription.deadLetter !== false && known(subscription.topic) && !known(subscription.deadLetterTopic)) {
+    throw new Error(
+      `kafka subscription ${subscription.groupId} on ${subscription.topic}: its dead letter topic ${subscription.deadLetterTopic} is not in the topology (add it, or set deadLetter: false)`,
+    );
+  }
+  return subscription;
 }

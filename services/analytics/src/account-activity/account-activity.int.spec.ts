@@ -12,6 +12,7 @@ import {
   type KafkaProjection,
 } from '@am/messaging';
 import { createServiceDataSource, migrate } from '@am/persistence';
+import { Partitioners } from 'kafkajs';
 import { isolatedWorld, testEnv, waitFor } from '@am/testing';
 import { migrations } from '../migrations/index.js';
 import { accountEventsProjection } from './account-events.subscription.js';
@@ -115,4 +116,47 @@ describe('analytics account activity (a read model of account-events)', () => {
     expect(applied).toBe(2);
     expect(await totals()).toEqual({ ...expected, deposited: String(20 * 1045 + 5), deposits: 201 });
   }, 120_000);
+
+  it('holds a partition on a record it cannot read (no dead letter topic, nothing skipped); the other partitions go on', async () => {
+    await consumer?.stop();
+    // Two accounts whose keys land on different partitions (the producer's own partitioner says where): a poison
+    // record, then a deposit, on the first; a deposit on the second.
+    const partitionOf = Partitioners.DefaultPartitioner();
+    const partitionMetadata = [0, 1, 2].map((partitionId) => ({
+      partitionId,
+      leader: 1,
+      partitionErrorCode: 0,
+      replicas: [1],
+      isr: [1],
+    }));
+    const where = (key: string) =>
+      partitionOf({ topic: kafka.name(Topics.accountEvents), partitionMetadata, message: { key, value: null } });
+    const held = `held-${randomUUID()}`;
+    let other = `other-${randomUUID()}`;
+    while (where(other) === where(held)) other = `other-${randomUUID()}`;
+    const origin = () => ({ correlationId: randomUUID() });
+    await kafka.send([{ topic: Topics.accountEvents, key: held, value: Buffer.from('{not json'), headers: {} }]);
+    await kafka.send([
+      recordFor(Topics.accountEvents, held, MoneyDeposited.create({ accountId: held, amount: 7 }, origin())),
+      recordFor(Topics.accountEvents, other, MoneyDeposited.create({ accountId: other, amount: 11 }, origin())),
+    ]);
+    applied = 0;
+    await start();
+    await waitFor('the deposit on the other partition', async () => (await depositedOf(other)) === '11', {
+      timeoutMs: 60_000,
+    });
+    // Tried again and again (each try more than the retry delay of 50 ms apart), never skipped, never dead-lettered.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await depositedOf(held)).toBeUndefined();
+    // Waiting, not crashed: the member stays in its group (a crash would take it out until it rejoined).
+    expect(consumer!.isRunning).toBe(true);
+  }, 90_000);
 });
+
+async function depositedOf(accountId: string): Promise<string | undefined> {
+  const [row] = await db.query<{ deposited: string }[]>(
+    'SELECT deposited::text AS deposited FROM account_activity WHERE account_id = $1',
+    [accountId],
+  );
+  return row?.deposited;
+}

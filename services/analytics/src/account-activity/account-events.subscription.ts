@@ -12,6 +12,10 @@ export const accountEventsProjection: KafkaProjection = {
     topic: Topics.accountEvents,
     groupId: 'analytics-accounts',
     fromBeginning: true,
+    // No dead letter topic: an account's events are its history, written only by payments' event store (validated
+    // before they are stored), and a sum that skipped one would be wrong for good. A record that keeps failing holds
+    // its partition (the lag grows and the error is logged) until it gets through or a fix is deployed.
+    deadLetter: false,
   }),
   catalog: new MessageCatalog([...accountEventMessages]),
   // The catalog admits account events only: what reaches `project` parsed as one of them.
