@@ -37,6 +37,12 @@ export interface AmqpSubscription {
    * message per transaction.
    */
   batch?: { maxSize: number; concurrency?: number };
+  /**
+   * The prefix of the handler patterns of this queue's messages: a message of type `t` goes to the handler of
+   * `${handlerPrefix}${t}`. For a service that gets one message type on two queues with two meanings (the saga's
+   * reply and the choreographed flow's event of the same name). Unset: the handler of the type itself.
+   */
+  handlerPrefix?: string;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
