@@ -1,4 +1,4 @@
-import { MessageCatalog, inventoryReplies, paymentReplies } from '@am/contracts';
+import { InventoryReservationFailed, MessageCatalog, PaymentCompleted, PaymentFailed } from '@am/contracts';
 import { ORDER_FLOW_HANDLERS, Queues, defineSubscription } from '@am/messaging';
 
 /**
@@ -12,5 +12,5 @@ export const ordersOrderFlowSubscription = {
     batch: { maxSize: 50 },
     handlerPrefix: ORDER_FLOW_HANDLERS,
   }),
-  catalog: new MessageCatalog([...inventoryReplies, ...paymentReplies]),
+  catalog: new MessageCatalog([InventoryReservationFailed, PaymentCompleted, PaymentFailed]),
 };
