@@ -4,7 +4,7 @@ import { decideRelease } from './release-stock.decide.js';
 
 /**
  * The release, for both flows (the saga's `inventory.release`, and the choreographed flow's `payment.failed` or
- * `order.timed-out`): gives a reservation's items back, at most once, and leaves a tombstone when the reservation
+ * `order.timed-out`) and the synchronous baseline: gives a reservation's items back, at most once, and leaves a tombstone when the reservation
  * has not arrived yet. `sagaId` is the order id on the choreographed flow.
  */
 export async function releaseStock(manager: EntityManager, sagaId: string, orderId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { InventoryReservationFailed, InventoryReserved, type EnvelopeOrigin, type OrderItem } from '@am/contracts';
+import { InventoryReservationFailed, InventoryReserved, type EnvelopeOrigin } from '@am/contracts';
+import type { StockLine } from '../reservations/reservation.js';
 import { ReservationStore } from '../reservations/reservation.store.js';
 import { decideReserve, type ReserveDecision } from './reserve-stock.decide.js';
 
@@ -7,11 +8,12 @@ import { decideReserve, type ReserveDecision } from './reserve-stock.decide.js';
 export interface ReservationRequest {
   sagaId: string;
   orderId: string;
-  items: OrderItem[];
+  items: readonly StockLine[];
 }
 
 /**
- * The reservation, for both flows (the saga's `inventory.reserve` and the choreographed `order.placed`): lock the
+ * The reservation, for both flows (the saga's `inventory.reserve` and the choreographed `order.placed`) and the
+ * synchronous baseline's `POST /reservations`: lock the
  * order, lock its stock rows in SKU order, decide (pure), save. Never oversells: the decision is taken on locked
  * rows, and the CHECK constraints back it up.
  */

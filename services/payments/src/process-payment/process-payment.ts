@@ -23,16 +23,28 @@ export async function processPayment(
   origin: EnvelopeOrigin,
 ): Promise<PaymentCompleted | PaymentFailed> {
   const { sagaId, orderId } = request;
-  const decision = decideProcess(await lockPaymentRecord(manager, orderId));
-  const outcome = decision.action === 'reply' ? decision.reply : await withdraw(manager, request, origin);
+  const outcome = await payOnce(manager, request, origin);
   return outcome.outcome === 'completed'
     ? PaymentCompleted.create({ sagaId, orderId, amount: outcome.amount }, origin)
     : PaymentFailed.create({ sagaId, orderId, reason: outcome.reason }, origin);
 }
 
+/**
+ * The payment's outcome, inside the caller's transaction (the synchronous baseline's `POST /payments` too): lock the
+ * order's record, decide, and withdraw only when nothing was decided before.
+ */
+export async function payOnce(
+  manager: EntityManager,
+  request: Omit<PaymentRequest, 'sagaId'>,
+  origin: EnvelopeOrigin,
+): Promise<PaymentOutcome> {
+  const decision = decideProcess(await lockPaymentRecord(manager, request.orderId));
+  return decision.action === 'reply' ? decision.reply : withdraw(manager, request, origin);
+}
+
 async function withdraw(
   manager: EntityManager,
-  request: PaymentRequest,
+  request: Omit<PaymentRequest, 'sagaId'>,
   origin: EnvelopeOrigin,
 ): Promise<PaymentOutcome> {
   const { orderId, userId, amount } = request;
