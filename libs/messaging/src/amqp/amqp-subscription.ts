@@ -1,5 +1,5 @@
 import { UnsafeConfigurationError } from '../errors.js';
-import { MAX_RETRIES } from '../topology.js';
+import { MAX_RETRIES, ORDER_FLOW_HANDLERS } from '../topology.js';
 
 /**
  * When a consumer acknowledges, relative to its work (the article's "Delivery guarantees"):
@@ -61,6 +61,14 @@ export function defineSubscription(
   if (process.env.AMQP_BATCHES === 'off') delete subscription.batch;
   validateSubscription(subscription);
   return subscription;
+}
+
+/**
+ * A service's queue on the choreographed order flow: batches of up to 50 in one transaction, one at a time (as the
+ * saga's busy queues), the library's retries and dead letter queue, and the flow's handler prefix.
+ */
+export function defineOrderFlowSubscription(queue: string): AmqpSubscription {
+  return defineSubscription({ queue, prefetch: 50, batch: { maxSize: 50 }, handlerPrefix: ORDER_FLOW_HANDLERS });
 }
 
 export function validateSubscription(s: AmqpSubscription): void {

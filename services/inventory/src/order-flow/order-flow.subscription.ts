@@ -1,5 +1,5 @@
 import { MessageCatalog, OrderPlaced, OrderTimedOut, PaymentFailed } from '@am/contracts';
-import { ORDER_FLOW_HANDLERS, Queues, defineSubscription } from '@am/messaging';
+import { Queues, defineOrderFlowSubscription } from '@am/messaging';
 
 /**
  * Inventory's queue on the choreographed flow (`order-flow`): the events it reacts to (`ORDER_FLOW_REACTIONS`),
@@ -7,11 +7,6 @@ import { ORDER_FLOW_HANDLERS, Queues, defineSubscription } from '@am/messaging';
  * different orders and deadlock); retries and the dead letter queue are the library's defaults.
  */
 export const inventoryOrderFlowSubscription = {
-  subscription: defineSubscription({
-    queue: Queues.inventoryOrderFlow,
-    prefetch: 50,
-    batch: { maxSize: 50 },
-    handlerPrefix: ORDER_FLOW_HANDLERS,
-  }),
+  subscription: defineOrderFlowSubscription(Queues.inventoryOrderFlow),
   catalog: new MessageCatalog([OrderPlaced, PaymentFailed, OrderTimedOut]),
 };
