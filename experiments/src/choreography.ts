@@ -234,7 +234,10 @@ await withWorld({}, async (world) => {
 
   const file = (ext: string) => path.join(resultsDir, `${options.name}.${ext}`);
   writeJson(file('json'), {
-    command: `npm run experiment:choreography -- ${process.argv.slice(2).join(' ')}`.trim(),
+    command: [
+      'npm run experiment:choreography',
+      ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
+    ].join(' '),
     ranAt: new Date().toISOString(),
     machine: {
       cpus: os.cpus().length,
