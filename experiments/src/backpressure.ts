@@ -52,32 +52,11 @@ await withWorld({ queuePolicies: { [Queues.orderProcessing]: { 'max-length': opt
   log(
     `world ${world.env.vhost}: order-processing bounded at ${options.maxLength}, workers capped at ${options.capacity}/s`,
   );
-  const [inventory, payments] = await Promise.all([world.start('inventory'), world.start('payments')]);
-  const orders = await world.start('orders', {
-    ORDER_PROCESSING_MAX_PER_SECOND: String(options.capacity),
-    ORDER_PROCESSING_PREFETCH: String(options.prefetch),
-    SAGA_STEP_TIMEOUT_MS: '600000',
-    INVENTORY_URL: inventory.url,
-    PAYMENTS_URL: payments.url,
-  });
+  const { orders, inventory, payments } = await world.startSaga(options.capacity, options.prefetch);
   const urls = { orders: orders.url, inventory: inventory.url, payments: payments.url };
   const most = options.rate * options.durationS + options.alarmRate * (options.alarmSeconds + 8);
   log(`seeding ${options.users} customers and ${options.skus} SKUs`);
-  const { userIds, skuIds } = await world.seed(
-    urls,
-    options.users,
-    Math.ceil(most / options.users + 1) * UNIT_PRICE,
-    options.skus,
-    Math.ceil(most / options.skus) + 1,
-  );
-  const order: Order = (i) => ({
-    method: 'POST',
-    path: '/orders',
-    body: {
-      userId: userIds[i % userIds.length],
-      items: [{ sku: skuIds[i % skuIds.length], quantity: 1, unitPrice: UNIT_PRICE }],
-    },
-  });
+  const order: Order = await world.seedOrders(urls, options.users, options.skus, most, UNIT_PRICE);
   const db = new pg.Client({ connectionString: world.env.databaseUrl('orders') });
   await db.connect();
   try {

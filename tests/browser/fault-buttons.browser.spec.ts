@@ -7,20 +7,25 @@ import {
   ServiceProcess,
   http,
   launchChromium,
+  newRunId,
   operatorToken,
   pool,
+  provisionWorld,
   seed,
   startAllServices,
   startConsole,
   testEnv,
   tokenFor,
   waitFor,
+  type ProvisionedWorld,
 } from '@am/testing';
 
 // The fault buttons that stop consumers and send poison messages, clicked in a real browser against the six real
 // services (each with FAULTS_ALLOWED=1) and this run's brokers: then the system itself is checked, not only the page.
-// `SCREENSHOTS=1` also saves the faults view into docs/images/console-fault-buttons.png.
-const env = testEnv();
+// `SCREENSHOTS=1` also saves the faults view into docs/images/console-fault-buttons.png. The file runs in a world of its
+// own (vhost, topics, databases): its poison message never reaches the run's other files.
+const env = testEnv(newRunId());
+let world: ProvisionedWorld;
 const SHOTS = process.env.SCREENSHOTS === '1' ? 'docs/images' : undefined;
 const allowed = { FAULTS_ALLOWED: '1' };
 let services: Record<string, ServiceProcess>;
@@ -31,16 +36,20 @@ const pageErrors: string[] = [];
 let ledger: Awaited<ReturnType<typeof seed>>;
 
 beforeAll(async () => {
-  services = await startAllServices({
-    // The saga's deadline well past the stop below: the orders wait for payments, they do not time out.
-    orders: { ...allowed, SAGA_STEP_TIMEOUT_MS: '120000' },
-    inventory: allowed,
-    payments: allowed,
-    email: allowed,
-    analytics: allowed,
-    audit: allowed,
-  });
-  controlRoom = await startConsole(services);
+  world = await provisionWorld(env);
+  services = await startAllServices(
+    {
+      // The saga's deadline well past the stop below: the orders wait for payments, they do not time out.
+      orders: { ...allowed, SAGA_STEP_TIMEOUT_MS: '120000' },
+      inventory: allowed,
+      payments: allowed,
+      email: allowed,
+      analytics: allowed,
+      audit: allowed,
+    },
+    env,
+  );
+  controlRoom = await startConsole(services, {}, undefined, env);
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -58,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await Promise.all([controlRoom, ...Object.values(services ?? {})].filter(Boolean).map((s) => s.stop()));
+  await world?.teardown();
 });
 
 async function placeOrders(count: number): Promise<string[]> {

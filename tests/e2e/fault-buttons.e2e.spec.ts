@@ -8,18 +8,23 @@ import {
   freePort,
   http,
   isolatedWorld,
+  newRunId,
+  provisionWorld,
   serviceEnv,
   startServices,
   testEnv,
   tokenFor,
   waitFor,
+  type ProvisionedWorld,
 } from '@am/testing';
 
 // The fault buttons that act on consumers and on what they receive, against the real brokers: `stop-consumers`
 // cancels RabbitMQ consumers (their queue keeps everything) and takes Kafka members out of their group (the lag grows),
 // and undone, everything is handled exactly once; a poison message sent by its publisher goes to the dead letter queue
-// (or topic) of each consumer with its reason, and the messages around it are not affected.
-const env = testEnv();
+// (or topic) of each consumer with its reason, and the messages around it are not affected. The file runs in a world of
+// its own (vhost, topics, databases): its poison messages are never read by the run's other files.
+const env = testEnv(newRunId());
+let world: ProvisionedWorld;
 const allowed = { FAULTS_ALLOWED: '1' };
 let services: Record<string, ServiceProcess>;
 let analytics: ServiceProcess;
@@ -29,24 +34,24 @@ const sku = `STOP-${randomUUID().slice(0, 8)}`;
 const url = (service: string, path: string) => `${services[service]!.url}${path}`;
 
 beforeAll(async () => {
-  services = await startServices(['orders', 'inventory', 'payments', 'audit'], {
-    orders: allowed,
-    inventory: allowed,
-    payments: allowed,
-    audit: allowed,
-  });
+  world = await provisionWorld(env);
+  services = await startServices(
+    ['orders', 'inventory', 'payments', 'audit'],
+    { orders: allowed, inventory: allowed, payments: allowed, audit: allowed },
+    env,
+  );
   // Analytics in a Kafka world of its own: the test counts exactly the records it produced there.
-  const world = await isolatedWorld('analytics', 'stop-consumers');
+  const analyticsWorld = await isolatedWorld('analytics', 'stop-consumers', env);
   analytics = await new ServiceProcess(
     'analytics',
     await freePort(),
-    serviceEnv('analytics', env, { ...world.env, ...allowed }),
+    serviceEnv('analytics', env, { ...analyticsWorld.env, ...allowed }),
   ).start();
   kafka = new KafkaClient({
     brokers: [env.kafkaBrokers],
     clientId: 'fault-buttons.e2e',
     credentials: env.kafkaAdmin,
-    prefix: world.kafkaPrefix,
+    prefix: analyticsWorld.kafkaPrefix,
   });
   await kafka.connectProducer();
   const user = await http<{ userId: string }>('POST', url('orders', '/users'), {
@@ -62,6 +67,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([analytics, ...Object.values(services ?? {})].filter(Boolean).map((s) => s.stop()));
   await kafka?.close();
+  await world?.teardown();
 });
 
 async function order(): Promise<string> {
@@ -242,6 +248,25 @@ describe('a poison message', () => {
     const next = await order();
     await waitFor('the next order to confirm', async () => (await status(next)) === 'CONFIRMED', { timeoutMs: 30_000 });
     expect(await deadLettersOf(next)).toEqual([]);
+  }, 60_000);
+
+  it('sent by orders to order-events: the audit group dead-letters it to the dead letter topic, stored with its reason', async () => {
+    const sent = await http<{ correlationId: string }>('POST', url('orders', '/faults/poison'), {
+      destination: Topics.orderEvents,
+      variant: 'unparseable',
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    const [letter] = await waitFor(
+      'the dead letter in the store',
+      async () => {
+        const found = await deadLettersOf(sent.body.correlationId);
+        return found.length > 0 ? found : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(letter).toMatchObject({ source: 'topic', queue: Topics.orderEventsDeadLetters });
+    expect(letter!.kafka?.consumerGroup).toMatch(/audit$/);
+    expect(letter!.reason).toMatch(/invalid JSON/);
   }, 60_000);
 
   it('is refused for a destination the service does not publish to, a variant it does not know, and a customer', async () => {

@@ -127,15 +127,7 @@ export async function runLoadLeveling(
       'world',
       `world ${world.env.vhost}: starting inventory, payments and orders (capacity ${options.capacity}/s${options.maxLength > 0 ? `, order-processing bounded at ${options.maxLength}` : ''})`,
     );
-    const [inventory, payments] = await Promise.all([world.start('inventory'), world.start('payments')]);
-    const orders = await world.start('orders', {
-      ORDER_PROCESSING_MAX_PER_SECOND: String(options.capacity),
-      ORDER_PROCESSING_PREFETCH: String(options.prefetch),
-      // The saga's steps wait behind the backlog; they must not time out because of the experiment itself.
-      SAGA_STEP_TIMEOUT_MS: '600000',
-      INVENTORY_URL: inventory.url,
-      PAYMENTS_URL: payments.url,
-    });
+    const { orders, inventory, payments } = await world.startSaga(options.capacity, options.prefetch);
     // The API apart from the worker: the burst's requests and the worker's transactions do not share a process.
     const intake = options.splitIntake
       ? await world.start('orders', {
@@ -150,21 +142,7 @@ export async function runLoadLeveling(
       'seeding',
       `seeding ${options.users} customers and ${options.skus} SKUs (enough money and stock for every order)`,
     );
-    const { userIds, skuIds } = await world.seed(
-      urls,
-      options.users,
-      Math.ceil(totalOrders / options.users + 1) * UNIT_PRICE,
-      options.skus,
-      Math.ceil(totalOrders / options.skus) + 1,
-    );
-    const order: Order = (i) => ({
-      method: 'POST',
-      path: '/orders',
-      body: {
-        userId: userIds[i % userIds.length],
-        items: [{ sku: skuIds[i % skuIds.length], quantity: 1, unitPrice: UNIT_PRICE }],
-      },
-    });
+    const order: Order = await world.seedOrders(urls, options.users, options.skus, totalOrders, UNIT_PRICE);
 
     const db = new pg.Client({ connectionString: world.env.databaseUrl('orders') });
     await db.connect();
@@ -181,7 +159,7 @@ export async function runLoadLeveling(
       let sync: Record<string, unknown> | undefined;
       if (!options.skipSync) {
         say('sync', 'every saga of the burst has ended (or timed out): the synchronous run starts on a quiet system');
-        sync = await burstIntoSync(options, context, world, urls, userIds, skuIds);
+        sync = await burstIntoSync(options, context, world, urls, order);
       }
       const report = {
         experiment: 'load-leveling',
@@ -568,8 +546,7 @@ async function burstIntoSync(
   context: RunContext,
   world: ExperimentWorld,
   urls: Urls,
-  userIds: string[],
-  skuIds: string[],
+  order: Order,
 ) {
   const { resultsDir, log } = context;
   const requests = options.syncRequests || options.requests;
@@ -581,14 +558,7 @@ async function burstIntoSync(
     durationMs: options.durationMs,
     timeoutMs: options.syncTimeoutMs,
     maxSockets: options.maxSockets,
-    request: (i) => ({
-      method: 'POST',
-      path: '/orders/sync',
-      body: {
-        userId: userIds[i % userIds.length],
-        items: [{ sku: skuIds[i % skuIds.length], quantity: 1, unitPrice: UNIT_PRICE }],
-      },
-    }),
+    request: (i) => ({ ...order(i), path: '/orders/sync' }),
     onProgress: (sent, done, all) => {
       const finished = all.filter(Boolean);
       const ok = finished.filter((r) => r.status === 201).length;

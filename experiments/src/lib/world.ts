@@ -71,6 +71,59 @@ export class ExperimentWorld {
     return process.start(60_000);
   }
 
+  /**
+   * The saga's three services, orders' worker capped at `capacity` orders/s with `prefetch`, its saga steps given
+   * ten minutes (they wait behind the experiment's backlog and must not time out because of it); `orders` adds to
+   * orders' environment.
+   */
+  async startSaga(
+    capacity: number,
+    prefetch: number,
+    orders: Record<string, string> = {},
+  ): Promise<{ orders: ServiceProcess; inventory: ServiceProcess; payments: ServiceProcess }> {
+    const [inventory, payments] = await Promise.all([this.start('inventory'), this.start('payments')]);
+    const wired = { INVENTORY_URL: inventory.url, PAYMENTS_URL: payments.url };
+    return {
+      orders: await this.start('orders', {
+        ORDER_PROCESSING_MAX_PER_SECOND: String(capacity),
+        ORDER_PROCESSING_PREFETCH: String(prefetch),
+        SAGA_STEP_TIMEOUT_MS: '600000',
+        ...wired,
+        ...orders,
+      }),
+      inventory,
+      payments,
+    };
+  }
+
+  /**
+   * Customers and SKUs with money and stock for `orders` orders of one item at `unitPrice`, and the request of order
+   * i (customers and SKUs taken in turn).
+   */
+  async seedOrders(
+    urls: { orders: string; inventory: string; payments: string },
+    users: number,
+    skus: number,
+    orders: number,
+    unitPrice: number,
+  ): Promise<(i: number) => { method: 'POST'; path: string; body: unknown }> {
+    const { userIds, skuIds } = await this.seed(
+      urls,
+      users,
+      Math.ceil(orders / users + 1) * unitPrice,
+      skus,
+      Math.ceil(orders / skus) + 1,
+    );
+    return (i) => ({
+      method: 'POST',
+      path: '/orders',
+      body: {
+        userId: userIds[i % userIds.length],
+        items: [{ sku: skuIds[i % skuIds.length], quantity: 1, unitPrice }],
+      },
+    });
+  }
+
   /** The URL of a started service of this world. */
   url(service: ServiceName): string | undefined {
     return this.processes.find((p) => p.service === service)?.url;

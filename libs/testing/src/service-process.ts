@@ -130,12 +130,15 @@ export function serviceEnv(
   };
 }
 
-/** Starts services of this test run on free ports, in parallel. */
+/**
+ * Starts services on free ports, in parallel: of this test run, or of a world of the test's own (`provisionWorld`)
+ * when it sends what the run's other files must not see.
+ */
 export async function startServices(
   services: ServiceName[],
   extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+  env: TestEnv = testEnv(),
 ): Promise<Record<string, ServiceProcess>> {
-  const env = testEnv();
   const started = await Promise.all(
     services.map(async (s) => new ServiceProcess(s, await freePort(), serviceEnv(s, env, extra[s])).start()),
   );
@@ -148,14 +151,18 @@ export async function startServices(
  */
 export async function startAllServices(
   extra: Partial<Record<ServiceName, Record<string, string>>> = {},
+  env: TestEnv = testEnv(),
 ): Promise<Record<string, ServiceProcess>> {
   const others = await startServices(
     SERVICES.filter((s) => s !== 'orders'),
     extra,
+    env,
   );
-  const orders = await startServices(['orders'], {
-    orders: { ...extra.orders, INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url },
-  });
+  const orders = await startServices(
+    ['orders'],
+    { orders: { ...extra.orders, INVENTORY_URL: others.inventory!.url, PAYMENTS_URL: others.payments!.url } },
+    env,
+  );
   return { ...others, ...orders };
 }
 

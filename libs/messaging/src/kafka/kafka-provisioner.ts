@@ -66,7 +66,9 @@ export async function provisionKafka(
     const missing = topics.filter((t) => !existing.has(client.name(t.name)));
     if (missing.length > 0) {
       await admin.createTopics({
-        waitForLeaders: true,
+        // Waited for below: kafkajs' own wait gives up, unhandled, when the broker answers a metadata request with
+        // UNKNOWN_TOPIC_OR_PARTITION for a topic it created a moment ago (seen while two worlds were provisioned at once).
+        waitForLeaders: false,
         topics: missing.map((t) => ({
           topic: client.name(t.name),
           numPartitions: t.partitions,
@@ -74,6 +76,10 @@ export async function provisionKafka(
           configEntries: settings(t),
         })),
       });
+      await waitForLeaders(
+        admin,
+        missing.map((t) => client.name(t.name)),
+      );
     }
     const present = topics.filter((t) => existing.has(client.name(t.name)));
     if (present.length > 0) {
@@ -132,4 +138,22 @@ export async function deletePrefixedTopics(client: KafkaClient): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Waits until every partition of `names` has a leader; an error on the way (a topic not known yet) is a retry. */
+async function waitForLeaders(admin: Admin, names: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const leaderless = topics.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) return;
+      last = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Kafka topics without leaders after ${timeoutMs} ms: ${last}`);
 }

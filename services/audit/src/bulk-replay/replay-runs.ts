@@ -193,8 +193,12 @@ export class ReplayRuns implements BeforeApplicationShutdown {
    * A run of another audit process is asked to stop through its row, and stops within half a second.
    */
   async cancel(id: string, by: string): Promise<ReplayRunView> {
-    await this.actions.record({ subject: by }, { action: 'dead-letter.bulk-replay-cancel', target: id });
     const live = this.live.get(id);
+    // The refusals first (404 for a run that is not there, 409 for one that has ended): they leave no record in the trail.
+    const row = live ? undefined : await this.row(id);
+    if (row && (row.state !== 'running' || this.interrupted(row)))
+      throw new ConflictException(`bulk replay ${id} has ended (${this.interrupted(row) ? 'interrupted' : row.state})`);
+    await this.actions.record({ subject: by }, { action: 'dead-letter.bulk-replay-cancel', target: id });
     if (live) {
       live.cancelledBy ??= by;
       live.wake?.();
@@ -202,9 +206,6 @@ export class ReplayRuns implements BeforeApplicationShutdown {
       this.logger.warn(`bulk replay ${id} cancelled by ${by}`);
       return this.get(id);
     }
-    const row = await this.row(id);
-    if (row.state !== 'running' || this.interrupted(row))
-      throw new ConflictException(`bulk replay ${id} has ended (${this.interrupted(row) ? 'interrupted' : row.state})`);
     await this.db.query(
       'UPDATE dead_letter_replay_runs SET cancel_requested_by = coalesce(cancel_requested_by, $2) WHERE id = $1',
       [id, by],
