@@ -41,6 +41,7 @@ const options = parseArgs({
 const FLOWS = ['orchestrated', 'choreographed'] as const;
 type Flow = (typeof FLOWS)[number];
 const UNIT_PRICE = 100;
+const UNCAPPED = 100_000;
 const started = epochMs();
 const log = (message: string) => progress(started, message);
 const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -101,7 +102,7 @@ interface FlowResult {
 async function phase(
   world: ExperimentWorld,
   flow: Flow,
-  ids: { userIds: string[]; skuIds: string[] },
+  order: (i: number) => { method: 'POST'; path: string; body: unknown },
   requests: number,
   durationMs: number,
 ): Promise<{ result: PhaseResult; orderIds: string[]; latencies: number[] }> {
@@ -111,15 +112,7 @@ async function phase(
     durationMs,
     timeoutMs: 30_000,
     keepBody: (status) => status === 202,
-    request: (i) => ({
-      method: 'POST',
-      path: '/orders',
-      body: {
-        userId: ids.userIds[i % ids.userIds.length],
-        items: [{ sku: ids.skuIds[i % ids.skuIds.length], quantity: 1, unitPrice: UNIT_PRICE }],
-        flow,
-      },
-    }),
+    request: (i) => ({ ...order(i), body: { ...(order(i).body as object), flow } }),
   });
   const accepted = results.filter((r): r is LoadResult & { body: { orderId: string } } => r.status === 202);
   const orderIds = accepted.map((r) => r.body.orderId);
@@ -195,32 +188,25 @@ async function messagesPerOrder(world: ExperimentWorld, orderIds: string[]): Pro
 
 const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
 await withWorld({}, async (world) => {
-  const [inventory, payments] = await Promise.all([world.start('inventory'), world.start('payments')]);
-  // Long deadlines: this measures the flows, not their timeouts.
-  const orders = await world.start('orders', { SAGA_STEP_TIMEOUT_MS: '600000' });
+  // Uncapped workers (a cap far above what two cores do); long deadlines: this measures the flows, not timeouts.
+  const { orders, inventory, payments } = await world.startSaga(UNCAPPED, 50);
   const urls = { orders: orders.url, inventory: inventory.url, payments: payments.url };
   const most = 2 * (options.rate * options.durationS + options.burst);
   log(`seeding ${options.users} customers and ${options.skus} SKUs, enough for every order to be confirmed`);
-  const ids = await world.seed(
-    urls,
-    options.users,
-    Math.ceil(most / options.users + 1) * UNIT_PRICE,
-    options.skus,
-    Math.ceil(most / options.skus) + 1,
-  );
+  const order = await world.seedOrders(urls, options.users, options.skus, most, UNIT_PRICE);
   const results = {} as Record<Flow, FlowResult>;
   const steadyLatencies = {} as Record<Flow, number[]>;
   const steadies = {} as Record<Flow, Awaited<ReturnType<typeof phase>>>;
   // Alternating: steady orchestrated, steady choreographed, then the bursts in the same order.
   for (const flow of FLOWS) {
     log(`${flow}: steady, ${options.rate}/s for ${options.durationS} s`);
-    steadies[flow] = await phase(world, flow, ids, options.rate * options.durationS, options.durationS * 1000);
+    steadies[flow] = await phase(world, flow, order, options.rate * options.durationS, options.durationS * 1000);
     steadyLatencies[flow] = steadies[flow].latencies;
     await sleep(2_000);
   }
   for (const flow of FLOWS) {
     log(`${flow}: burst of ${options.burst}`);
-    const burst = await phase(world, flow, ids, options.burst, 1_000);
+    const burst = await phase(world, flow, order, options.burst, 1_000);
     const all = [...steadies[flow].orderIds, ...burst.orderIds];
     results[flow] = {
       steady: steadies[flow].result,
