@@ -8,6 +8,8 @@ const base = {
   analytics: process.env.ANALYTICS_URL ?? 'http://127.0.0.1:3005',
   audit: process.env.AUDIT_URL ?? 'http://127.0.0.1:3006',
 };
+// `node scripts/demo.mjs --flow=choreographed` runs the orders without the saga (docs/choreography.md).
+const flow = process.argv.find((a) => a.startsWith('--flow='))?.slice('--flow='.length);
 
 // Every route but POST /users wants a bearer token (docs/security.md). Alice gets hers when she registers; the
 // operator's (stock, analytics, audit) is OPERATOR_TOKEN, or one signed here with the stack's key (.run/keys).
@@ -77,7 +79,8 @@ const plans = [
 ];
 const orders = [];
 for (const [label, quantity, unitPrice] of plans) {
-  const answer = await call('POST', `${base.orders}/orders`, { userId, items: [{ sku, quantity, unitPrice }] }, alice);
+  const body = { userId, items: [{ sku, quantity, unitPrice }], ...(flow ? { flow } : {}) };
+  const answer = await call('POST', `${base.orders}/orders`, body, alice);
   orders.push([label, answer.body.orderId]);
   show(`POST /orders ${label}`, `${answer.status} ${JSON.stringify(answer.body)}`);
   await sleep(300); // one at a time, so the outcomes read in order

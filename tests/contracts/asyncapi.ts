@@ -12,6 +12,7 @@ import {
   allMessages,
   inventoryReplies,
   orderEvents,
+  orderFlowEvents,
   paymentReplies,
   sagaCommands,
   userEvents,
@@ -56,6 +57,10 @@ export const productions: Production[] = [
   { service: 'orders', kind: 'exchange', channel: Exchanges.sagaCommands, messages: sagaCommands },
   { service: 'inventory', kind: 'exchange', channel: Exchanges.sagaReplies, messages: inventoryReplies },
   { service: 'payments', kind: 'exchange', channel: Exchanges.sagaReplies, messages: paymentReplies },
+  // The choreographed order flow (docs/choreography.md): each service announces its own events.
+  { service: 'orders', kind: 'exchange', channel: Exchanges.orderFlow, messages: orderFlowEvents },
+  { service: 'inventory', kind: 'exchange', channel: Exchanges.orderFlow, messages: inventoryReplies },
+  { service: 'payments', kind: 'exchange', channel: Exchanges.orderFlow, messages: paymentReplies },
   { service: 'orders', kind: 'topic', channel: Topics.orderEvents, messages: orderEvents },
   { service: 'payments', kind: 'topic', channel: Topics.accountEvents, messages: accountEventMessages },
   // Request/reply (docs/request-reply.md): the request through `queries`, the answer through `replies`.

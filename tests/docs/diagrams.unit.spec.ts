@@ -17,6 +17,7 @@ import {
   topologyMermaid,
 } from '@am/messaging';
 import { sagaMermaid, sagaSequenceMermaid } from '../../services/orders/src/order-saga/order-saga.diagram.js';
+import { orderFlowSequenceMermaid } from '../../services/orders/src/order-flow/order-flow.diagram.js';
 import { accountSequenceMermaid } from '../../services/payments/src/accounts/account.diagram.js';
 import { ROOT, loadConsumptions } from '../contracts/consumers.js';
 import { schemaEvolutionMermaid } from '../contracts/schema-evolution.diagram.js';
@@ -36,6 +37,14 @@ const diagrams: { file: string; name: string; render: () => string }[] = [
   { file: 'docs/saga.md', name: 'saga-confirmed', render: () => sagaSequenceMermaid('confirmed') },
   { file: 'docs/saga.md', name: 'saga-payment-failed', render: () => sagaSequenceMermaid('payment-failed') },
   { file: 'docs/saga.md', name: 'saga-timeout', render: () => sagaSequenceMermaid('timeout') },
+  { file: 'docs/choreography.md', name: 'saga-confirmed', render: () => sagaSequenceMermaid('confirmed') },
+  { file: 'docs/choreography.md', name: 'flow-confirmed', render: () => orderFlowSequenceMermaid('confirmed') },
+  {
+    file: 'docs/choreography.md',
+    name: 'flow-payment-failed',
+    render: () => orderFlowSequenceMermaid('payment-failed'),
+  },
+  { file: 'docs/choreography.md', name: 'flow-timeout', render: () => orderFlowSequenceMermaid('timeout') },
   { file: 'docs/load-leveling.md', name: 'task-queue', render: taskQueueSequence },
   { file: 'docs/publish-subscribe.md', name: 'fanout', render: () => fanoutSequence() },
   { file: 'docs/publish-subscribe.md', name: 'consumer-groups', render: () => consumerGroupsSequence() },

@@ -188,6 +188,50 @@ export function consoleCpuTable(r: ConsoleCpuResult): string {
   ].join('\n');
 }
 
+/** What experiments/src/choreography.ts writes: the same orders through both flows. */
+export interface ChoreographyResult {
+  command: string;
+  ranAt: string;
+  machine: LoadLevelingResult['machine'];
+  options: { rate: number; durationS: number; burst: number };
+  flows: Record<
+    'orchestrated' | 'choreographed',
+    {
+      steady: { accepted: number; confirmed: number; endToEnd: Latency & { count: number } };
+      burst: {
+        accepted: number;
+        confirmed: number;
+        throughputPerSecond: number;
+        spanSeconds: number;
+        endToEnd: Latency & { count: number };
+      };
+      messagesPerOrder: { published: number; rabbitmq: number; kafka: number; deliveries: number };
+      reader: { places: number; files: string[] };
+    }
+  >;
+}
+
+/** Orchestration and choreography side by side. */
+export function choreographyTable(r: ChoreographyResult): string {
+  const { orchestrated: o, choreographed: c } = r.flows;
+  // `services/inventory/src/order-flow/x.ts` → `inventory/order-flow/x.ts`: the service says which of the same names.
+  const files = (f: string[]) => f.map((x) => `\`${x.replace(/^(services|libs)\/([^/]+)\/src\//, '$2/')}\``).join(', ');
+  const ms = (n: number) => `${int(n)} ms`;
+  return [
+    runHeader(r),
+    '',
+    '| | orchestrated (saga) | choreographed |',
+    '|---|---|---|',
+    `| messages published per order (RabbitMQ + Kafka) | ${dec(o.messagesPerOrder.published, 2)} (${dec(o.messagesPerOrder.rabbitmq, 2)} + ${dec(o.messagesPerOrder.kafka, 2)}) | ${dec(c.messagesPerOrder.published, 2)} (${dec(c.messagesPerOrder.rabbitmq, 2)} + ${dec(c.messagesPerOrder.kafka, 2)}) |`,
+    `| deliveries to service queues and groups per order (wire-taps aside) | ${dec(o.messagesPerOrder.deliveries, 2)} | ${dec(c.messagesPerOrder.deliveries, 2)} |`,
+    `| end-to-end latency p50 / p99, ${int(r.options.rate)} orders/s for ${int(r.options.durationS)} s | ${ms(o.steady.endToEnd.p50Ms)} / ${ms(o.steady.endToEnd.p99Ms)} | ${ms(c.steady.endToEnd.p50Ms)} / ${ms(c.steady.endToEnd.p99Ms)} |`,
+    `| orders confirmed, steady | ${int(o.steady.confirmed)} of ${int(o.steady.accepted)} | ${int(c.steady.confirmed)} of ${int(c.steady.accepted)} |`,
+    `| end-to-end latency p50 / p99, the burst | ${ms(o.burst.endToEnd.p50Ms)} / ${ms(o.burst.endToEnd.p99Ms)} | ${ms(c.burst.endToEnd.p50Ms)} / ${ms(c.burst.endToEnd.p99Ms)} |`,
+    `| throughput, a burst of ${int(r.options.burst)} orders within 1 s | ${dec(o.burst.throughputPerSecond)} orders/s (${dec(o.burst.spanSeconds)} s) | ${dec(c.burst.throughputPerSecond)} orders/s (${dec(c.burst.spanSeconds)} s) |`,
+    `| source files that say who does what next | ${o.reader.places}: ${files(o.reader.files)} | ${c.reader.places}: ${files(c.reader.files)} |`,
+  ].join('\n');
+}
+
 /** Replaces the text between a block's markers; undefined when the markers are missing. */
 export function replaceBlock(text: string, name: string, content: string): string | undefined {
   const begin = `<!-- results:${name}:begin -->`;
@@ -212,6 +256,12 @@ export const resultBlocks: { file: string; name: string; result: string; render:
     name: 'backpressure',
     result: 'backpressure.json',
     render: (r) => backpressureTable(r as BackpressureResult),
+  },
+  {
+    file: 'docs/choreography.md',
+    name: 'choreography',
+    result: 'choreography.json',
+    render: (r) => choreographyTable(r as ChoreographyResult),
   },
   {
     file: 'docs/console.md',

@@ -1,7 +1,7 @@
 import { mailCommands } from './email.messages.js';
 import { accountEventMessages, paymentReplies } from './payments.messages.js';
 import { StockChecked, inventoryReplies } from './inventory.messages.js';
-import { CheckStock, PlaceOrder, orderEvents, sagaCommands, userEvents } from './orders.messages.js';
+import { CheckStock, PlaceOrder, orderEvents, orderFlowEvents, sagaCommands, userEvents } from './orders.messages.js';
 import { operatorEvents } from './operator.messages.js';
 
 export * from './envelope.js';
@@ -18,6 +18,7 @@ export * from './operator.messages.js';
 export const allMessages = [
   PlaceOrder,
   ...orderEvents,
+  ...orderFlowEvents,
   ...userEvents,
   ...sagaCommands,
   ...inventoryReplies,

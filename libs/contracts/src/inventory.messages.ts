@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { defineMessage, type MessageOf } from './message.js';
 
-// Replies of the inventory service to the order saga, on the `saga-replies` exchange.
+// Replies of the inventory service to the order saga, on the `saga-replies` exchange; the same types are the
+// events of the choreographed flow on `order-flow`, where `sagaId` carries the order id (there is no saga).
 
 export const InventoryReserved = defineMessage(
   'inventory.reserved',
   1,
-  z.object({ sagaId: z.uuid(), orderId: z.uuid() }),
+  z.object({
+    sagaId: z.uuid(),
+    orderId: z.uuid(),
+    /** Choreographed flow only: who pays and how much, carried over from `order.placed` for payments. */
+    userId: z.string().min(1).max(64).optional(),
+    amount: z.number().int().positive().optional(),
+  }),
 );
 export type InventoryReserved = MessageOf<typeof InventoryReserved>;
 

@@ -15,6 +15,10 @@ export type OrderItem = z.infer<typeof OrderItemSchema>;
 
 const orderItems = z.array(OrderItemSchema).min(1).max(100);
 
+/** How an order's flow is run: by the saga orchestrator (the default) or by services reacting to each other's events. */
+export const OrderFlowStyle = z.enum(['orchestrated', 'choreographed']);
+export type OrderFlowStyle = z.infer<typeof OrderFlowStyle>;
+
 /** Task on the `order-processing` queue: accepted by `POST /orders`, turned into an order by the worker. */
 export const PlaceOrder = defineMessage(
   'order.place',
@@ -27,6 +31,8 @@ export const PlaceOrder = defineMessage(
     placedAt: z.iso.datetime({ offset: true }),
     /** Fingerprint of the HTTP request, so a reused Idempotency-Key with another body can be told apart. */
     requestHash: z.string().max(128).optional(),
+    /** How the order's flow runs; absent means orchestrated (the saga). */
+    flow: OrderFlowStyle.optional(),
   }),
 );
 export type PlaceOrder = MessageOf<typeof PlaceOrder>;
@@ -68,6 +74,35 @@ export type OrderCancelled = MessageOf<typeof OrderCancelled>;
 
 export type OrderEvent = OrderCreated | OrderConfirmed | OrderCancelled;
 export const orderEvents = [OrderCreated, OrderConfirmed, OrderCancelled] as const;
+
+// Pattern: choreography (docs/choreography.md). Events of the choreographed order flow on the topic exchange
+// `order-flow` (routing key: the type). Nobody commands anybody: each service reacts to the events it is bound to.
+
+/** A choreographed order was stored: inventory reacts by reserving its items. Carries what later reactors need. */
+export const OrderPlaced = defineMessage(
+  'order.placed',
+  1,
+  z.object({
+    orderId: z.uuid(),
+    userId: z.string().min(1).max(64),
+    items: orderItems,
+    total: z.number().int().positive(),
+  }),
+);
+export type OrderPlaced = MessageOf<typeof OrderPlaced>;
+
+/**
+ * A choreographed order passed its deadline before an outcome (orders owns the deadline): the order is cancelled
+ * with reason `timeout`, and inventory and payments compensate whatever they did or may still do for it.
+ */
+export const OrderTimedOut = defineMessage(
+  'order.timed-out',
+  1,
+  z.object({ orderId: z.uuid(), userId: z.string().min(1).max(64) }),
+);
+export type OrderTimedOut = MessageOf<typeof OrderTimedOut>;
+
+export const orderFlowEvents = [OrderPlaced, OrderTimedOut] as const;
 
 /** The locale a `user.registered` of version 1 implies: the shop spoke only English then. */
 export const DEFAULT_LOCALE = 'en';

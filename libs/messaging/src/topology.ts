@@ -48,6 +48,11 @@ export const Exchanges = {
    * the routing key being the action), before it does it.
    */
   operatorActions: 'operator-actions',
+  /**
+   * Pattern: choreography. The events of the choreographed order flow (docs/choreography.md), routing key the
+   * event's type: each service binds its queue to the types it reacts to, and nobody sends anybody a command.
+   */
+  orderFlow: 'order-flow',
 } as const;
 
 /** Routing key of every saga reply on the `saga-replies` exchange: the orchestrator's queue is bound with it. */
@@ -69,7 +74,31 @@ export const Queues = {
   mailPriority: 'mail-priority',
   mailBulk: 'mail-bulk',
   auditOperatorActions: 'audit-operator-actions',
+  inventoryOrderFlow: 'inventory-order-flow',
+  paymentsOrderFlow: 'payments-order-flow',
+  ordersOrderFlow: 'orders-order-flow',
+  auditOrderFlow: 'audit-order-flow',
 } as const;
+
+/**
+ * Who reacts to what in the choreographed order flow: the event types each service's queue on `order-flow` is
+ * bound to. With the reactions in each service (`order-flow.reactions.ts`), this is where the flow is defined;
+ * there is no other place that knows the whole of it.
+ */
+export const ORDER_FLOW_REACTIONS = {
+  [Queues.inventoryOrderFlow]: ['order.placed', 'payment.failed', 'order.timed-out'],
+  [Queues.paymentsOrderFlow]: ['inventory.reserved', 'order.timed-out'],
+  [Queues.ordersOrderFlow]: ['inventory.reservation-failed', 'payment.completed', 'payment.failed'],
+} as const satisfies Record<string, readonly string[]>;
+
+/**
+ * The handler prefix of the flow's queues (`handlerPrefix` of their subscriptions): a service may get the same type
+ * as a saga reply and as a flow event, and handles each in its own way.
+ */
+export const ORDER_FLOW_HANDLERS = 'order-flow:';
+
+/** The pattern of a service's reaction to the flow event `type` (`@EventPattern(onOrderFlow('order.placed'))`). */
+export const onOrderFlow = (type: string): string => `${ORDER_FLOW_HANDLERS}${type}`;
 
 /** The command queues of the order saga: a command's routing key on `saga-commands` is its queue's name. */
 export const SAGA_COMMAND_QUEUES: readonly string[] = [
@@ -209,6 +238,7 @@ export const exchanges: ExchangeSpec[] = [
   { name: Exchanges.mail, type: 'headers', publishers: ['email'], alternateExchange: Exchanges.mailUnrouted },
   { name: Exchanges.mailUnrouted, type: 'fanout', publishers: [], internal: true },
   { name: Exchanges.operatorActions, type: 'topic', publishers: [...SERVICES] },
+  { name: Exchanges.orderFlow, type: 'topic', publishers: ['orders', 'inventory', 'payments'] },
 ];
 
 export const queues: QueueSpec[] = [
@@ -253,6 +283,23 @@ export const queues: QueueSpec[] = [
       ...SAGA_COMMAND_QUEUES.map((routingKey) => ({ exchange: Exchanges.sagaCommands, routingKey })),
       { exchange: Exchanges.sagaReplies, routingKey: SAGA_REPLY_KEY },
     ],
+  },
+  ...(
+    [
+      [Queues.inventoryOrderFlow, 'inventory'],
+      [Queues.paymentsOrderFlow, 'payments'],
+      [Queues.ordersOrderFlow, 'orders'],
+    ] as const
+  ).map(([name, consumer]) => ({
+    name,
+    consumer,
+    bindings: ORDER_FLOW_REACTIONS[name].map((routingKey) => ({ exchange: Exchanges.orderFlow, routingKey })),
+  })),
+  {
+    // Pattern: wire-tap. A copy of every event of the choreographed flow, for the audit trail and an order's story.
+    name: Queues.auditOrderFlow,
+    consumer: 'audit',
+    bindings: [{ exchange: Exchanges.orderFlow, routingKey: '#' }],
   },
   {
     // Pattern: audit trail. Every operator action any service carries out, recorded by audit (GET /operator-actions).
@@ -450,8 +497,11 @@ export function topicName(prefix: string, topic: string): string {
  */
 export const OPERATOR_AMQP_USER = 'messaging-admin';
 
-/** Saga replies name their sender in their type: `inventory.*` replies come from inventory, `payment.*` from payments. */
-const REPLY_SENDERS: Record<string, ServiceName> = { inventory: 'inventory', payment: 'payments' };
+/**
+ * Saga replies and the choreographed flow's events name their sender in their type: `inventory.*` come from
+ * inventory, `payment.*` from payments, `order.*` from orders.
+ */
+const REPLY_SENDERS: Record<string, ServiceName> = { inventory: 'inventory', payment: 'payments', order: 'orders' };
 
 /**
  * Pattern: validated sender (AMQP `user-id`). Who may have sent a message of `type` to `queue`: the publishers of the
@@ -474,6 +524,11 @@ export function allowedSenders(queue: string, type?: string): string[] | undefin
       ? (exchanges.find((e) => e.name === Exchanges.sagaCommands)?.publishers ?? [])
       : [REPLY_SENDERS[type.split('.')[0] ?? '']];
     for (const p of [...publishers]) if (!senders.includes(p as ServiceName)) publishers.delete(p);
+  }
+  if (type && spec.bindings.some((b) => b.exchange === Exchanges.orderFlow)) {
+    // On the flow's exchange every service publishes, but each only the events its type prefix names.
+    const sender = REPLY_SENDERS[type.split('.')[0] ?? ''];
+    for (const p of [...publishers]) if (p !== sender) publishers.delete(p);
   }
   return [...new Set([...publishers, spec.consumer, 'audit', OPERATOR_AMQP_USER])];
 }

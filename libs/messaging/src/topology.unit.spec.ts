@@ -4,6 +4,7 @@ import {
   Queues,
   SAGA_COMMAND_QUEUES,
   SAGA_REPLY_KEY,
+  ORDER_FLOW_REACTIONS,
   allowedSenders,
   bindingArguments,
   exchangeArguments,
@@ -39,6 +40,33 @@ describe('the saga wire-tap audit-saga', () => {
     expect(allowedSenders(Queues.auditSaga, 'payment.completed')).toEqual(['payments', ...others]);
     // The orchestrator's own reply queue keeps its rule: a reply from the service its type names.
     expect(allowedSenders(Queues.sagaReplies, 'payment.completed')).toEqual(['payments', 'orders', ...others]);
+  });
+});
+
+// Choreography: who reacts to what on `order-flow`, and who may announce each event.
+describe('the choreographed order flow', () => {
+  it('binds each reacting service to exactly the event types it reacts to, and audit to all of them', () => {
+    for (const [queue, types] of Object.entries(ORDER_FLOW_REACTIONS)) {
+      const spec = queues.find((q) => q.name === queue)!;
+      expect(spec.bindings).toEqual(types.map((routingKey) => ({ exchange: Exchanges.orderFlow, routingKey })));
+    }
+    expect(queues.find((q) => q.name === Queues.auditOrderFlow)!.bindings).toEqual([
+      { exchange: Exchanges.orderFlow, routingKey: '#' },
+    ]);
+  });
+
+  it('takes each event only from the service its type names (and the consumer, audit, the admin)', () => {
+    const others = ['audit', 'messaging-admin'];
+    expect(allowedSenders(Queues.inventoryOrderFlow, 'order.placed')).toEqual(['orders', 'inventory', ...others]);
+    expect(allowedSenders(Queues.inventoryOrderFlow, 'payment.failed')).toEqual(['payments', 'inventory', ...others]);
+    expect(allowedSenders(Queues.paymentsOrderFlow, 'inventory.reserved')).toEqual([
+      'inventory',
+      'payments',
+      ...others,
+    ]);
+    // Inventory cannot confirm an order by announcing a payment, nor payments release stock by announcing a timeout.
+    expect(allowedSenders(Queues.ordersOrderFlow, 'payment.completed')).not.toContain('inventory');
+    expect(allowedSenders(Queues.inventoryOrderFlow, 'order.timed-out')).not.toContain('payments');
   });
 });
 

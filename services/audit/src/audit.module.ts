@@ -7,6 +7,7 @@ import { DeadLettersController } from './inspect-dead-letters/dead-letters.contr
 import { OperatorActionsController } from './operator-actions/operator-actions.controller.js';
 import { RecordOperatorActionHandler } from './operator-actions/record-operator-action.handler.js';
 import { RecordAuditLogHandler } from './record-audit-log/record-audit-log.handler.js';
+import { RecordOrderFlowAuditLogHandler } from './record-audit-log/record-order-flow-audit-log.handler.js';
 import { RecordSagaAuditLogHandler } from './record-audit-log/record-saga-audit-log.handler.js';
 import { DeadLetterReplayer } from './replay-dead-letter/dead-letter-replayer.js';
 import { ReplayDeadLetterController } from './replay-dead-letter/replay-dead-letter.controller.js';
@@ -24,6 +25,7 @@ import { StoreDeadLetterHandler } from './store-dead-letter/store-dead-letter.ha
     AuditTrailController,
     RecordAuditLogHandler,
     RecordSagaAuditLogHandler,
+    RecordOrderFlowAuditLogHandler,
     DeadLettersController,
     DeadLetterGroupsController,
     ReplayDeadLetterController,

@@ -138,6 +138,13 @@ describe('who handles each hop of a story', () => {
     expect(handledBy('order-events/audit', 'order.cancelled').sort()).toEqual(['analytics', 'audit', 'email']);
     expect(handledBy(Queues.auditLog, 'user.registered').sort()).toEqual(['analytics', 'audit', 'email', 'payments']);
   });
+
+  it('sends an event of the choreographed flow to every service that reacts to it: a flow, not a board entry', () => {
+    expect(handledBy(Queues.auditOrderFlow, 'order.placed')).toEqual(['inventory']);
+    expect(handledBy(Queues.auditOrderFlow, 'inventory.reserved')).toEqual(['payments']);
+    expect(handledBy(Queues.auditOrderFlow, 'payment.failed').sort()).toEqual(['inventory', 'orders']);
+    expect(handledBy(Queues.auditOrderFlow, 'order.timed-out').sort()).toEqual(['inventory', 'payments']);
+  });
 });
 
 describe('the fault buttons', () => {

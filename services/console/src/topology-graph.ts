@@ -30,6 +30,11 @@ const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume
     bind: 'reply route',
     consume: 'orchestrator (inbox)',
   },
+  [Exchanges.orderFlow]: {
+    publish: 'order flow event (outbox relay)',
+    bind: 'the event types the service reacts to',
+    consume: 'reacting service (inbox, retries)',
+  },
   [Exchanges.userEvents]: {
     publish: 'event (outbox relay)',
     bind: 'fanout: a copy per queue',
@@ -57,7 +62,10 @@ const EXCHANGE_PATTERNS: Record<string, { publish: string; bind: string; consume
   },
 };
 /** Queues that copy what flows to others, for a service that only records it. */
-const WIRE_TAPS = new Set<string>([Queues.auditSaga]);
+const WIRE_TAPS = new Map<string, string>([
+  [Queues.auditSaga, 'wire-tap: a copy of every command and reply'],
+  [Queues.auditOrderFlow, 'wire-tap: a copy of every event of the order flow'],
+]);
 const FALLBACK = { publish: 'publish', bind: 'binding', consume: 'consumer' };
 
 /** Columns, left to right: who publishes, where to (exchanges and topics), the queues, who consumes. */
@@ -134,7 +142,7 @@ export function topologyGraph(): TopologyGraph {
     edges.push({
       from: id,
       to: consumer(queue.consumer),
-      pattern: WIRE_TAPS.has(queue.name) ? 'wire-tap: a copy of every command and reply' : patterns.consume,
+      pattern: WIRE_TAPS.get(queue.name) ?? patterns.consume,
       rate: { kind: 'queue-out', queue: queue.name },
     });
   }
@@ -164,13 +172,19 @@ export function topologyGraph(): TopologyGraph {
 /**
  * Which services handle a message the audit service recorded from `source` (a queue, or `topic/group`): the hop's
  * handlers in one message's story. A saga command goes to the queue of its name; what else comes through the saga
- * wire-tap is a reply, for the orchestrator; an event read from a topic goes to every group of the topic; a user event
- * from the fanout to every service with a queue on it.
+ * wire-tap is a reply, for the orchestrator; an event of the choreographed order flow goes to every service bound to
+ * its type; an event read from a topic goes to every group of the topic; a user event from the fanout to every
+ * service with a queue on it.
  */
 export function handledBy(source: string, type: string): string[] {
   const consumerOf = (queue: string) => queues.filter((q) => q.name === queue).map((q) => q.consumer);
   if (source === Queues.auditSaga)
     return SAGA_COMMAND_QUEUES.includes(type) ? consumerOf(type) : consumerOf(Queues.sagaReplies);
+  // Choreography: an event of the order flow goes to every service bound to its type, audit's `#` aside.
+  if (source === Queues.auditOrderFlow)
+    return queues
+      .filter((q) => q.bindings.some((b) => b.exchange === Exchanges.orderFlow && b.routingKey === type))
+      .map((q) => q.consumer);
   const topic = topics.find((t) => source === t.name || source.startsWith(`${t.name}/`));
   if (topic) return [...new Set(topic.groups.map((g) => g.consumer))];
   const fanout = queues.find((q) => q.name === source)?.bindings[0]?.exchange;

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { CheckAvailabilityController } from './check-availability/check-availability.controller.js';
 import { GetOrderController } from './get-order/get-order.controller.js';
 import { ListSagasController } from './list-sagas/list-sagas.controller.js';
+import { OrderFlowRunner } from './order-flow/order-flow.runner.js';
+import { OrdersOrderFlowReactions } from './order-flow/order-flow.reactions.js';
 import { OrderSagaRunner } from './order-saga/order-saga.runner.js';
 import { SagaReplyHandler } from './order-saga/saga-reply.handler.js';
 import { SagaTimeoutsWorker } from './order-saga/saga-timeouts.worker.js';
@@ -21,7 +23,8 @@ import { RegisterUserController } from './users/register-user.controller.js';
     RegisterUserController,
     PlaceOrderHandler,
     SagaReplyHandler,
+    OrdersOrderFlowReactions,
   ],
-  providers: [OrderSagaRunner, SagaTimeoutsWorker, KnownUsers],
+  providers: [OrderSagaRunner, OrderFlowRunner, SagaTimeoutsWorker, KnownUsers],
 })
 export class OrdersModule {}

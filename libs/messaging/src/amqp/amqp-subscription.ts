@@ -1,5 +1,5 @@
 import { UnsafeConfigurationError } from '../errors.js';
-import { MAX_RETRIES } from '../topology.js';
+import { MAX_RETRIES, ORDER_FLOW_HANDLERS } from '../topology.js';
 
 /**
  * When a consumer acknowledges, relative to its work (the article's "Delivery guarantees"):
@@ -37,6 +37,12 @@ export interface AmqpSubscription {
    * message per transaction.
    */
   batch?: { maxSize: number; concurrency?: number };
+  /**
+   * The prefix of the handler patterns of this queue's messages: a message of type `t` goes to the handler of
+   * `${handlerPrefix}${t}`. For a service that gets one message type on two queues with two meanings (the saga's
+   * reply and the choreographed flow's event of the same name). Unset: the handler of the type itself.
+   */
+  handlerPrefix?: string;
 }
 
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 25_000] as const;
@@ -55,6 +61,14 @@ export function defineSubscription(
   if (process.env.AMQP_BATCHES === 'off') delete subscription.batch;
   validateSubscription(subscription);
   return subscription;
+}
+
+/**
+ * A service's queue on the choreographed order flow: batches of up to 50 in one transaction, one at a time (as the
+ * saga's busy queues), the library's retries and dead letter queue, and the flow's handler prefix.
+ */
+export function defineOrderFlowSubscription(queue: string): AmqpSubscription {
+  return defineSubscription({ queue, prefetch: 50, batch: { maxSize: 50 }, handlerPrefix: ORDER_FLOW_HANDLERS });
 }
 
 export function validateSubscription(s: AmqpSubscription): void {

@@ -60,7 +60,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
           dataSource: this.options.dataSource,
           consumer: subscription.queue,
           catalog,
-          findHandler: (type) => nestHandlerLookup(this, type),
+          findHandler: (type) => nestHandlerLookup(this, `${subscription.handlerPrefix ?? ''}${type}`),
           logger: this.options.logger,
           ...duplicateCounter(this.options.metrics, subscription.queue),
         };

@@ -48,10 +48,11 @@ async function customer(balance: number, stock: number): Promise<{ userId: strin
 }
 
 /** Places an order of `quantity` items at 10.00 and returns its id, which is also its correlation id. */
-async function place(userId: string, sku: string, quantity: number): Promise<string> {
+async function place(userId: string, sku: string, quantity: number, flow?: 'choreographed'): Promise<string> {
   const order = await http<{ orderId: string }>('POST', url('orders', '/orders'), {
     userId,
     items: [{ sku, quantity, unitPrice: 1_000 }],
+    ...(flow ? { flow } : {}),
   });
   expect(order.status).toBe(202);
   return order.body.orderId;
@@ -179,6 +180,31 @@ describe('the audit log', () => {
     expect(byType['payment.completed']).toMatchObject({ source: 'audit-saga', data: { orderId, amount: 2_000 } });
     expect(byType['order.confirmed']!.causationId).toBe(byType['payment.completed']!.messageId);
     expectCausalChain(story(entries, expected).map((type) => byType[type]!));
+  });
+
+  it("records a choreographed order's events from the order-flow wire-tap: no command, each event caused by the one before", async () => {
+    // Given a customer whose balance cannot pay, and an order placed on the choreographed flow
+    const { userId, sku } = await customer(500, 5);
+    const orderId = await place(userId, sku, 2, 'choreographed');
+    const expected = ['order.created', 'order.placed', 'inventory.reserved', 'payment.failed', 'order.cancelled'];
+    const entries = await trail(orderId, ...expected);
+
+    // Then the trail holds the events each service announced, and no command: nobody asked anybody
+    expect(entries).toHaveLength(expected.length);
+    expect(story(entries, expected)).toEqual(expected);
+    const byType = Object.fromEntries(entries.map((e) => [e.type, e]));
+    for (const type of expected.slice(1, -1)) {
+      expect(byType[type], type).toMatchObject({ source: 'audit-order-flow', correlationId: orderId });
+    }
+    // The reservation carries who pays and how much to payments; the cancellation's cause is the payment's failure
+    expect(byType['inventory.reserved']!.data).toMatchObject({ orderId, userId, amount: 2_000 });
+    expect(byType['order.cancelled']!.causationId).toBe(byType['payment.failed']!.messageId);
+    expectCausalChain(story(entries, expected).map((type) => byType[type]!));
+    // And inventory released the stock on payment.failed, without a command
+    await waitFor('the stock to be released', async () => {
+      const stock = await http<{ available: number }>('GET', url('inventory', `/stock/${sku}`));
+      return stock.body.available === 5;
+    });
   });
 
   it('is append-only in the database itself', async () => {

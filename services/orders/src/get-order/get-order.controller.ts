@@ -9,6 +9,7 @@ interface OrderRow {
   reason: string | null;
   total: string;
   items: unknown;
+  flow: string;
 }
 
 /** `GET /orders/:id`: the order as the saga has left it; a customer sees only their own orders (404 for others'). */
@@ -20,7 +21,7 @@ export class GetOrderController {
   @Access('customer', 'operator', 'service')
   async get(@Param('id', new ParseUUIDPipe()) id: string, @CurrentCaller() caller: Caller) {
     const [order] = await this.db.query<OrderRow[]>(
-      'SELECT id, user_id, status, reason, total, items FROM orders WHERE id = $1',
+      'SELECT id, user_id, status, reason, total, items, flow FROM orders WHERE id = $1',
       [id],
     );
     // Another customer's order answers as an unknown one would: its existence is not the caller's to learn.
@@ -34,6 +35,7 @@ export class GetOrderController {
       ...(order.reason ? { reason: order.reason } : {}),
       total: Number(order.total),
       items: order.items,
+      flow: order.flow,
     };
   }
 }

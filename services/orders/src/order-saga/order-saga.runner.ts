@@ -1,8 +1,6 @@
 import { Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
-  OrderCancelled,
-  OrderConfirmed,
   ProcessPayment,
   RefundPayment,
   ReleaseInventory,
@@ -10,7 +8,7 @@ import {
   type Envelope,
   type EnvelopeOrigin,
 } from '@am/contracts';
-import { Exchanges, Topics, toExchange, toTopic, type Destination } from '@am/messaging';
+import { Exchanges, toExchange, type Destination } from '@am/messaging';
 import { ServiceMetrics } from '@am/observability';
 import {
   decide,
@@ -19,6 +17,7 @@ import {
   type SagaInput,
   type SagaOutput,
 } from './order-saga.saga.js';
+import { settleOrder } from '../settle-order/settle-order.js';
 import { loadSagaForUpdate, saveSaga } from './order-saga.repository.js';
 
 /** A message the saga wants sent, for the caller to put in its transaction's outbox. */
@@ -76,7 +75,6 @@ export class OrderSagaRunner {
     output: SagaOutput,
     origin: EnvelopeOrigin,
   ): Promise<SagaMessage[]> {
-    const { orderId, userId, total } = saga;
     switch (output.kind) {
       case 'send':
         return [
@@ -86,26 +84,13 @@ export class OrderSagaRunner {
           },
         ];
       case 'confirm-order':
-        await manager.query(`UPDATE orders SET status = 'CONFIRMED', updated_at = now() WHERE id = $1`, [orderId]);
-        this.metrics?.sagaOutcomesTotal.inc({ outcome: 'CONFIRMED', reason: 'none' });
-        return [
-          {
-            destination: toTopic(Topics.orderEvents, orderId),
-            envelope: OrderConfirmed.create({ orderId, userId, total }, origin),
-          },
-        ];
       case 'cancel-order':
-        await manager.query(`UPDATE orders SET status = 'CANCELLED', reason = $2, updated_at = now() WHERE id = $1`, [
-          orderId,
-          output.reason,
-        ]);
-        this.metrics?.sagaOutcomesTotal.inc({ outcome: 'CANCELLED', reason: output.reason });
-        return [
-          {
-            destination: toTopic(Topics.orderEvents, orderId),
-            envelope: OrderCancelled.create({ orderId, userId, total, reason: output.reason }, origin),
-          },
-        ];
+        this.metrics?.sagaOutcomesTotal.inc(
+          output.kind === 'confirm-order'
+            ? { outcome: 'CONFIRMED', reason: 'none' }
+            : { outcome: 'CANCELLED', reason: output.reason },
+        );
+        return [await settleOrder(manager, saga, output, origin)];
       default: {
         const _exhaustive: never = output;
         return _exhaustive;

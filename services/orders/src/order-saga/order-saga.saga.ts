@@ -55,6 +55,23 @@ export const orderSaga: readonly SagaStep[] = [
   step('confirm-order', { action: 'confirm-order' }),
 ];
 
+/**
+ * The business outcome of a participant's answer, the same for both flows (the choreographed flow's orders decides
+ * with it too): a step's failure cancels the order with the step's reason, the last remote step's success
+ * confirms it, anything else decides nothing for the order.
+ */
+export function orderOutcomeOf(
+  type: SagaReplyType,
+): { kind: 'confirm-order' } | { kind: 'cancel-order'; reason: CancellationReason } | undefined {
+  const remote = orderSaga.filter((s): s is RemoteStep => s.kind === 'remote');
+  const failed = remote.find((s) => s.failed === type);
+  if (failed) return { kind: 'cancel-order', reason: failed.failureReason };
+  return remote.at(-1)?.succeeded === type ? { kind: 'confirm-order' } : undefined;
+}
+
+/** How many steps wait for another service: the choreographed flow's deadline allows each its step timeout. */
+export const remoteStepCount = orderSaga.filter((s) => s.kind === 'remote').length;
+
 export type SagaStatus = 'RUNNING' | 'CONFIRMED' | 'CANCELLED';
 
 /** The persisted state of one saga: which step it is at, how it ended, and until when it waits. */

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { addToOutbox } from '@am/persistence';
+import { OrderFlowRunner } from '../order-flow/order-flow.runner.js';
 import { OrderSagaRunner } from './order-saga.runner.js';
 import { lockDueSagas } from './order-saga.repository.js';
 
@@ -8,6 +9,10 @@ import { lockDueSagas } from './order-saga.repository.js';
  * Pattern: saga timeout. Finds running sagas whose step deadline has passed and lets the saga decide
  * (compensate and cancel with reason `timeout`). Several instances share the work (`SKIP LOCKED`), and a reply
  * racing with the timeout waits for the saga's row lock, then finds the saga ended and changes nothing.
+ *
+ * It also owns the deadlines of choreographed orders, where no orchestrator waits: an order still PENDING at its
+ * deadline is cancelled with `timeout` and `order.timed-out` is announced, on which inventory and payments
+ * compensate. A late event waits for the order's row lock the same way.
  */
 @Injectable()
 export class SagaTimeoutsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -18,6 +23,7 @@ export class SagaTimeoutsWorker implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly db: DataSource,
     private readonly saga: OrderSagaRunner,
+    private readonly flow: OrderFlowRunner,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -30,19 +36,19 @@ export class SagaTimeoutsWorker implements OnApplicationBootstrap, OnApplication
     }, every);
   }
 
-  /** Times out every due saga, in batches; returns how many it handled. */
+  /** Times out every due saga and choreographed order, in batches; returns how many it handled. */
   async sweep(batch = 100): Promise<number> {
     let handled = 0;
     for (;;) {
-      const count = await this.db.transaction(async (manager) => {
+      const counts = await this.db.transaction(async (manager) => {
         const due = await lockDueSagas(manager, batch);
-        for (const state of due) {
-          const messages = await this.saga.apply(
-            manager,
-            state,
-            { type: 'deadline-passed' },
-            { correlationId: state.orderId },
-          );
+        const dueOrders = await this.flow.lockDue(manager, batch);
+        const timeout = { type: 'deadline-passed' } as const;
+        for (const run of [
+          ...due.map((state) => () => this.saga.apply(manager, state, timeout, { correlationId: state.orderId })),
+          ...dueOrders.map((row) => () => this.flow.apply(manager, row, timeout, { correlationId: row.id })),
+        ]) {
+          const messages = await run();
           await addToOutbox(
             manager,
             messages.map((m) => ({
@@ -53,10 +59,10 @@ export class SagaTimeoutsWorker implements OnApplicationBootstrap, OnApplication
             })),
           );
         }
-        return due.length;
+        return [due.length, dueOrders.length] as const;
       });
-      handled += count;
-      if (count < batch) return handled;
+      handled += counts[0] + counts[1];
+      if (Math.max(...counts) < batch) return handled;
     }
   }
 

@@ -90,6 +90,7 @@ export class PlaceOrderController {
         total: orderTotal(request.items),
         placedAt: new Date().toISOString(),
         requestHash,
+        ...(request.flow ? { flow: request.flow } : {}),
       },
       { correlationId: orderId },
     );

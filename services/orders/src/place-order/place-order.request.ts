@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { OrderItemSchema } from '@am/contracts';
+import { OrderFlowStyle, OrderItemSchema } from '@am/contracts';
 
 /**
  * Largest order total, in cents (10 billion units of currency): far inside the integers JavaScript computes
@@ -8,11 +8,15 @@ import { OrderItemSchema } from '@am/contracts';
  */
 export const MAX_ORDER_TOTAL = 1_000_000_000_000;
 
-/** Body of `POST /orders`. Strict: an unknown field is an error, not something silently dropped. */
+/**
+ * Body of `POST /orders`. Strict: an unknown field is an error, not something silently dropped. `flow` chooses how
+ * the order runs: `orchestrated` (the saga, the default) or `choreographed` (docs/choreography.md).
+ */
 export const PlaceOrderRequest = z
   .strictObject({
     userId: z.uuid(),
     items: z.array(z.strictObject(OrderItemSchema.shape)).min(1, 'an order needs at least one item').max(100),
+    flow: OrderFlowStyle.optional(),
   })
   .refine((request) => request.items.reduce((sum, i) => sum + i.quantity * i.unitPrice, 0) <= MAX_ORDER_TOTAL, {
     message: `the order total (quantity × unitPrice, summed) must be at most ${MAX_ORDER_TOTAL} cents`,

@@ -9,16 +9,11 @@ import {
   Post,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { Access, parseRequest } from '@am/messaging';
 import { ConcurrencyRetriesExhaustedError, runAccountCommand } from '../accounts/account-command.runner.js';
-import {
-  decideProcess,
-  decideRefund,
-  failureReason,
-  type PaymentFailureReason,
-  type PaymentOutcome,
-} from '../payment-records/payment.decide.js';
+import { decideRefund, type PaymentFailureReason } from '../payment-records/payment.decide.js';
+import { payOnce } from '../process-payment/process-payment.js';
 import { insertPaymentRecord, lockPaymentRecord, markRefunded } from '../payment-records/payment-record.store.js';
 import { OrderIdParam, ProcessPaymentSyncRequest, RefundPaymentSyncRequest } from './process-payment-sync.request.js';
 
@@ -43,10 +38,7 @@ export class ProcessPaymentSyncController {
   async pay(@Body() body: unknown): Promise<{ orderId: string; outcome: 'completed'; amount: number }> {
     const { orderId, userId, amount } = parseRequest(ProcessPaymentSyncRequest, body);
     const outcome = await retryable(() =>
-      this.db.transaction(async (manager) => {
-        const decision = decideProcess(await lockPaymentRecord(manager, orderId));
-        return decision.action === 'reply' ? decision.reply : withdraw(manager, orderId, userId, amount);
-      }),
+      this.db.transaction((manager) => payOnce(manager, { orderId, userId, amount }, { correlationId: orderId })),
     );
     if (outcome.outcome === 'completed') return { orderId, outcome: 'completed', amount: outcome.amount };
     throw refused(orderId, outcome.reason);
@@ -81,28 +73,6 @@ export class ProcessPaymentSyncController {
     );
     return { orderId, status };
   }
-}
-
-/** The saga handler's withdrawal, inside the caller's transaction: the account command and the order's record. */
-async function withdraw(
-  manager: EntityManager,
-  orderId: string,
-  userId: string,
-  amount: number,
-): Promise<PaymentOutcome> {
-  const outcome = await runAccountCommand(
-    manager,
-    { type: 'Withdraw', data: { accountId: userId, amount, orderId } },
-    { origin: { correlationId: orderId } },
-  );
-  const base = { orderId, accountId: userId, amount };
-  if (outcome.ok) {
-    await insertPaymentRecord(manager, { ...base, status: 'COMPLETED' });
-    return { outcome: 'completed', amount };
-  }
-  const reason = failureReason(outcome.error.code);
-  await insertPaymentRecord(manager, { ...base, status: 'FAILED', reason });
-  return { outcome: 'failed', reason };
 }
 
 /** An account so busy that every attempt lost to another writer: the caller may try again (503). */
