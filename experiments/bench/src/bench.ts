@@ -55,6 +55,7 @@ const settings = {
   concurrency: num('BENCH_CONCURRENCY', 64),
   sagaInFlight: num('BENCH_SAGA_IN_FLIGHT', 200),
   kafkaEvents: num('BENCH_KAFKA_EVENTS', 100_000),
+  kafkaRounds: num('BENCH_KAFKA_ROUNDS', 1),
   replayMessages: num('BENCH_REPLAY_MESSAGES', 1_000_000),
   rabbitReplaySeconds: num('BENCH_RABBIT_REPLAY_PUBLISH_S', 60),
   peerMessages: num('BENCH_PEER_MESSAGES', 20_000),
@@ -883,45 +884,57 @@ async function fillOrderEvents(world: World): Promise<number> {
   return topicEnd(world, topic);
 }
 
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or NaN when it is gone. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command's closing parenthesis.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Busy CPU seconds of the whole machine so far (/proc/stat: everything but idle and iowait). */
+function machineCpuSeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
+/** One run of an analytics build over the whole topic: its rate and its CPU per event. */
+interface AnalyticsRun {
+  build: 'this checkout' | 'baseline';
+  eventsPerSecond: number;
+  /** CPU of the analytics process, and of the whole machine, per event over the measured window. */
+  processCpuMicros: number;
+  machineCpuMicros: number;
+  events: number;
+  seconds: number;
+}
+
+/** A checkout built before the change under test (`BENCH_BASELINE=<dir>`): its analytics runs on the same topic. */
+const baselineRoot = process.env.BENCH_BASELINE;
+
 async function kafkaSection(world: World): Promise<void> {
   const total = await fillOrderEvents(world);
   const topic = world.kafka.name(Topics.orderEvents);
-  const group = world.kafka.name('analytics');
-  log(`kafka: starting analytics (group ${group}) on ${total} events from offset 0`);
-  const admin = world.kafka.admin();
-  await admin.connect();
-  const committed = async () => {
-    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  };
-  const analytics = await startService('analytics');
+  const builds = baselineRoot ? (['baseline', 'this checkout'] as const) : (['this checkout'] as const);
+  const runs: AnalyticsRun[] = [];
   const series: (string | number)[][] = [];
-  let rate = Number.NaN;
-  try {
-    // Offsets are committed in steps (after each batch): the rate runs from the first commit to the last change.
-    let first: { t: number; n: number } | undefined;
-    let lastChange: { t: number; n: number } | undefined;
-    let lastSample = { t: performance.now(), n: 0 };
-    const deadline = performance.now() + (settings.window + 20) * 1000;
-    for (let s = 1; performance.now() < deadline; s++) {
-      await sleep(1000);
-      const n = await committed();
-      const t = performance.now();
-      series.push(['analytics', s, n]);
-      log(
-        `kafka: analytics second ${s}: ${n}/${total} committed (${Math.round(((n - lastSample.n) * 1000) / (t - lastSample.t))}/s)`,
-      );
-      if (n !== lastSample.n) lastChange = { t, n };
-      lastSample = { t, n };
-      if (!first && n > 0) first = { t, n };
-      if (first && (n >= total || t - first.t >= settings.window * 1000)) break;
+  for (let round = 1; round <= settings.kafkaRounds; round++) {
+    for (const build of builds) {
+      if (runs.length > 0) await resetAnalytics(world);
+      runs.push(await analyticsRun(world, build, total, series, round));
     }
-    if (first && lastChange && lastChange.t > first.t)
-      rate = ((lastChange.n - first.n) * 1000) / (lastChange.t - first.t);
-  } finally {
-    await analytics.stop();
-    await admin.disconnect();
   }
+  const mine = runs.filter((r) => r.build === 'this checkout');
+  const base = runs.filter((r) => r.build === 'baseline');
+  const rate = median(mine.map((r) => r.eventsPerSecond));
   log(`kafka: analytics consumed ${fmt(rate)} events/s; now kafka-consumer-perf-test on the same topic (2 runs)`);
   const tool: ConsumerPerfResult[] = [];
   for (let run = 0; run < 2; run++)
@@ -936,8 +949,18 @@ async function kafkaSection(world: World): Promise<void> {
       ),
     );
   const ceiling = median(tool.map((t) => t.fetchMessagesPerSecond));
-  csv('kafka-analytics.csv', ['consumer', 'second', 'committed'], series);
+  csv('kafka-analytics.csv', ['build', 'round', 'second', 'committed'], series);
   const r = ratio(rate, ceiling);
+  const describe = (list: AnalyticsRun[]) =>
+    list
+      .map(
+        (x) =>
+          `${fmt(x.eventsPerSecond)}/s with ${fmt(x.processCpuMicros)} µs of analytics CPU and ${fmt(x.machineCpuMicros)} µs of machine CPU per event (${x.events} events in ${fmt(x.seconds, 2)} s)`,
+      )
+      .join('; ');
+  const toolRuns = tool
+    .map((t) => `${fmt(t.fetchMessagesPerSecond)} (${fmt(t.messagesPerSecond)} with group join)`)
+    .join(', ');
   figure('(c) analytics consumption of order-events', {
     value: rate,
     unit: 'events/s',
@@ -946,31 +969,167 @@ async function kafkaSection(world: World): Promise<void> {
       'kafka-consumer-perf-test (org.apache.kafka.tools.ConsumerPerformance), same topic, fetch.nMsg.sec, median of 2',
     target: '>= 50% of the tool',
     meetsTarget: (r ?? 0) >= 0.5,
-    method: `committed offsets of group analytics polled every second over up to ${settings.window} s from its first commit, ${total} events on 3 partitions; tool runs: ${tool.map((t) => `${fmt(t.fetchMessagesPerSecond)} (${fmt(t.messagesPerSecond)} with group join)`).join(', ')}`,
+    method: `the analytics service from offset 0 on ${total} events on 3 partitions, the group's committed offsets read every ${KAFKA_SAMPLE_MS} ms, from the first commit to the last change (median of ${mine.length}): ${describe(mine)}; tool runs: ${toolRuns}`,
   });
+  if (base.length > 0) {
+    const baseRate = median(base.map((x) => x.eventsPerSecond));
+    figure('(c) analytics consumption, the baseline build', {
+      value: baseRate,
+      unit: 'events/s',
+      ceiling,
+      ceilingSource: 'as in (c)',
+      method: `the same measure, same topic, same run, alternating with this checkout's, of the analytics built from ${baselineRoot}: ${describe(base)}`,
+    });
+  }
 
-  log('replay: services/analytics/dist/replay/replay-order-stats.js from offset 0');
-  const replay = await runReplay();
+  const replays: { build: string; result: ReplayResult }[] = [];
+  for (const build of builds) {
+    log(`replay (${build}): services/analytics/dist/replay/replay-order-stats.js from offset 0`);
+    replays.push({ build, result: await runReplay(build === 'baseline' ? baselineRoot! : root) });
+  }
+  const replay = replays.find((x) => x.build === 'this checkout')!.result;
+  const replayMethod = (x: ReplayResult) =>
+    `${x.events} events rebuilt into a shadow table and swapped in, ${fmt(x.seconds)} s in all, ${fmt(x.eventsPerSecond)} events/s from the start of the CLI (its group join included)${x.readingSeconds ? `, ${fmt(x.events / x.readingSeconds)} events/s from its first record to its last` : ''}${x.cpuSeconds === undefined ? '' : `, ${fmt((x.cpuSeconds * 1e6) / x.events)} µs of the CLI's CPU per event`}`;
   figure('(d) analytics replay from offset 0', {
-    value: replay.eventsPerSecond,
+    value: replay.readingSeconds ? replay.events / replay.readingSeconds : replay.eventsPerSecond,
     unit: 'events/s',
     ceiling,
-    ceilingSource: 'kafka-consumer-perf-test on the same topic (as in c)',
-    method: `replay CLI, ${replay.events} events rebuilt into a shadow table and swapped in, ${fmt(replay.seconds)} s in all`,
+    ceilingSource: 'kafka-consumer-perf-test on the same topic (as in c: fetch.nMsg.sec, its group join not included)',
+    method: `replay CLI: ${replayMethod(replay)}${replays
+      .filter((x) => x.build === 'baseline')
+      .map((x) => `; the baseline build, same run: ${replayMethod(x.result)}`)
+      .join('')}`,
   });
   writeBarChart(path.join(outDir, 'kafka.svg'), '(c, d) order-events consumption', 'events/s', [
     { label: 'analytics consumer group', value: rate, ceiling },
-    { label: 'analytics replay CLI', value: replay.eventsPerSecond, ceiling },
+    ...(base.length
+      ? [{ label: 'analytics, baseline build', value: median(base.map((x) => x.eventsPerSecond)), ceiling }]
+      : []),
+    {
+      label: 'analytics replay CLI',
+      value: figures['(d) analytics replay from offset 0']!.value ?? Number.NaN,
+      ceiling,
+    },
     { label: 'kafka-consumer-perf-test', value: ceiling },
   ]);
 }
 
-function runReplay(): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'services/analytics/dist/replay/replay-order-stats.js')], {
-      env: { ...process.env, ...serviceEnv('analytics'), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+const KAFKA_SAMPLE_MS = 250;
+
+/** Runs one analytics build from offset 0 until its group has committed the whole topic (or the window ends). */
+async function analyticsRun(
+  world: World,
+  build: AnalyticsRun['build'],
+  total: number,
+  series: (string | number)[][],
+  round: number,
+): Promise<AnalyticsRun> {
+  const topic = world.kafka.name(Topics.orderEvents);
+  const group = world.kafka.name('analytics');
+  log(`kafka: starting analytics (${build}, group ${group}) on ${total} events from offset 0`);
+  const admin = world.kafka.admin();
+  await admin.connect();
+  const committed = async () => {
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  };
+  const analytics = await new ServiceProcess(
+    'analytics',
+    await freePort(),
+    serviceEnv('analytics', undefined, { LOG_LEVEL: 'warn' }),
+    build === 'baseline' ? baselineRoot : undefined,
+  )
+    .start(60_000)
+    .catch((error: Error) => {
+      throw new Error(`analytics (${build}) did not start: ${error.message}`);
     });
+  type Sample = { t: number; n: number; cpu: number; machine: number };
+  const sample = async (): Promise<Sample> => {
+    const n = await committed();
+    return { t: performance.now(), n, cpu: processCpuSeconds(analytics.pid), machine: machineCpuSeconds() };
+  };
+  try {
+    // Offsets are committed after each batch: the rate runs from the first commit seen to the last change.
+    let first: Sample | undefined;
+    let lastChange: Sample | undefined;
+    let last = await sample();
+    const deadline = performance.now() + (settings.window + 20) * 1000;
+    let lastLog = 0;
+    for (let i = 1; performance.now() < deadline; i++) {
+      await sleep(KAFKA_SAMPLE_MS);
+      const now = await sample();
+      series.push([build, round, ((i * KAFKA_SAMPLE_MS) / 1000).toFixed(2), now.n]);
+      if (now.t - lastLog >= 1000) {
+        log(`kafka: analytics (${build}) ${now.n}/${total} committed`);
+        lastLog = now.t;
+      }
+      if (now.n !== last.n) lastChange = now;
+      last = now;
+      if (!first && now.n > 0) first = now;
+      if (first && (now.n >= total || now.t - first.t >= settings.window * 1000)) break;
+    }
+    if (!first || !lastChange || lastChange.t <= first.t) throw new Error(`analytics (${build}) committed nothing`);
+    const events = lastChange.n - first.n;
+    const result: AnalyticsRun = {
+      build,
+      events,
+      seconds: (lastChange.t - first.t) / 1000,
+      eventsPerSecond: (events * 1000) / (lastChange.t - first.t),
+      processCpuMicros: ((lastChange.cpu - first.cpu) * 1e6) / events,
+      machineCpuMicros: ((lastChange.machine - first.machine) * 1e6) / events,
+    };
+    log(
+      `kafka: analytics (${build}) ${fmt(result.eventsPerSecond)} events/s, ${fmt(result.processCpuMicros)} µs of its CPU and ${fmt(result.machineCpuMicros)} µs of the machine's per event; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    return result;
+  } finally {
+    await analytics.stop();
+    await admin.disconnect();
+  }
+}
+
+/** Empties the analytics read model and its stored positions, and deletes its group: the next run starts at 0. */
+async function resetAnalytics(world: World): Promise<void> {
+  const db = new pg.Client({ connectionString: world.env.databaseUrl('analytics') });
+  await db.connect();
+  try {
+    await db.query('TRUNCATE order_stats');
+    await db.query('DELETE FROM consumer_offsets');
+  } finally {
+    await db.end();
+  }
+  const admin = world.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([world.kafka.name('analytics')]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface ReplayResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** From the first record read to the last (builds that report it). */
+  readingSeconds?: number;
+  /** CPU the replay CLI used over the rebuild (builds that report it). */
+  cpuSeconds?: number;
+}
+
+function runReplay(checkout: string): Promise<ReplayResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(checkout, 'services/analytics/dist/replay/replay-order-stats.js')],
+      {
+        env: { ...process.env, ...serviceEnv('analytics'), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -981,7 +1140,7 @@ function runReplay(): Promise<{ events: number; seconds: number; eventsPerSecond
     child.on('exit', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line) as { events: number; seconds: number; eventsPerSecond: number });
+        resolve(JSON.parse(line) as ReplayResult);
       } catch {
         reject(new Error(`replay exited ${code} without a summary:\n${err.slice(-2000)}`));
       }
