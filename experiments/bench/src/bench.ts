@@ -1036,7 +1036,15 @@ async function analyticsRun(
   const analytics = await new ServiceProcess(
     'analytics',
     await freePort(),
-    serviceEnv('analytics', undefined, { LOG_LEVEL: 'warn' }),
+    serviceEnv('analytics', undefined, {
+      LOG_LEVEL: 'warn',
+      // BENCH_PROFILE_DIR: a V8 CPU profile of each analytics run, written when it stops.
+      ...(process.env.BENCH_PROFILE_DIR
+        ? {
+            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, build.replace(' ', '-'))}`,
+          }
+        : {}),
+    }),
     build === 'baseline' ? baselineRoot : undefined,
   )
     .start(60_000)
