@@ -17,7 +17,7 @@ import { OrderCreated, PlaceOrder } from '@am/contracts';
 import { OPERATOR_AMQP_USER, Queues, recordFor, Topics } from '@am/messaging';
 import { ServiceProcess, freePort, seed, serviceEnv } from '@am/testing';
 import { closedLoop, openLoop, post } from './load.js';
-import { fmt, median, pct, percentile, ratio, sleep } from './stats.js';
+import { fmt, machineCpu, median, pct, percentile, ratio, sleep } from './stats.js';
 import { writeBarChart, writeLineChart } from './svg.js';
 import {
   PERFTEST_VERSION,
@@ -895,17 +895,6 @@ function processCpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Busy CPU seconds of the whole machine so far (/proc/stat: everything but idle and iowait). */
-function machineCpuSeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
-}
-
 /** One run of an analytics build over the whole topic: its rate and its CPU per event. */
 interface AnalyticsRun {
   build: 'this checkout' | 'baseline';
@@ -1054,7 +1043,7 @@ async function analyticsRun(
   type Sample = { t: number; n: number; cpu: number; machine: number };
   const sample = async (): Promise<Sample> => {
     const n = await committed();
-    return { t: performance.now(), n, cpu: processCpuSeconds(analytics.pid), machine: machineCpuSeconds() };
+    return { t: performance.now(), n, cpu: processCpuSeconds(analytics.pid), machine: machineCpu().busy / 100 };
   };
   try {
     // Offsets are committed after each batch: the rate runs from the first commit seen to the last change.
