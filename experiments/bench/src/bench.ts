@@ -1088,7 +1088,11 @@ async function analyticsRun(
   }
 }
 
-/** Empties the analytics read model and its stored positions, and deletes its group: the next run starts at 0. */
+/**
+ * Empties the analytics read model and its stored positions, and deletes its groups (the projection's, and the
+ * exactly-once loop's, which reads order-events from the beginning in the same process): the next run does the
+ * same work from offset 0.
+ */
 async function resetAnalytics(world: World): Promise<void> {
   const db = new pg.Client({ connectionString: world.env.databaseUrl('analytics') });
   await db.connect();
@@ -1101,7 +1105,7 @@ async function resetAnalytics(world: World): Promise<void> {
   const admin = world.kafka.admin();
   await admin.connect();
   try {
-    await admin.deleteGroups([world.kafka.name('analytics')]);
+    await admin.deleteGroups([world.kafka.name('analytics'), world.kafka.name('order-metrics')]);
   } finally {
     await admin.disconnect();
   }
