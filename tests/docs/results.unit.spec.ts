@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   type LoadLevelingResult,
 } from '../../experiments/src/lib/results-tables.js';
 import { ROOT } from '../contracts/consumers.js';
+import { benchSummary, type BenchResult } from '../../experiments/bench/src/report.js';
 
 // The experiments' figures on the docs pages are rendered from the committed result files and checked here, so a
 // page cannot show a figure its result file does not hold. `npm run docs:results` (WRITE_RESULTS=1) rewrites them;
@@ -26,6 +27,17 @@ describe('experiment figures in the docs', () => {
       expect(text === expected, `${block.file} is out of date: run \`npm run docs:results\``).toBe(true);
     });
   }
+
+  it('docs/benchmarks.md: the bench table is what bench.json holds', () => {
+    const render = (text: string) =>
+      replaceBlock(text, 'bench', benchSummary(JSON.parse(read('experiments/results/bench.json')) as BenchResult));
+    if (process.env.WRITE_RESULTS === '1') {
+      writeFileSync(path.join(ROOT, 'docs/benchmarks.md'), render(read('docs/benchmarks.md'))!);
+    }
+    const text = read('docs/benchmarks.md');
+    expect(render(text), 'docs/benchmarks.md has no <!-- results:bench:begin/end --> markers').toBeDefined();
+    expect(text === render(text), 'docs/benchmarks.md is out of date: run `npm run docs:results`').toBe(true);
+  });
 
   it('shows the measured figures against the prediction, with their difference', () => {
     const result = JSON.parse(read('experiments/results/load-leveling.json')) as LoadLevelingResult;

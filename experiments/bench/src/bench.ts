@@ -3,7 +3,8 @@
  * Sections: brokers (the article's table, measured), intake, saga, kafka (analytics vs kafka-consumer-perf-test),
  * replay, peers, outbox (commits/s of outbox-writing transactions, pgbench). `npm run bench -- --only intake,saga` runs some of them;
  * `npm run bench -- --only soak` runs the 10-minute memory run (BENCH_SOAK_S, BENCH_SOAK_RATE), never part of the full run. Writes CSV and SVG under
- * experiments/results/bench/, experiments/results/bench.json, and the table into docs/benchmarks.md.
+ * experiments/results/bench/, experiments/results/bench.json (a run of some sections replaces theirs and keeps the
+ * others': report.ts), and the table rendered from that file into docs/benchmarks.md.
  */
 import { fork, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +17,7 @@ import { OrderCreated, PlaceOrder } from '@am/contracts';
 import { OPERATOR_AMQP_USER, Queues, recordFor, Topics } from '@am/messaging';
 import { ServiceProcess, freePort, seed, serviceEnv } from '@am/testing';
 import { closedLoop, openLoop, post } from './load.js';
-import { fmt, median, pct, percentile, ratio, sleep } from './stats.js';
+import { fmt, machineCpu, median, pct, percentile, ratio, sleep } from './stats.js';
 import { writeBarChart, writeLineChart } from './svg.js';
 import {
   PERFTEST_VERSION,
@@ -32,6 +33,14 @@ import {
 import { createWorld, publishAll, type World } from './world.js';
 import { measureOutboxCommits } from './outbox-commits.js';
 import type { PeerReport } from './peers/work.js';
+import {
+  benchSummary,
+  mergeBench,
+  type BenchResult,
+  type BrokerTable,
+  type Figure,
+  type SectionRun,
+} from './report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -45,7 +54,8 @@ const settings = {
   intakeSeconds: num('BENCH_INTAKE_S', 8),
   concurrency: num('BENCH_CONCURRENCY', 64),
   sagaInFlight: num('BENCH_SAGA_IN_FLIGHT', 200),
-  kafkaEvents: num('BENCH_KAFKA_EVENTS', 100_000),
+  kafkaEvents: num('BENCH_KAFKA_EVENTS', 500_000),
+  kafkaRounds: num('BENCH_KAFKA_ROUNDS', 3),
   replayMessages: num('BENCH_REPLAY_MESSAGES', 1_000_000),
   rabbitReplaySeconds: num('BENCH_RABBIT_REPLAY_PUBLISH_S', 60),
   peerMessages: num('BENCH_PEER_MESSAGES', 20_000),
@@ -64,31 +74,18 @@ const only = (() => {
 })();
 const wanted = (section: string) => (!only ? section !== 'soak' : only.has(section));
 
-/** One figure: its value, the raw ceiling it is compared with, and how both were measured. */
-interface Figure {
-  value: number | undefined;
-  unit: string;
-  ceiling?: number | undefined;
-  ceilingSource?: string;
-  ratio?: number | undefined;
-  target?: string;
-  meetsTarget?: boolean;
-  method: string;
-}
 const figures: Record<string, Figure> = {};
-const notes: string[] = [];
-const rows: string[][] = [];
+/** The section running now: every figure and note is filed under it. */
+let current = 'other';
+const sectionRuns: Record<string, SectionRun> = {};
 
-function figure(name: string, f: Figure): void {
+function figure(name: string, f: Figure): Figure {
   const r = f.ratio ?? ratio(f.value, f.ceiling);
-  figures[name] = { ...f, ratio: r };
-  rows.push([
-    name,
-    `${fmt(f.value)} ${f.unit}`,
-    f.ceiling === undefined ? '' : `${fmt(f.ceiling)} ${f.unit}`,
-    f.ceiling === undefined && f.ratio === undefined ? '' : pct(r),
-    f.target ? `${f.target}: ${f.meetsTarget ? 'met' : 'NOT met'}` : '',
-  ]);
+  return (figures[name] = { section: current, ...f, ratio: r });
+}
+
+function note(text: string): void {
+  (sectionRuns[current] ??= { ranAt: new Date().toISOString(), minutes: 0, loadavg: [], notes: [] }).notes.push(text);
 }
 
 function csv(file: string, header: string[], lines: (string | number)[][]): void {
@@ -153,12 +150,7 @@ async function createUsers(orders: ServiceProcess, count: number): Promise<{ use
 // ---------------------------------------------------------------------------------------------------------------
 // (e) The article's table, measured with the brokers' own tools
 
-interface BrokerTable {
-  rabbit?: { throughput: number; latencyP50: number; latencyP99: number; replay?: number; replayMessages?: number };
-  kafka?: { throughput: number; consume: number; latencyP50: number; latencyP99: number; replay: number };
-}
 const brokerTable: BrokerTable = {};
-let kafkaReplayCeiling: ConsumerPerfResult | undefined;
 
 async function brokers(world: World): Promise<void> {
   const uri = world.env.adminAmqpUrl;
@@ -185,11 +177,12 @@ async function brokers(world: World): Promise<void> {
       latencyP50: lat.consumerLatencyMs.p50,
       latencyP99: lat.consumerLatencyMs.p99,
     };
-    figures['rabbitmq.perftest.saturated'] = {
+    figure('rabbitmq.perftest.saturated', {
+      inArticleTable: true,
       value: tp.receivedPerSecond,
       unit: 'msg/s',
       method: `PerfTest 1 producer 1 consumer, -c 1000 -q 1000, persistent, ${settings.window} s; consumer latency p50 ${tp.consumerLatencyMs.p50} ms p99 ${tp.consumerLatencyMs.p99} ms under saturation`,
-    };
+    });
     // Replay: a classic or quorum queue deletes what it delivered; only a stream can be read again from the start.
     if (settings.replayMessages > 0) {
       log(
@@ -242,7 +235,7 @@ async function brokers(world: World): Promise<void> {
       brokerTable.rabbit.replayMessages = depth;
     }
   } else {
-    notes.push('RabbitMQ PerfTest is not fetched (run experiments/bench/fetch-tools.sh): RabbitMQ ceilings missing.');
+    note('RabbitMQ PerfTest is not fetched (run experiments/bench/fetch-tools.sh): RabbitMQ ceilings missing.');
   }
 
   const bootstrap = world.env.kafkaBrokers;
@@ -270,7 +263,6 @@ async function brokers(world: World): Promise<void> {
     records,
     `bench-replay-${randomUUID()}`,
   );
-  kafkaReplayCeiling = consume;
   log('brokers: Kafka EndToEndLatency, 5,000 records one at a time, acks=all');
   const e2e = await kafkaEndToEnd(root, bootstrap, kafkaConfig, latTopic, 5_000, messageSize);
   brokerTable.kafka = {
@@ -279,22 +271,26 @@ async function brokers(world: World): Promise<void> {
     latencyP50: e2e.p50Ms,
     latencyP99: e2e.p99Ms,
     replay: consume.fetchMessagesPerSecond,
+    replayMessages: consume.messages,
   };
-  figures['kafka.producer-perf'] = {
+  figure('kafka.producer-perf', {
+    inArticleTable: true,
     value: produce.recordsPerSecond,
     unit: 'msg/s',
     method: `ProducerPerformance ${records} x ${messageSize} B, acks=all, throughput -1; produce latency p50 ${produce.p50Ms} ms p99 ${produce.p99Ms} ms`,
-  };
-  figures['kafka.consumer-perf.replay'] = {
+  });
+  figure('kafka.consumer-perf.replay', {
+    inArticleTable: true,
     value: consume.fetchMessagesPerSecond,
     unit: 'msg/s',
     method: `ConsumerPerformance ${consume.messages} records from offset 0 (fetch.nMsg.sec; ${fmt(consume.messagesPerSecond)} msg/s with the ${consume.rebalanceMs} ms group join)`,
-  };
-  figures['kafka.end-to-end-latency'] = {
+  });
+  figure('kafka.end-to-end-latency', {
+    inArticleTable: true,
     value: e2e.p99Ms,
     unit: 'ms p99',
     method: `EndToEndLatency 5000 x ${messageSize} B acks=all one at a time: p50 ${e2e.p50Ms} ms, avg ${e2e.avgMs} ms`,
-  };
+  });
   csv(
     'brokers.csv',
     ['broker', 'throughput_msg_s', 'latency_p50_ms', 'latency_p99_ms', 'replay_msg_s', 'replay_messages'],
@@ -466,6 +462,62 @@ function sagaOrder(userIds: readonly string[], skuIds: readonly string[], k: num
 /** The saga's capacity with one transaction per message (`AMQP_BATCHES=off`), beside the batched run. */
 let unbatchedCapacity: number | undefined;
 
+/** What a saga costs the brokers and the databases, counted over a capacity run. */
+interface SagaCost {
+  sagas: number;
+  seconds: number;
+  /** Messages published into the run's vhost, and delivered from it, per saga (RabbitMQ's own counters). */
+  published: number;
+  delivered: number;
+  /** Committed transactions per saga in the saga services' databases (pg_stat_database), by service. */
+  commits: Record<string, number>;
+  /** The bench's own queries on the orders database (its poller), not counted above. */
+  benchQueries: number;
+  /** Commits/s in those databases with the services idle, just before the run (their pollers). */
+  idleCommitsPerSecond: number;
+}
+const sagaCosts: { batched?: SagaCost; unbatched?: SagaCost } = {};
+const SAGA_DATABASES = ['orders', 'inventory', 'payments'] as const;
+
+interface SagaCounters {
+  at: number;
+  published: number;
+  delivered: number;
+  commits: Record<string, number>;
+}
+
+/**
+ * The run's vhost counters (management API: messages published into it, delivered from it) and each saga
+ * service's committed transactions (pg_stat_database.xact_commit). Both are cumulative and refreshed late (RabbitMQ
+ * every 5 s; an idle PostgreSQL backend reports its counts within 10 s), so they are read with the system at rest,
+ * before a run and after it has drained.
+ */
+async function sagaCounters(world: World): Promise<SagaCounters> {
+  const { managementUrl, user, password } = world.env.admin;
+  const answer = await fetch(`${managementUrl}/api/vhosts/${encodeURIComponent(world.env.vhost)}`, {
+    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+  });
+  if (!answer.ok) throw new Error(`management API answered ${answer.status} for the vhost`);
+  const stats = ((await answer.json()) as { message_stats?: { publish?: number; deliver_get?: number } }).message_stats;
+  const client = new pg.Client({ connectionString: world.env.postgresAdminUrl });
+  await client.connect();
+  try {
+    const names = SAGA_DATABASES.map((s) => world.env.database(s));
+    const { rows } = await client.query<{ datname: string; commits: string }>(
+      'SELECT datname, xact_commit AS commits FROM pg_stat_database WHERE datname = ANY($1)',
+      [names],
+    );
+    const commits = Object.fromEntries(
+      SAGA_DATABASES.map((s) => [s, Number(rows.find((r) => r.datname === world.env.database(s))?.commits ?? NaN)]),
+    );
+    return { at: Date.now(), published: stats?.publish ?? 0, delivered: stats?.deliver_get ?? 0, commits };
+  } finally {
+    await client.end();
+  }
+}
+
+const sumOf = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+
 async function saga(world: World, batches = true): Promise<void> {
   const label = batches ? 'saga' : 'saga, one transaction per message';
   log(`${label}: starting orders, inventory, payments`);
@@ -477,12 +529,15 @@ async function saga(world: World, batches = true): Promise<void> {
     const { userIds, skuIds } = await seedSaga(services);
     const outstanding = new Map<string, Tracked>();
     let polling = true;
+    /** The poller's queries on the orders database: each a committed transaction there, not the saga's. */
+    const benchQueries = { n: 0 };
     const latencies: number[] = [];
     let completedTotal = 0;
     const poller = (async () => {
       while (polling) {
         const ids = [...outstanding.keys()];
         if (ids.length > 0) {
+          benchQueries.n += 1;
           const done = await db.query<{ id: string; t: number }>(
             `SELECT id, extract(epoch FROM updated_at) * 1000 AS t FROM orders WHERE id = ANY($1::uuid[]) AND status <> 'PENDING'`,
             [ids],
@@ -523,6 +578,15 @@ async function saga(world: World, batches = true): Promise<void> {
       for (const [i, s] of services.entries()) memory[i]!.peak = Math.max(memory[i]!.peak, rssMiB(s.pid));
     }, 500);
 
+    // The saga's cost: the brokers' and the databases' counters at rest before the capacity run and after its drain.
+    await sleep(11_000);
+    const idle = await sagaCounters(world);
+    await sleep(5_000);
+    const start = await sagaCounters(world);
+    const idleCommitsPerSecond = ((sumOf(start.commits) - sumOf(idle.commits)) * 1000) / (start.at - idle.at);
+    const completedAtCountersStart = completedTotal;
+    const benchQueriesAtStart = benchQueries.n;
+
     // Capacity: a closed model of `sagaInFlight` orders in flight end to end.
     const warmup = 5;
     log(`saga: capacity, ${settings.sagaInFlight} sagas in flight, ${warmup} s warm-up + ${settings.window} s window`);
@@ -551,8 +615,30 @@ async function saga(world: World, batches = true): Promise<void> {
     }
     const capacity = (completedTotal - completedAtStart.n) / settings.window;
     await capacityRun;
-    await drain(30_000);
+    const unfinishedAfterCapacity = await drain(30_000);
     log(`${label}: capacity ${fmt(capacity)} completed sagas/s`);
+    await sleep(11_000);
+    const end = await sagaCounters(world);
+    const sagas = completedTotal - completedAtCountersStart;
+    const ownQueries = benchQueries.n - benchQueriesAtStart;
+    const cost: SagaCost = {
+      sagas,
+      seconds: (end.at - start.at) / 1000,
+      published: (end.published - start.published) / sagas,
+      delivered: (end.delivered - start.delivered) / sagas,
+      commits: Object.fromEntries(
+        SAGA_DATABASES.map((s) => [
+          s,
+          (end.commits[s]! - start.commits[s]! - (s === 'orders' ? ownQueries : 0)) / sagas,
+        ]),
+      ),
+      benchQueries: ownQueries,
+      idleCommitsPerSecond,
+    };
+    sagaCosts[batches ? 'batched' : 'unbatched'] = cost;
+    log(
+      `${label}: per saga ${fmt(cost.published, 2)} messages published, ${fmt(cost.delivered, 2)} delivered, ${fmt(sumOf(cost.commits), 2)} commits (${SAGA_DATABASES.map((s) => `${s} ${fmt(cost.commits[s], 2)}`).join(', ')}) over ${sagas} sagas, ${unfinishedAfterCapacity} unfinished; ${fmt(idleCommitsPerSecond, 1)} commits/s at rest`,
+    );
     if (!batches) {
       unbatchedCapacity = capacity;
       polling = false;
@@ -641,8 +727,8 @@ async function saga(world: World, batches = true): Promise<void> {
         value: l.p99,
         unit: 'ms p99',
         method: `open model ${fmt(l.rate)} orders/s for ${settings.window} s; p50 ${fmt(l.p50)} ms, p99 ${fmt(l.p99)} ms over ${l.completed} sagas, ${l.unfinished} unfinished`,
+        display: { measured: `p50 ${fmt(l.p50)} / p99 ${fmt(l.p99)} ms` },
       });
-      rows[rows.length - 1]![1] = `p50 ${fmt(l.p50)} / p99 ${fmt(l.p99)} ms`;
     }
     writeBarChart(path.join(outDir, 'saga.svg'), `(b) saga latency (capacity ${fmt(capacity)} sagas/s)`, 'ms', [
       ...levels.flatMap((l) => [
@@ -798,45 +884,46 @@ async function fillOrderEvents(world: World): Promise<number> {
   return topicEnd(world, topic);
 }
 
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or NaN when it is gone. */
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command's closing parenthesis.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** One run of an analytics build over the whole topic: its rate and its CPU per event. */
+interface AnalyticsRun {
+  build: 'this checkout' | 'baseline';
+  eventsPerSecond: number;
+  /** CPU of the analytics process, and of the whole machine, per event over the measured window. */
+  processCpuMicros: number;
+  machineCpuMicros: number;
+  events: number;
+  seconds: number;
+}
+
+/** A checkout built before the change under test (`BENCH_BASELINE=<dir>`): its analytics runs on the same topic. */
+const baselineRoot = process.env.BENCH_BASELINE;
+
 async function kafkaSection(world: World): Promise<void> {
   const total = await fillOrderEvents(world);
   const topic = world.kafka.name(Topics.orderEvents);
-  const group = world.kafka.name('analytics');
-  log(`kafka: starting analytics (group ${group}) on ${total} events from offset 0`);
-  const admin = world.kafka.admin();
-  await admin.connect();
-  const committed = async () => {
-    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  };
-  const analytics = await startService('analytics');
+  const builds = baselineRoot ? (['baseline', 'this checkout'] as const) : (['this checkout'] as const);
+  const runs: AnalyticsRun[] = [];
   const series: (string | number)[][] = [];
-  let rate = Number.NaN;
-  try {
-    // Offsets are committed in steps (after each batch): the rate runs from the first commit to the last change.
-    let first: { t: number; n: number } | undefined;
-    let lastChange: { t: number; n: number } | undefined;
-    let lastSample = { t: performance.now(), n: 0 };
-    const deadline = performance.now() + (settings.window + 20) * 1000;
-    for (let s = 1; performance.now() < deadline; s++) {
-      await sleep(1000);
-      const n = await committed();
-      const t = performance.now();
-      series.push(['analytics', s, n]);
-      log(
-        `kafka: analytics second ${s}: ${n}/${total} committed (${Math.round(((n - lastSample.n) * 1000) / (t - lastSample.t))}/s)`,
-      );
-      if (n !== lastSample.n) lastChange = { t, n };
-      lastSample = { t, n };
-      if (!first && n > 0) first = { t, n };
-      if (first && (n >= total || t - first.t >= settings.window * 1000)) break;
+  for (let round = 1; round <= settings.kafkaRounds; round++) {
+    for (const build of builds) {
+      if (runs.length > 0) await resetAnalytics(world);
+      runs.push(await analyticsRun(world, build, total, series, round));
     }
-    if (first && lastChange && lastChange.t > first.t)
-      rate = ((lastChange.n - first.n) * 1000) / (lastChange.t - first.t);
-  } finally {
-    await analytics.stop();
-    await admin.disconnect();
   }
+  const mine = runs.filter((r) => r.build === 'this checkout');
+  const base = runs.filter((r) => r.build === 'baseline');
+  const rate = median(mine.map((r) => r.eventsPerSecond));
   log(`kafka: analytics consumed ${fmt(rate)} events/s; now kafka-consumer-perf-test on the same topic (2 runs)`);
   const tool: ConsumerPerfResult[] = [];
   for (let run = 0; run < 2; run++)
@@ -851,8 +938,18 @@ async function kafkaSection(world: World): Promise<void> {
       ),
     );
   const ceiling = median(tool.map((t) => t.fetchMessagesPerSecond));
-  csv('kafka-analytics.csv', ['consumer', 'second', 'committed'], series);
+  csv('kafka-analytics.csv', ['build', 'round', 'second', 'committed'], series);
   const r = ratio(rate, ceiling);
+  const describe = (list: AnalyticsRun[]) =>
+    list
+      .map(
+        (x) =>
+          `${fmt(x.eventsPerSecond)}/s with ${fmt(x.processCpuMicros)} µs of analytics CPU and ${fmt(x.machineCpuMicros)} µs of machine CPU per event (${x.events} events in ${fmt(x.seconds, 2)} s)`,
+      )
+      .join('; ');
+  const toolRuns = tool
+    .map((t) => `${fmt(t.fetchMessagesPerSecond)} (${fmt(t.messagesPerSecond)} with group join)`)
+    .join(', ');
   figure('(c) analytics consumption of order-events', {
     value: rate,
     unit: 'events/s',
@@ -861,31 +958,179 @@ async function kafkaSection(world: World): Promise<void> {
       'kafka-consumer-perf-test (org.apache.kafka.tools.ConsumerPerformance), same topic, fetch.nMsg.sec, median of 2',
     target: '>= 50% of the tool',
     meetsTarget: (r ?? 0) >= 0.5,
-    method: `committed offsets of group analytics polled every second over up to ${settings.window} s from its first commit, ${total} events on 3 partitions; tool runs: ${tool.map((t) => `${fmt(t.fetchMessagesPerSecond)} (${fmt(t.messagesPerSecond)} with group join)`).join(', ')}`,
+    method: `the analytics service from offset 0 on ${total} events on 3 partitions, the group's committed offsets read every ${KAFKA_SAMPLE_MS} ms, from the first commit to the last change (median of ${mine.length}): ${describe(mine)}; tool runs: ${toolRuns}`,
   });
+  if (base.length > 0) {
+    const baseRate = median(base.map((x) => x.eventsPerSecond));
+    figure('(c) analytics consumption, the baseline build', {
+      value: baseRate,
+      unit: 'events/s',
+      ceiling,
+      ceilingSource: 'as in (c)',
+      method: `the same measure, same topic, same run, alternating with this checkout's, of the analytics built from ${baselineRoot}: ${describe(base)}`,
+    });
+  }
 
-  log('replay: services/analytics/dist/replay/replay-order-stats.js from offset 0');
-  const replay = await runReplay();
+  const replays: { build: string; result: ReplayResult }[] = [];
+  for (const build of builds) {
+    log(`replay (${build}): services/analytics/dist/replay/replay-order-stats.js from offset 0`);
+    replays.push({ build, result: await runReplay(build === 'baseline' ? baselineRoot! : root) });
+  }
+  const replay = replays.find((x) => x.build === 'this checkout')!.result;
+  const replayMethod = (x: ReplayResult) =>
+    `${x.events} events rebuilt into a shadow table and swapped in, ${fmt(x.seconds)} s in all, ${fmt(x.eventsPerSecond)} events/s from the start of the CLI (its group join included)${x.readingSeconds ? `, ${fmt(x.events / x.readingSeconds)} events/s from its first record to its last` : ''}${x.cpuSeconds === undefined ? '' : `, ${fmt((x.cpuSeconds * 1e6) / x.events)} µs of the CLI's CPU per event`}`;
   figure('(d) analytics replay from offset 0', {
-    value: replay.eventsPerSecond,
+    value: replay.readingSeconds ? replay.events / replay.readingSeconds : replay.eventsPerSecond,
     unit: 'events/s',
     ceiling,
-    ceilingSource: 'kafka-consumer-perf-test on the same topic (as in c)',
-    method: `replay CLI, ${replay.events} events rebuilt into a shadow table and swapped in, ${fmt(replay.seconds)} s in all`,
+    ceilingSource: 'kafka-consumer-perf-test on the same topic (as in c: fetch.nMsg.sec, its group join not included)',
+    method: `replay CLI: ${replayMethod(replay)}${replays
+      .filter((x) => x.build === 'baseline')
+      .map((x) => `; the baseline build, same run: ${replayMethod(x.result)}`)
+      .join('')}`,
   });
   writeBarChart(path.join(outDir, 'kafka.svg'), '(c, d) order-events consumption', 'events/s', [
     { label: 'analytics consumer group', value: rate, ceiling },
-    { label: 'analytics replay CLI', value: replay.eventsPerSecond, ceiling },
+    ...(base.length
+      ? [{ label: 'analytics, baseline build', value: median(base.map((x) => x.eventsPerSecond)), ceiling }]
+      : []),
+    {
+      label: 'analytics replay CLI',
+      value: figures['(d) analytics replay from offset 0']!.value ?? Number.NaN,
+      ceiling,
+    },
     { label: 'kafka-consumer-perf-test', value: ceiling },
   ]);
 }
 
-function runReplay(): Promise<{ events: number; seconds: number; eventsPerSecond: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'services/analytics/dist/replay/replay-order-stats.js')], {
-      env: { ...process.env, ...serviceEnv('analytics'), LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+const KAFKA_SAMPLE_MS = 250;
+
+/** Runs one analytics build from offset 0 until its group has committed the whole topic (or the window ends). */
+async function analyticsRun(
+  world: World,
+  build: AnalyticsRun['build'],
+  total: number,
+  series: (string | number)[][],
+  round: number,
+): Promise<AnalyticsRun> {
+  const topic = world.kafka.name(Topics.orderEvents);
+  const group = world.kafka.name('analytics');
+  log(`kafka: starting analytics (${build}, group ${group}) on ${total} events from offset 0`);
+  const admin = world.kafka.admin();
+  await admin.connect();
+  const committed = async () => {
+    const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  };
+  const analytics = await new ServiceProcess(
+    'analytics',
+    await freePort(),
+    serviceEnv('analytics', undefined, {
+      LOG_LEVEL: 'warn',
+      // BENCH_PROFILE_DIR: a V8 CPU profile of each analytics run, written when it stops.
+      ...(process.env.BENCH_PROFILE_DIR
+        ? {
+            NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, build.replace(' ', '-'))}`,
+          }
+        : {}),
+    }),
+    build === 'baseline' ? baselineRoot : undefined,
+  )
+    .start(60_000)
+    .catch((error: Error) => {
+      throw new Error(`analytics (${build}) did not start: ${error.message}`);
     });
+  type Sample = { t: number; n: number; cpu: number; machine: number };
+  const sample = async (): Promise<Sample> => {
+    const n = await committed();
+    return { t: performance.now(), n, cpu: processCpuSeconds(analytics.pid), machine: machineCpu().busy / 100 };
+  };
+  try {
+    // Offsets are committed after each batch: the rate runs from the first commit seen to the last change.
+    let first: Sample | undefined;
+    let lastChange: Sample | undefined;
+    let last = await sample();
+    const deadline = performance.now() + (settings.window + 20) * 1000;
+    let lastLog = 0;
+    for (let i = 1; performance.now() < deadline; i++) {
+      await sleep(KAFKA_SAMPLE_MS);
+      const now = await sample();
+      series.push([build, round, ((i * KAFKA_SAMPLE_MS) / 1000).toFixed(2), now.n]);
+      if (now.t - lastLog >= 1000) {
+        log(`kafka: analytics (${build}) ${now.n}/${total} committed`);
+        lastLog = now.t;
+      }
+      if (now.n !== last.n) lastChange = now;
+      last = now;
+      if (!first && now.n > 0) first = now;
+      if (first && (now.n >= total || now.t - first.t >= settings.window * 1000)) break;
+    }
+    if (!first || !lastChange || lastChange.t <= first.t) throw new Error(`analytics (${build}) committed nothing`);
+    const events = lastChange.n - first.n;
+    const result: AnalyticsRun = {
+      build,
+      events,
+      seconds: (lastChange.t - first.t) / 1000,
+      eventsPerSecond: (events * 1000) / (lastChange.t - first.t),
+      processCpuMicros: ((lastChange.cpu - first.cpu) * 1e6) / events,
+      machineCpuMicros: ((lastChange.machine - first.machine) * 1e6) / events,
+    };
+    log(
+      `kafka: analytics (${build}) ${fmt(result.eventsPerSecond)} events/s, ${fmt(result.processCpuMicros)} µs of its CPU and ${fmt(result.machineCpuMicros)} µs of the machine's per event; load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
+    return result;
+  } finally {
+    await analytics.stop();
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Empties the analytics read model and its stored positions, and deletes its groups (the projection's, and the
+ * exactly-once loop's, which reads order-events from the beginning in the same process): the next run does the
+ * same work from offset 0.
+ */
+async function resetAnalytics(world: World): Promise<void> {
+  const db = new pg.Client({ connectionString: world.env.databaseUrl('analytics') });
+  await db.connect();
+  try {
+    await db.query('TRUNCATE order_stats');
+    await db.query('DELETE FROM consumer_offsets');
+  } finally {
+    await db.end();
+  }
+  const admin = world.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteGroups([world.kafka.name('analytics'), world.kafka.name('order-metrics')]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+interface ReplayResult {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  /** From the first record read to the last (builds that report it). */
+  readingSeconds?: number;
+  /** CPU the replay CLI used over the rebuild (builds that report it). */
+  cpuSeconds?: number;
+}
+
+function runReplay(checkout: string): Promise<ReplayResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(checkout, 'services/analytics/dist/replay/replay-order-stats.js')],
+      {
+        env: { ...process.env, ...serviceEnv('analytics'), LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -896,7 +1141,7 @@ function runReplay(): Promise<{ events: number; seconds: number; eventsPerSecond
     child.on('exit', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line) as { events: number; seconds: number; eventsPerSecond: number });
+        resolve(JSON.parse(line) as ReplayResult);
       } catch {
         reject(new Error(`replay exited ${code} without a summary:\n${err.slice(-2000)}`));
       }
@@ -1027,7 +1272,7 @@ async function peers(world: World): Promise<void> {
         ),
       );
     } catch (error) {
-      notes.push(`peer ${p.name} failed: ${(error as Error).message}`);
+      note(`peer ${p.name} failed: ${(error as Error).message}`);
       log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
     }
     await channel.purgeQueue(p.queue).catch(() => undefined);
@@ -1076,7 +1321,7 @@ async function peers(world: World): Promise<void> {
         ),
       );
     } catch (error) {
-      notes.push(`peer ${p.name} failed: ${(error as Error).message}`);
+      note(`peer ${p.name} failed: ${(error as Error).message}`);
       log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
     }
   }
@@ -1094,10 +1339,11 @@ async function peers(world: World): Promise<void> {
         unit: 'msg/s',
         ratio: ratio(r.throughput, base?.throughput),
         method: `backlog of ${settings.peerMessages} drained (msg/s), then ${settings.peerRate} msg/s for 10 s: handling latency p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms (p99 ratio to the project's ${pct(ratio(r.p99, base?.p99))}); prefetch ${settings.prefetch}, manual ack after the work / offsets committed after the work`,
+        display: {
+          ceiling: `p99 ${fmt(r.p99, 2)} ms`,
+          ratio: `${pct(ratio(r.throughput, base?.throughput))} msg/s, ${pct(ratio(r.p99, base?.p99))} p99 (vs project)`,
+        },
       });
-      rows[rows.length - 1]![2] = `p99 ${fmt(r.p99, 2)} ms`;
-      rows[rows.length - 1]![3] =
-        `${pct(ratio(r.throughput, base?.throughput))} msg/s, ${pct(ratio(r.p99, base?.p99))} p99 (vs project)`;
     }
   }
   writeBarChart(
@@ -1124,6 +1370,7 @@ async function outboxSection(world: World): Promise<void> {
     log,
   );
   const m = result.median;
+  outboxMeasured = { tps: m.outbox.tps, ranAt: new Date().toISOString() };
   csv(
     'outbox.csv',
     ['variant', 'round', 'commits_per_s', 'latency_ms', 'machine_cpu_us_per_commit'],
@@ -1198,6 +1445,61 @@ function outboxMarkdown(result: Awaited<ReturnType<typeof measureOutboxCommits>>
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The machine's ceiling for a saga: the brokers' and PostgreSQL's raw rates divided by what one saga costs them
+
+/** Commits/s of outbox-writing transactions at 16 writers (pgbench), when this run measured them. */
+let outboxMeasured: { tps: number; ranAt: string } | undefined;
+
+/**
+ * The lower of RabbitMQ PerfTest's msg/s divided by the messages of a saga, and pgbench's commits/s of
+ * outbox-writing transactions divided by the commits of a saga; both raw rates from this run when it measured them,
+ * else from the last run that did (bench.json's brokers section, bench/outbox.json), said in the method.
+ */
+function sagaCeiling(previous: BenchResult | undefined): void {
+  const cost = sagaCosts.batched;
+  if (!cost || !(cost.sagas > 0)) return;
+  const perftestFigure = figures['rabbitmq.perftest.saturated'] ?? previous?.figures['rabbitmq.perftest.saturated'];
+  const perftestAt = figures['rabbitmq.perftest.saturated']
+    ? 'this run'
+    : `the run of ${previous?.sections?.brokers?.ranAt ?? previous?.ranAt}`;
+  const outboxFile = readJson<{ ranAt: string; median: { outbox: { tps: number } } }>(path.join(outDir, 'outbox.json'));
+  const pgbench = outboxMeasured
+    ? { tps: outboxMeasured.tps, at: 'this run' }
+    : outboxFile
+      ? { tps: outboxFile.median.outbox.tps, at: `the run of ${outboxFile.ranAt}` }
+      : undefined;
+  // A PerfTest message is published once and delivered once; a saga's message may be delivered to more queues.
+  const messages = (cost.published + cost.delivered) / 2;
+  const commits = sumOf(cost.commits);
+  const byBroker = perftestFigure?.value === undefined ? undefined : perftestFigure.value / messages;
+  const byDatabase = pgbench ? pgbench.tps / commits : undefined;
+  const bounds = [byBroker, byDatabase].filter((v): v is number => v !== undefined);
+  const ceiling = bounds.length ? Math.min(...bounds) : undefined;
+  const unbatched = sagaCosts.unbatched;
+  figure('(b) saga: messages per saga', {
+    value: messages,
+    unit: 'msg/saga',
+    method: `RabbitMQ management API, the run's vhost, message_stats deltas read at rest before the capacity run and after its drain: ${fmt(cost.published, 2)} published and ${fmt(cost.delivered, 2)} delivered per saga (their mean is the figure: a PerfTest message is one of each) over ${cost.sagas} sagas in ${fmt(cost.seconds)} s${unbatched ? `; with AMQP_BATCHES=off ${fmt(unbatched.published, 2)} / ${fmt(unbatched.delivered, 2)}` : ''}`,
+  });
+  figure('(b) saga: commits per saga', {
+    value: commits,
+    unit: 'commits/saga',
+    method: `pg_stat_database.xact_commit deltas of the saga services' databases over the same window: ${SAGA_DATABASES.map((s) => `${s} ${fmt(cost.commits[s], 2)}`).join(', ')} per saga, without the bench's own ${cost.benchQueries} polling queries on orders; at rest the services commit ${fmt(cost.idleCommitsPerSecond, 1)}/s in all (included)${unbatched ? `; with AMQP_BATCHES=off ${fmt(sumOf(unbatched.commits), 2)} commits per saga` : ''}`,
+  });
+  figure("(b) saga: the machine's ceiling", {
+    value: ceiling,
+    unit: 'sagas/s',
+    method: `the lower of RabbitMQ PerfTest ${fmt(perftestFigure?.value)} msg/s (${perftestAt}) / ${fmt(messages, 2)} messages per saga = ${fmt(byBroker)} sagas/s and pgbench ${fmt(pgbench?.tps)} outbox-writing commits/s at ${settings.outboxClients} writers (${pgbench?.at ?? 'not measured'}) / ${fmt(commits, 2)} commits per saga = ${fmt(byDatabase)} sagas/s; each raw rate measured alone, on the whole machine`,
+  });
+  const capacity = figures['(b) saga completed orders sustained'];
+  if (capacity && ceiling !== undefined) {
+    capacity.ceiling = ceiling;
+    capacity.ceilingSource = "the machine's ceiling for a saga (below)";
+    capacity.ratio = ratio(capacity.value, ceiling);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Report
 
 function machine() {
@@ -1221,36 +1523,8 @@ function machine() {
   };
 }
 
-function articleTable(): string[] {
-  const r = brokerTable.rabbit;
-  const k = brokerTable.kafka;
-  return [
-    '| | article: RabbitMQ | measured: RabbitMQ | article: Kafka | measured: Kafka |',
-    '|---|---|---|---|---|',
-    `| throughput (msg/s, ${messageSize} B, persistent+confirmed / acks=all) | 10K–50K per node | ${fmt(r?.throughput)} (PerfTest, 1 producer + 1 consumer) | 100K–1M+ | ${fmt(k?.throughput)} produce (ProducerPerformance), ${fmt(k?.consume)} consume |`,
-    `| end-to-end latency p50 / p99 | lower (push) | ${fmt(r?.latencyP50, 2)} / ${fmt(r?.latencyP99, 2)} ms at 1,000 msg/s | slightly higher (poll) | ${fmt(k?.latencyP50, 2)} / ${fmt(k?.latencyP99, 2)} ms one at a time |`,
-    `| replay | no (messages deleted after ack) | classic/quorum: impossible; stream: ${r?.replay === undefined ? 'not measured' : `${fmt(r.replay)} msg/s over ${fmt(r.replayMessages)} messages`} | yes (offset-based) | ${fmt(k?.replay)} msg/s over the last ${fmt(kafkaReplayCeiling?.messages)} messages |`,
-  ];
-}
-
-function summary(started: number, info: ReturnType<typeof machine>): string {
-  const table = [
-    '| figure | measured | raw ceiling | ratio | target |',
-    '|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ];
-  return [
-    `Run ${new Date().toISOString()} in ${fmt((Date.now() - started) / 60_000)} min on ${info.cpus} × ${info.cpuModel}, ${info.memoryGiB} GiB, ${info.os}; Node ${info.node}, ${info.java}, RabbitMQ ${info.rabbitmq}, Kafka ${info.kafka}, ${info.postgres}; load average at the end ${info.loadavg.join(' ')}. Message size ${messageSize} B (a PlaceOrder envelope).`,
-    '',
-    ...table,
-    '',
-    ...(brokerTable.rabbit || brokerTable.kafka ? ["The article's table, measured:", '', ...articleTable(), ''] : []),
-    ...(notes.length ? ['Notes:', '', ...notes.map((n) => `- ${n}`), ''] : []),
-  ].join('\n');
-}
-
 function updateDocs(markdown: string): void {
-  updateDocsBlock('bench', markdown);
+  updateDocsBlock('results:bench', markdown);
 }
 
 /** Replaces the generated block `<!-- name:begin -->` ... `<!-- name:end -->` of docs/benchmarks.md. */
@@ -1288,40 +1562,58 @@ async function main(): Promise<void> {
     ['outbox', outboxSection],
     ['soak', soak],
   ];
+  const jsonFile = path.join(resultsDir, 'bench.json');
+  const previous = readJson<BenchResult>(jsonFile);
   try {
     for (const [name, run] of sections) {
       if (!wanted(name)) continue;
       log(`=== ${name} ===`);
+      current = name;
+      const sectionStarted = Date.now();
+      const entry = (sectionRuns[name] ??= { ranAt: new Date().toISOString(), minutes: 0, loadavg: [], notes: [] });
       try {
         await run(world);
       } catch (error) {
-        notes.push(`section ${name} failed: ${(error as Error).message.split('\n')[0]}`);
+        note(`section ${name} failed: ${(error as Error).message.split('\n')[0]}`);
         log(`${name} FAILED: ${(error as Error).stack ?? String(error)}`);
       }
+      entry.minutes += (Date.now() - sectionStarted) / 60_000;
+      entry.loadavg = os.loadavg().map((l) => l.toFixed(2));
+    }
+    if (sectionRuns.saga) {
+      current = 'saga';
+      sagaCeiling(previous);
     }
   } finally {
     await world.teardown().catch((error: Error) => log(`teardown: ${error.message}`));
   }
-  const info = machine();
-  const markdown = summary(started, info);
-  // A partial run (--only) keeps the full run's bench.json and docs table.
-  const jsonFile = only
-    ? path.join(outDir, `partial-${[...only].join('-')}.json`)
-    : path.join(resultsDir, 'bench.json');
-  writeFileSync(
-    jsonFile,
-    JSON.stringify(
-      { ranAt: new Date().toISOString(), machine: info, settings, messageSize, figures, brokers: brokerTable, notes },
-      null,
-      2,
-    ) + '\n',
-  );
-  if (!only) {
-    writeFileSync(path.join(outDir, 'summary.md'), markdown + '\n');
-    updateDocs(markdown);
-  }
-  process.stdout.write(`\n${markdown}\n`);
+  const ran = Object.keys(sectionRuns);
+  const run: BenchResult = {
+    ranAt: new Date(started).toISOString(),
+    machine: machine(),
+    settings,
+    messageSize,
+    figures,
+    brokers: brokerTable,
+    notes: [],
+    sections: sectionRuns,
+  };
+  // A run of some sections (--only) replaces their figures in bench.json and keeps the other sections'.
+  const result = only ? mergeBench(previous, run, ran) : mergeBench(undefined, run, ran);
+  writeFileSync(jsonFile, JSON.stringify(result, null, 2) + '\n');
+  const markdown = benchSummary(result);
+  writeFileSync(path.join(outDir, 'summary.md'), markdown + '\n');
+  updateDocs(markdown);
+  process.stdout.write(`\n${benchSummary({ ...run, figures })}\n`);
   process.exit(0);
+}
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
 }
 
 await main();

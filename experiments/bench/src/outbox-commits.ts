@@ -11,13 +11,13 @@
  * all of them; medians are reported, with the machine's CPU time per commit (all processes: pgbench included).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createServiceDataSource, messagingMigrations, migrate, outboxNotifyTrigger } from '@am/persistence';
 import type { TestEnv } from '@am/testing';
-import { median } from './stats.js';
+import { machineCpu, median } from './stats.js';
 
 export type OutboxVariant = 'one row' | 'plain' | 'outbox' | 'outbox + pg_notify';
 
@@ -50,13 +50,6 @@ const scripts: Record<OutboxVariant, string> = {
   outbox: `BEGIN;\n${business}\n${outboxRow('outbox')}\nEND;\n`,
   'outbox + pg_notify': `BEGIN;\n${business}\n${outboxRow('outbox_notify')}\nEND;\n`,
 };
-
-/** Busy and total jiffies of the whole machine, from /proc/stat. */
-function machineCpu(): { busy: number } {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
-  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return { busy: user! + nice! + system! + irq! + softirq! + steal! };
-}
 
 function pgbench(url: string, scriptFile: string, clients: number, seconds: number): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 /** Small statistics helpers for the bench: percentiles of latency samples and medians of repeated runs. */
+import { readFileSync } from 'node:fs';
 
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -27,4 +28,11 @@ export function ratio(value: number | undefined, base: number | undefined): numb
 
 export function pct(r: number | undefined): string {
   return r === undefined ? 'n/a' : `${(r * 100).toFixed(0)}%`;
+}
+
+/** Busy jiffies (1/100 s) of the whole machine so far, from /proc/stat: everything but idle and iowait. */
+export function machineCpu(): { busy: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: user! + nice! + system! + irq! + softirq! + steal! };
 }

@@ -96,7 +96,8 @@ export function defineMessage<
 /** The outcome of reading a message off the wire: a valid envelope, or the reason it is not one. */
 export type ParseResult<M> = { ok: true; message: M } | { ok: false; reason: string };
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const FORBIDDEN_KEY_LIST = ['__proto__', 'constructor', 'prototype'] as const;
+const FORBIDDEN_KEYS = new Set<string>(FORBIDDEN_KEY_LIST);
 
 /** Largest message body a consumer accepts; anything bigger is refused before it is parsed. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -110,6 +111,17 @@ function describeIssues(prefix: string, error: z.ZodError): string {
     .join('; ');
 }
 
+/** A `\u` escape or a forbidden key quoted, in one pass over the text (a third of the time of four `includes`). */
+const MAY_HOLD_FORBIDDEN_KEY = new RegExp(`\\\\u|"(?:${FORBIDDEN_KEY_LIST.join('|')})"`);
+
+/**
+ * False when no key of the JSON `text` can be one of FORBIDDEN_KEYS: none of them appears quoted in it, and it has
+ * no `\u` escape (any other escape yields a character that none of them holds).
+ */
+export function mayHoldForbiddenKey(text: string): boolean {
+  return MAY_HOLD_FORBIDDEN_KEY.test(text);
+}
+
 /** Reads the bytes of a message as an envelope, without looking at `data`. */
 export function parseEnvelope(body: Buffer | string): ParseResult<z.infer<typeof EnvelopeSchema>> {
   const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
@@ -118,12 +130,17 @@ export function parseEnvelope(body: Buffer | string): ParseResult<z.infer<typeof
   }
   let json: unknown;
   let forbidden: string | undefined;
+  const text = typeof body === 'string' ? body : body.toString('utf8');
   try {
-    // Keys that reach object prototypes are refused outright, whatever else the message holds.
-    json = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'), (key, value: unknown) => {
-      if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
-      return value;
-    });
+    // Keys that reach object prototypes are refused outright, whatever else the message holds. A reviver sees every
+    // key but makes parsing several times slower, so it runs only when the text could hold such a key: spelled out,
+    // or written with a \u escape (the only escape that can make a letter or an underscore).
+    json = mayHoldForbiddenKey(text)
+      ? JSON.parse(text, (key, value: unknown) => {
+          if (FORBIDDEN_KEYS.has(key)) forbidden ??= key;
+          return value;
+        })
+      : JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: `invalid JSON: ${(error as Error).message}` };
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Envelope } from './envelope.js';
-import { MessageCatalog, defineMessage, parseEnvelope, MAX_MESSAGE_BYTES } from './message.js';
+import { MessageCatalog, defineMessage, mayHoldForbiddenKey, parseEnvelope, MAX_MESSAGE_BYTES } from './message.js';
 import { OrderCreated, PlaceOrder, orderEvents } from './orders.messages.js';
 
 const catalog = new MessageCatalog([...orderEvents]);
@@ -73,6 +73,25 @@ describe('message envelope', () => {
     const parsed = catalog.parse(raw);
     expect(parsed).toEqual({ ok: false, reason: 'forbidden key in message: __proto__' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('refuses a forbidden key written with \\u escapes, or as constructor / prototype, without a reviver for clean text', () => {
+    const clean = JSON.stringify(valid());
+    expect(mayHoldForbiddenKey(clean)).toBe(false);
+    for (const [key, name] of [
+      ['\\u005f_proto__', '__proto__'],
+      ['__pr\\u006fto__', '__proto__'],
+      ['constructor', 'constructor'],
+      ['prototype', 'prototype'],
+    ]) {
+      const raw = clean.replace('"sku":"SKU-1"', `"sku":"SKU-1","${key}":{"polluted":true}`);
+      expect(mayHoldForbiddenKey(raw)).toBe(true);
+      expect(catalog.parse(raw)).toEqual({ ok: false, reason: `forbidden key in message: ${name}` });
+    }
+    // A value that merely contains such a word, or an escape, takes the careful path and is accepted.
+    const careful = clean.replace('"sku":"SKU-1"', '"sku":"constructor \\u0041"');
+    expect(mayHoldForbiddenKey(careful)).toBe(true);
+    expect(catalog.parse(careful).ok).toBe(true);
   });
 
   it('refuses a body larger than the limit before parsing it', () => {

@@ -30,10 +30,12 @@ export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
   private child?: ChildProcess;
   private readonly output: string[] = [];
 
+  /** `root`: the checkout whose built service runs (another one's, to measure a change against it). */
   constructor(
     readonly service: S,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly root: string = repoRoot,
   ) {}
 
   get url(): string {
@@ -63,7 +65,7 @@ export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
   }
 
   async start(timeoutMs = 30_000): Promise<this> {
-    const entry = path.join(repoRoot, 'services', this.service, 'dist', 'main.js');
+    const entry = path.join(this.root, 'services', this.service, 'dist', 'main.js');
     const child = spawn(process.execPath, [entry], {
       env: { ...process.env, ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'pipe'],

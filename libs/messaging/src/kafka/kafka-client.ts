@@ -261,11 +261,16 @@ export class KafkaClient {
   /**
    * A consumer in group `groupId` (unprefixed). With `restartOnCrash: false` kafkajs never restarts it after a
    * crash: the caller does (the project's group consumer, which also reports the crash on `/health`).
+   * `fetch`: how much one fetch may bring, per partition and in all (kafkajs' defaults: 1 MiB and 10 MiB).
    */
-  consumer(groupId: string, options: { restartOnCrash?: boolean } = {}): Consumer {
+  consumer(
+    groupId: string,
+    options: { restartOnCrash?: boolean; fetch?: { maxBytesPerPartition: number; maxBytes: number } } = {},
+  ): Consumer {
     return this.kafka.consumer({
       groupId: this.name(groupId),
       ...(options.restartOnCrash === false ? { retry: { retries: 5, restartOnFailure: async () => false } } : {}),
+      ...options.fetch,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 10_000,

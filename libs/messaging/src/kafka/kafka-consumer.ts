@@ -109,12 +109,21 @@ export abstract class KafkaMember {
   /** Starts consuming on a connected, subscribed consumer (`consumer.run(...)`). */
   protected abstract run(consumer: Consumer): Promise<void>;
 
+  /** How much one fetch may bring (kafkajs' defaults unless a subclass says otherwise). */
+  protected fetchSizes(): { maxBytesPerPartition: number; maxBytes: number } | undefined {
+    return undefined;
+  }
+
   /** Called when the group gave this member its partitions (topic name → partitions); nothing by default. */
   protected async assigned(_consumer: Consumer, _assignment: Record<string, number[]>): Promise<void> {}
 
   private async connectAndRun(): Promise<void> {
     // kafkajs would restart some crashes itself and give up on others; this class restarts every one.
-    const consumer = this.client.consumer(this.subscription.groupId, { restartOnCrash: false });
+    const fetch = this.fetchSizes();
+    const consumer = this.client.consumer(this.subscription.groupId, {
+      restartOnCrash: false,
+      ...(fetch ? { fetch } : {}),
+    });
     const { topic, groupId } = this.subscription;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       if (this.consumer !== consumer || this.stopped) return;

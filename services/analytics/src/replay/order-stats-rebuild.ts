@@ -50,6 +50,8 @@ export interface RebuildResult {
   skipped: number;
   seconds: number;
   eventsPerSecond: number;
+  /** From the first record read to the end of the replay (the consumer's group join not included). */
+  readingSeconds: number;
   /** The live table's figures under the swap's lock, just before it was replaced. */
   live: OrderTotals;
   rebuilt: OrderTotals;
@@ -103,6 +105,7 @@ export class OrderStatsRebuild {
   private readonly state: RebuildProgress;
   private readonly started = performance.now();
   private replaySeconds = 0;
+  private firstRecordAt: number | undefined;
   private readonly abort = new AbortController();
 
   constructor(
@@ -231,7 +234,7 @@ export class OrderStatsRebuild {
     this.target(await this.ends());
 
     /** Where replayed events go: their own small transactions first, then the swap's transaction. */
-    let inflight: Promise<void> = Promise.resolve();
+    const inflight = new Set<Promise<void>>();
     let sink: (apply: (manager: EntityManager) => Promise<void>) => Promise<void> = (apply) =>
       this.db.transaction(apply);
 
@@ -244,8 +247,11 @@ export class OrderStatsRebuild {
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
+        // The partitions in parallel, each batch in its own transaction, as the live consumer does.
+        partitionsConsumedConcurrently: 3,
         eachBatch: async (payload) => {
           const { batch } = payload;
+          this.firstRecordAt ??= performance.now();
           const events: OrderEvent[] = [];
           let skipped = 0;
           for (const message of batch.messages) {
@@ -254,8 +260,9 @@ export class OrderStatsRebuild {
             else skipped += 1;
           }
           // The live consumer's set-based projection, into the shadow table.
-          inflight = sink((manager) => projectOrderEvents(manager, events, 'order_stats_rebuild'));
-          await inflight;
+          const applied = sink((manager) => projectOrderEvents(manager, events, 'order_stats_rebuild'));
+          inflight.add(applied);
+          await applied.finally(() => inflight.delete(applied));
           this.state.events += events.length;
           this.state.skipped += skipped;
           const partition = this.state.partitions.find((p) => p.partition === batch.partition);
@@ -275,7 +282,7 @@ export class OrderStatsRebuild {
         sink = (apply) => apply(manager);
         await this.until();
         sink = async () => undefined;
-        await inflight;
+        await Promise.all(inflight);
         const live = await orderTotals(manager, 'order_stats');
         const rebuilt = await orderTotals(manager, 'order_stats_rebuild');
         const [differing] = await manager.query<{ n: number }[]>(`
@@ -294,6 +301,8 @@ export class OrderStatsRebuild {
         skipped: this.state.skipped,
         seconds,
         eventsPerSecond: this.state.events / Math.max(this.replaySeconds, 0.001),
+        readingSeconds:
+          this.firstRecordAt === undefined ? 0 : this.replaySeconds - (this.firstRecordAt - this.started) / 1000,
         ...compared,
         equal: compared.ordersDiffering === 0,
       };
