@@ -6,8 +6,9 @@
  *   1. `--before` (1,000) confirmed publishes through a node that does not lead the queue;
  *   2. the leader node stopped (`infra/cluster stop-node rabbitmq N`): `--after` (500) more through the same node,
  *      timing the first confirm after the stop (a new leader is elected among the two left);
- *   3. a second node stopped, leaving the publisher's node alone: `--minority` (20) publishes, each given
- *      `--minority-timeout-ms`; none may be confirmed (no majority), and each one's fate is recorded;
+ *   3. a second node stopped while publishing goes on (20 publishers, `--pause-ms` between publishes), leaving the
+ *      publisher's node alone; once it is stopped, `--minority` (20) publishes more, each given
+ *      `--minority-timeout-ms`: none may be confirmed (no majority), and each one's fate is recorded;
  *   4. both nodes started again (`infra/cluster up`), everything read back through the third node.
  *
  * The report counts what was confirmed, what was read, duplicates, and the publishes never confirmed that were
@@ -15,7 +16,8 @@
  *
  *   infra/cluster up && npx tsc -b && flock -o /tmp/am-heavy-2.lock npm run experiment:cluster-failover
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import amqp from 'amqplib';
@@ -31,6 +33,8 @@ const options = parseArgs({
   after: 500,
   minority: 20,
   minorityTimeoutMs: 5_000,
+  /** Each phase-3 publisher's pause between publishes (the second node takes seconds to stop). */
+  pauseMs: 50,
   portBase: 5700,
   managementPortBase: 15700,
 });
@@ -76,13 +80,19 @@ interface Phase {
 const unconfirmedIds = new Set<string>();
 const confirmedIds = new Set<string>();
 
-async function publishPhase(client: AmqpClient, count: number, concurrency: number): Promise<Phase> {
+/** Publishes while `more(attempted)` says so, `concurrency` at a time, and records each publish's outcome. */
+async function publishPhase(
+  client: AmqpClient,
+  more: (attempted: number) => boolean,
+  concurrency: number,
+  pauseMs = 0,
+): Promise<Phase> {
   const phaseStart = epochMs();
   const outcomes: Record<Outcome, number> = { confirmed: 0, timeout: 0, refused: 0, unavailable: 0 };
   let firstConfirmMs: number | null = null;
   let next = 0;
   const worker = async () => {
-    while (next < count) {
+    while (more(next)) {
       next += 1;
       const messageId = randomUUID();
       const envelope = {
@@ -106,10 +116,11 @@ async function publishPhase(client: AmqpClient, count: number, concurrency: numb
         else if (message.includes('refused')) outcomes.refused += 1;
         else outcomes.unavailable += 1;
       }
+      if (pauseMs > 0) await sleep(pauseMs);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { published: count, outcomes, firstConfirmMs, durationMs: epochMs() - phaseStart };
+  return { published: next, outcomes, firstConfirmMs, durationMs: epochMs() - phaseStart };
 }
 
 interface QueueInfo {
@@ -144,22 +155,42 @@ const client = new AmqpClient({
 });
 await client.connect();
 
-const before = await publishPhase(client, options.before, 20);
+const before = await publishPhase(client, (n) => n < options.before, 20);
 log(`phase 1: ${before.outcomes.confirmed}/${before.published} confirmed in ${before.durationMs} ms`);
 
 let stopMs = epochMs();
 log(infra('stop-node', 'rabbitmq', String(leader)));
 stopMs = epochMs() - stopMs;
-const after = await publishPhase(client, options.after, 20);
+const after = await publishPhase(client, (n) => n < options.after, 20);
 const newLeader = ((await management(publisherNode, 'GET', `/queues/%2F/${queue}`)) as QueueInfo).leader;
 log(
   `phase 2 (leader stopped in ${stopMs} ms): ${after.outcomes.confirmed}/${after.published} confirmed, first after ` +
     `${after.firstConfirmMs} ms; new leader ${newLeader}`,
 );
 
-log(infra('stop-node', 'rabbitmq', String(readerNode)));
-const minority = await publishPhase(client, options.minority, options.minority);
-log(`phase 3 (publisher's node alone): ${JSON.stringify(minority.outcomes)} in ${minority.durationMs} ms`);
+// Publishing goes on while the second node stops, so some publishes are in flight when the majority is lost.
+let stopped = false;
+let attemptedAtStop: number | undefined;
+const stopping = promisify(execFile)(cluster, ['stop-node', 'rabbitmq', String(readerNode)], { encoding: 'utf8' }).then(
+  ({ stdout }) => {
+    stopped = true;
+    log(stdout.trim());
+  },
+);
+const minority = await publishPhase(
+  client,
+  (n) => {
+    if (!stopped) return true;
+    attemptedAtStop ??= n;
+    return n < attemptedAtStop + options.minority;
+  },
+  20,
+  options.pauseMs,
+);
+await stopping;
+log(
+  `phase 3 (second node stopped while publishing): ${minority.published} published, ${JSON.stringify(minority.outcomes)}`,
+);
 await client.close().catch(() => undefined);
 
 const restartStart = epochMs();
