@@ -205,6 +205,30 @@ kafka_pid() {
   return 1
 }
 
+# kafka_fetch : the Kafka jars of the pom's version from Maven Central (once per checkout), with mvn.
+kafka_fetch() {
+  local c=kafka t0 tmp n
+  if [[ -f "$KAFKA_FETCH_MARKER" ]] && compgen -G "$KAFKA_LIBS/kafka_2.13-$KAFKA_VERSION.jar" >/dev/null; then
+    n="$(find "$KAFKA_LIBS" -name '*.jar' | wc -l)"
+    say "$c: $KAFKA_VERSION jars present (already): $n in ${KAFKA_LIBS#"$REPO_ROOT"/}"
+    return 0
+  fi
+  command -v mvn >/dev/null 2>&1 || apt_install "$c" maven
+  t0="$(now_ns)"
+  tmp="$KAFKA_DIST/libs.partial"
+  rm -rf "$tmp" "$KAFKA_LIBS"
+  mkdir -p "$KAFKA_DIST"
+  timeout "$KAFKA_FETCH_TIMEOUT" mvn -B -ntp -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$tmp" >"$KAFKA_FETCH_LOG" 2>&1 ||
+    die "$c" "fetching the Kafka $KAFKA_VERSION jars from Maven Central with mvn failed or took over $KAFKA_FETCH_TIMEOUT s" "$KAFKA_FETCH_LOG"
+  [[ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" && -f "$tmp/kafka-tools-$KAFKA_VERSION.jar" ]] ||
+    die "$c" "mvn succeeded but kafka_2.13-$KAFKA_VERSION.jar / kafka-tools-$KAFKA_VERSION.jar are missing from $tmp" "$KAFKA_FETCH_LOG"
+  mv "$tmp" "$KAFKA_LIBS"
+  n="$(find "$KAFKA_LIBS" -name '*.jar' | wc -l)"
+  printf 'kafka %s: %s jars fetched %s\n' "$KAFKA_VERSION" "$n" "$(date -Is)" >"$KAFKA_FETCH_MARKER"
+  say "$c: fetched $KAFKA_VERSION from Maven Central in $(elapsed "$t0"): $n jars in ${KAFKA_LIBS#"$REPO_ROOT"/}"
+}
+
 # kafka_stop : stops our broker (SIGTERM, SIGKILL after KAFKA_STOP_TIMEOUT s). The caller holds the infra lock.
 kafka_stop() {
   local pid t0

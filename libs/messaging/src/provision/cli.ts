@@ -5,7 +5,8 @@
  * the Kafka admin principal). Idempotent.
  *
  * Environment: RABBITMQ_MANAGEMENT_URL, RABBITMQ_ADMIN_USER, RABBITMQ_ADMIN_PASSWORD, RABBITMQ_VHOST,
- * KAFKA_BROKERS, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS and KAFKA_CA_FILE (or
+ * RABBITMQ_QUEUE_TYPE (`classic`, the default, or `quorum` on a cluster: docs/clusters.md), KAFKA_BROKERS,
+ * KAFKA_REPLICATION_FACTOR, KAFKA_PREFIX, KAFKA_ADMIN_USERNAME, KAFKA_ADMIN_PASSWORD, KAFKA_TLS and KAFKA_CA_FILE (or
  * MESSAGING_TLS natively), <SERVICE>_RABBITMQ_PASSWORD per service, and ARTICLE_RABBITMQ_PASSWORD (the account of
  * the article's own listings, made natively and where it is given), CONSOLE_RABBITMQ_PASSWORD (the control room's
  * statistics account, likewise); natively, every password not given is the machine's secret (libs/messaging/src/secrets.ts).
@@ -19,6 +20,10 @@ import { ARTICLE_USER, CONSOLE_USER, provisionRabbit } from './rabbitmq-provisio
 const env = process.env;
 const started = performance.now();
 const vhost = env.RABBITMQ_VHOST ?? 'messaging';
+const queueType = env.RABBITMQ_QUEUE_TYPE ?? 'classic';
+if (queueType !== 'classic' && queueType !== 'quorum') {
+  throw new Error(`RABBITMQ_QUEUE_TYPE must be classic or quorum, not ${queueType}`);
+}
 const passwords = Object.fromEntries(
   SERVICES.map((s) => [s, env[`${s.toUpperCase()}_RABBITMQ_PASSWORD`] ?? nativePassword('rabbitmq', s, env)]),
 ) as Record<ServiceName, string>;
@@ -32,6 +37,7 @@ await provisionRabbit(
   {
     vhost,
     passwords,
+    queueType,
     // The article's account (docs/security.md): natively always, elsewhere only when its password is given.
     articlePassword:
       env.ARTICLE_RABBITMQ_PASSWORD ??
@@ -46,7 +52,9 @@ await provisionRabbit(
       : {}),
   },
 );
-console.log(`topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, queues and policies in place`);
+console.log(
+  `topology: rabbitmq vhost "${vhost}" with ${SERVICES.length} service users, ${queueType} queues and policies in place`,
+);
 
 const { kafkaTls } = kafkaTlsConfig(env);
 const kafka = new KafkaClient({

@@ -38,6 +38,27 @@ export interface RabbitProvisionOptions {
   articlePassword?: string;
   /** Password of the control room's account ({@link CONSOLE_USER}); the account is not made without one. */
   consolePassword?: string;
+  /**
+   * `classic` (the default: one node) or `quorum` (a cluster, docs/clusters.md): every queue the provisioner
+   * declares, the retry and dead letter queues included, replicated on the cluster's nodes by Raft.
+   */
+  queueType?: QueueType;
+}
+
+export type QueueType = 'classic' | 'quorum';
+
+/** The declaration arguments of the provisioner's queues: the queue type is fixed at declaration, not by policy. */
+export function queueArguments(queueType: QueueType = 'classic'): Record<string, unknown> {
+  return queueType === 'quorum' ? { 'x-queue-type': 'quorum' } : {};
+}
+
+/**
+ * What a quorum queue adds to its policy: dead-lettering at least once (a message moves to its dead letter or retry
+ * target only once that queue has it; at most once, the default, drops it if the target is down), which RabbitMQ
+ * allows only with `overflow: reject-publish`.
+ */
+function quorumPolicy(queueType: QueueType): Record<string, unknown> {
+  return queueType === 'quorum' ? { 'dead-letter-strategy': 'at-least-once', overflow: 'reject-publish' } : {};
 }
 
 /**
@@ -153,6 +174,7 @@ function anyPattern(patterns: string[]): string {
  */
 export function policiesFor(
   extra: Record<string, Record<string, unknown>> = {},
+  queueType: QueueType = 'classic',
 ): { name: string; pattern: string; definition: Record<string, unknown> }[] {
   return queues.flatMap((q) => [
     {
@@ -161,6 +183,7 @@ export function policiesFor(
       definition: {
         'dead-letter-exchange': DEFAULT_EXCHANGE,
         'dead-letter-routing-key': deadLetterQueue(q.name),
+        ...quorumPolicy(queueType),
         ...(q.maxLength === undefined ? {} : { 'max-length': q.maxLength, overflow: 'reject-publish' }),
         ...extra[q.name],
       },
@@ -168,7 +191,11 @@ export function policiesFor(
     ...retryQueues(q.name).map((retry) => ({
       name: `retry:${retry}`,
       pattern: `^${escapeRegex(retry)}$`,
-      definition: { 'dead-letter-exchange': DEFAULT_EXCHANGE, 'dead-letter-routing-key': q.name },
+      definition: {
+        'dead-letter-exchange': DEFAULT_EXCHANGE,
+        'dead-letter-routing-key': q.name,
+        ...quorumPolicy(queueType),
+      },
     })),
   ]);
 }
@@ -228,7 +255,7 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
     await api.request('PUT', `/users/${enc(CONSOLE_USER)}`, { password: options.consolePassword, tags: 'monitoring' });
     await api.request('PUT', `/permissions/${v}/${enc(CONSOLE_USER)}`, CONSOLE_PERMISSIONS);
   }
-  for (const policy of policiesFor(options.queuePolicies)) {
+  for (const policy of policiesFor(options.queuePolicies, options.queueType)) {
     await api.request('PUT', `/policies/${v}/${enc(policy.name)}`, {
       pattern: policy.pattern,
       definition: policy.definition,
@@ -246,7 +273,11 @@ export async function provisionRabbit(admin: RabbitAdmin, options: RabbitProvisi
     });
   }
   for (const name of [...allQueueNames(), ...queryQueues.map((q) => q.name)]) {
-    await api.request('PUT', `/queues/${v}/${enc(name)}`, { durable: true, auto_delete: false, arguments: {} });
+    await api.request('PUT', `/queues/${v}/${enc(name)}`, {
+      durable: true,
+      auto_delete: false,
+      arguments: queueArguments(options.queueType),
+    });
   }
   for (const queue of [...queues, ...queryQueues]) {
     for (const binding of queue.bindings) {
