@@ -9,7 +9,7 @@
  *   npx tsc -b && npm run experiment:scale-out                       # 1, 2 and 4 instances, 1,000 orders each
  *   npm run experiment:scale-out -- --instances 1,2 --orders 500
  *
- * Writes experiments/results/scale-out.{json,csv,svg}.
+ * Writes experiments/results/scale-out.{json,csv,svg}, and the table in docs/clusters.md from them.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,8 @@ import { runOpenLoad } from './lib/load-generator.js';
 import { countOrders } from './lib/samplers.js';
 import { writeCsv, writeJson } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
-import { resultsDir, withWorld } from './lib/world.js';
+import { writeResultBlocks } from './lib/results-tables.js';
+import { repoRoot, resultsDir, withWorld } from './lib/world.js';
 
 const options = parseArgs({
   name: 'scale-out',
@@ -229,3 +230,4 @@ writeChart(path.join(resultsDir, `${options.name}.svg`), {
   xMarks: [{ t: os.cpus().length, label: `${os.cpus().length} cores` }],
 });
 log(`wrote experiments/results/${options.name}.{json,csv,svg}`);
+for (const page of writeResultBlocks(repoRoot, `${options.name}.json`)) log(`rewrote the figures of ${page} from it`);

@@ -232,6 +232,38 @@ export function choreographyTable(r: ChoreographyResult): string {
   ].join('\n');
 }
 
+/** What experiments/src/scale-out.ts writes: one backlog drained by 1, 2 and 4 processes of each saga service. */
+export interface ScaleOutResult {
+  command: string;
+  ranAt: string;
+  machine: LoadLevelingResult['machine'];
+  options: { orders: number; skus: number; users: number };
+  runs: {
+    instances: number;
+    processes: number;
+    drainSeconds: number;
+    sagasPerSecond: number;
+    cpuMsPerSaga: number;
+    speedup: number;
+    confirmed: number;
+    cancelled: number;
+  }[];
+}
+
+/** Sagas per second and CPU per saga by the number of instances of each saga service. */
+export function scaleOutTable(r: ScaleOutResult): string {
+  return [
+    runHeader(r),
+    '',
+    `| instances of each saga service | processes | ${int(r.options.orders)} orders drained in | sagas/s | against one instance | CPU per saga (all saga processes) |`,
+    '|---|---|---|---|---|---|',
+    ...r.runs.map(
+      (x) =>
+        `| ${x.instances} | ${x.processes} | ${dec(x.drainSeconds, 2)} s | ${dec(x.sagasPerSecond)} | ${dec(x.speedup, 2)}× | ${dec(x.cpuMsPerSaga, 2)} ms |`,
+    ),
+  ].join('\n');
+}
+
 /** Replaces the text between a block's markers; undefined when the markers are missing. */
 export function replaceBlock(text: string, name: string, content: string): string | undefined {
   const begin = `<!-- results:${name}:begin -->`;
@@ -262,6 +294,12 @@ export const resultBlocks: { file: string; name: string; result: string; render:
     name: 'choreography',
     result: 'choreography.json',
     render: (r) => choreographyTable(r as ChoreographyResult),
+  },
+  {
+    file: 'docs/clusters.md',
+    name: 'scale-out',
+    result: 'scale-out.json',
+    render: (r) => scaleOutTable(r as ScaleOutResult),
   },
   {
     file: 'docs/console.md',
