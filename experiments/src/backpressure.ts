@@ -21,7 +21,7 @@ import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
 import { activeAlarms, readWatermark, setWatermark, type Watermark } from './lib/rabbit-alarm.js';
 import { OrderCountSampler, QueueDepthSampler, countOrders } from './lib/samplers.js';
-import { ratePerSecond, summarize, writeCsv, writeJson } from './lib/stats.js';
+import { loadAverage, machineInfo, ratePerSecond, summarize, writeCsv, writeJson } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
 import { repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
 import { writeResultBlocks } from './lib/results-tables.js';
@@ -43,7 +43,7 @@ const options = parseArgs({
 });
 
 const started = epochMs();
-const loadAverageAtStart = os.loadavg().map(round);
+const loadAverageAtStart = loadAverage();
 const log = (message: string) => progress(started, message);
 const UNIT_PRICE = 100;
 type Order = (i: number) => { method: 'POST'; path: string; body: unknown };
@@ -65,13 +65,7 @@ await withWorld({ queuePolicies: { [Queues.orderProcessing]: { 'max-length': opt
     writeJson(path.join(resultsDir, `${options.name}.json`), {
       experiment: 'backpressure',
       ranAt: new Date().toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        cpuModel: os.cpus()[0]?.model,
-        node: process.version,
-        loadAverageAtStart,
-        loadAverageAtEnd: os.loadavg().map(round),
-      },
+      machine: machineInfo(loadAverageAtStart),
       command: `node experiments/dist/backpressure.js ${process.argv.slice(2).join(' ')}`.trim(),
       options,
       ...overload,

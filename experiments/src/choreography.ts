@@ -17,14 +17,13 @@
  *   npm run experiment:choreography -- --rate 60 --duration-s 30 --burst 1500
  */
 import { readFileSync, globSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Exchanges, queues, topics } from '@am/messaging';
 import { parseArgs } from './lib/args.js';
 import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
 import { writeResultBlocks } from './lib/results-tables.js';
-import { summarize, writeCsv, writeJson, type LatencySummary } from './lib/stats.js';
+import { loadAverage, machineInfo, summarize, writeCsv, writeJson, type LatencySummary } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
 import { repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
 
@@ -186,7 +185,7 @@ async function messagesPerOrder(world: ExperimentWorld, orderIds: string[]): Pro
   };
 }
 
-const loadAverageAtStart = os.loadavg().map((l) => Math.round(l * 100) / 100);
+const loadAverageAtStart = loadAverage();
 await withWorld({}, async (world) => {
   // Uncapped workers (a cap far above what two cores do); long deadlines: this measures the flows, not timeouts.
   const { orders, inventory, payments } = await world.startSaga(UNCAPPED, 50);
@@ -225,12 +224,7 @@ await withWorld({}, async (world) => {
       ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : []),
     ].join(' '),
     ranAt: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      loadAverageAtStart,
-      loadAverageAtEnd: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    },
+    machine: machineInfo(loadAverageAtStart),
     options,
     exchange: Exchanges.orderFlow,
     flows: results,

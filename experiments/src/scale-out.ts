@@ -21,7 +21,7 @@ import { parseArgs } from './lib/args.js';
 import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad } from './lib/load-generator.js';
 import { countOrders } from './lib/samplers.js';
-import { writeCsv, writeJson } from './lib/stats.js';
+import { loadAverage, machineInfo, writeCsv, writeJson } from './lib/stats.js';
 import { writeChart } from './lib/svg-chart.js';
 import { writeResultBlocks } from './lib/results-tables.js';
 import { repoRoot, resultsDir, withWorld } from './lib/world.js';
@@ -162,7 +162,7 @@ async function run(instances: number): Promise<RunResult> {
         cpuMsPerSaga: round(cpu / options.orders, 2),
         confirmed: of('CONFIRMED'),
         cancelled: of('CANCELLED'),
-        loadAverageAfter: os.loadavg().map((l) => round(l, 2)),
+        loadAverageAfter: loadAverage(),
       };
       log(
         `${instances} instance(s): ${result.sagasPerSecond} sagas/s, drained in ${result.drainSeconds} s, ${result.cpuMsPerSaga} ms CPU per saga`,
@@ -174,20 +174,14 @@ async function run(instances: number): Promise<RunResult> {
   });
 }
 
-const loadAverageAtStart = os.loadavg().map((l) => round(l, 2));
+const loadAverageAtStart = loadAverage();
 const results: RunResult[] = [];
 for (const n of counts) results.push(await run(n));
 const base = results[0]!;
 const report = {
   experiment: 'scale-out',
   ranAt: new Date().toISOString(),
-  machine: {
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
-    node: process.version,
-    loadAverageAtStart,
-    loadAverageAtEnd: os.loadavg().map((l) => round(l, 2)),
-  },
+  machine: machineInfo(loadAverageAtStart),
   command: `node experiments/dist/scale-out.js ${process.argv.slice(2).join(' ')}`.trim(),
   options,
   runs: results.map((r) => ({ ...r, speedup: round(r.sagasPerSecond / base.sagasPerSecond, 2) })),

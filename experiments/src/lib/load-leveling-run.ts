@@ -12,7 +12,7 @@ import { predictFillAndDrain, type BurstParams, type FillAndDrain } from './burs
 import { epochMs, sleep } from './clock.js';
 import { runOpenLoad, type LoadResult } from './load-generator.js';
 import { OrderCountSampler, QueueDepthSampler, countOrders } from './samplers.js';
-import { ratePerSecond, summarize, writeCsv, writeJson } from './stats.js';
+import { loadAverage, machineInfo, ratePerSecond, summarize, writeCsv, writeJson } from './stats.js';
 import { writeChart } from './svg-chart.js';
 import { withWorld, type ExperimentWorld } from './world.js';
 
@@ -113,7 +113,7 @@ export async function runLoadLeveling(
   context: RunContext,
 ): Promise<{ file: string; report: Record<string, unknown> }> {
   // Other work on the machine skews every figure here: the load average goes into the report.
-  const loadAverageAtStart = os.loadavg().map(round);
+  const loadAverageAtStart = loadAverage();
   const emit = (event: BurstEvent) => context.onEvent?.(event);
   const say = (phase: BurstPhase, message: string) => {
     context.log(message);
@@ -164,14 +164,7 @@ export async function runLoadLeveling(
       const report = {
         experiment: 'load-leveling',
         ranAt: new Date().toISOString(),
-        machine: {
-          cpus: os.cpus().length,
-          cpuModel: os.cpus()[0]?.model,
-          memoryGb: Math.round(os.totalmem() / 2 ** 30),
-          node: process.version,
-          loadAverageAtStart,
-          loadAverageAtEnd: os.loadavg().map(round),
-        },
+        machine: machineInfo(loadAverageAtStart),
         command: context.command,
         options,
         ...asyncRun,

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -59,4 +60,19 @@ export function writeCsv(file: string, rows: readonly Record<string, string | nu
 export function writeJson(file: string, value: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The machine's load average now, to two decimals: every report gives it at its run's start and end. */
+export const loadAverage = (): number[] => os.loadavg().map((l) => Math.round(l * 100) / 100);
+
+/** The machine a run measured on, with the load average at the run's start (taken by the caller) and now. */
+export function machineInfo(loadAverageAtStart: number[]) {
+  return {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    loadAverageAtStart,
+    loadAverageAtEnd: loadAverage(),
+  };
 }
