@@ -14,6 +14,7 @@ import {
   RetryHeaders,
 } from '@am/messaging';
 import { originalQueueOf } from '../store-dead-letter/dead-letter-queues.subscription.js';
+import { lockDeadLettersOf } from '../store-dead-letter/message-lock.js';
 
 interface ReplayRow {
   queue: string;
@@ -168,20 +169,24 @@ export class DeadLetterReplayer {
       });
     }
     // Wrapped in a CTE because TypeORM answers a bare UPDATE with [rows, count] instead of rows.
-    const [marked] = await this.db.query<{ replayed_at: Date; replay_count: number }[]>(
-      `WITH marked AS (
-         UPDATE dead_letters
-            SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2,
-                replayed_content = $3,
-                -- The replayed message may fail and be stored again before this mark (a consumer that refuses it
-                -- at once): the store saw no replay yet and could not flag it, so the mark does.
-                came_back_at = coalesce(came_back_at, (
-                  SELECT min(again.received_at) FROM dead_letters again
-                   WHERE again.message_id = dead_letters.message_id AND again.id > $4::bigint))
-          WHERE id = $1 RETURNING replayed_at, replay_count)
-       SELECT replayed_at, replay_count FROM marked`,
-      [id, by, edited?.content ?? null, watermark],
-    );
+    const [marked] = await this.db.transaction(async (manager) => {
+      await lockDeadLettersOf(manager, letter.message_id);
+      return manager.query<{ replayed_at: Date; replay_count: number }[]>(
+        `WITH marked AS (
+           UPDATE dead_letters
+              SET replayed_at = coalesce(replayed_at, now()), replay_count = replay_count + 1, replayed_by = $2,
+                  replayed_content = $3,
+                  -- The replayed message may fail and be stored again before this mark (a consumer that refuses it
+                  -- at once): the store saw no replay yet and could not flag it, so the mark does. Both take the
+                  -- message's lock first (message-lock.ts), so one of the two sees the other's commit.
+                  came_back_at = coalesce(came_back_at, (
+                    SELECT min(again.received_at) FROM dead_letters again
+                     WHERE again.message_id = dead_letters.message_id AND again.id > $4::bigint))
+            WHERE id = $1 RETURNING replayed_at, replay_count)
+         SELECT replayed_at, replay_count FROM marked`,
+        [id, by, edited?.content ?? null, watermark],
+      );
+    });
     return {
       id: Number(id),
       replayedTo: plan.kind === 'queue' ? plan.routingKey : plan.record.topic,

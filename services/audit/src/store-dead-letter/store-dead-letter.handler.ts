@@ -7,6 +7,7 @@ import type { ConsumeMessage } from '@am/messaging';
 import { ServiceMetrics, createLogger } from '@am/observability';
 import { MAX_STORED_CONTENT_BYTES } from '../inspect-dead-letters/dead-letter.view.js';
 import { readDeadLetter, type DeadLetterRecord } from './dead-letter.read.js';
+import { lockDeadLettersOf } from './message-lock.js';
 import { readKafkaDeadLetter, type DeadLetterTopicDelivery } from './kafka-dead-letter.read.js';
 
 /** Waits between in-place attempts to store a dead letter while the database is unreachable. */
@@ -18,7 +19,7 @@ const STORE_RETRY_DELAYS_MS = [200, 1_000, 5_000];
  * something a person has to look at.
  *
  * The consumer acknowledges (or commits the offset) only after this resolves, that is after the INSERT has
- * committed (one statement, so one transaction). A redelivery of a dead letter already stored (the ack was lost)
+ * committed (with the "came back" flag it sets, in one transaction). A redelivery of a dead letter already stored (the ack was lost)
  * finds its row and changes nothing.
  */
 @Injectable()
@@ -96,46 +97,49 @@ export class StoreDeadLetterHandler {
     // Past the store's limit only the first part is kept, with the whole size and SHA-256 (dead-letter.view.ts).
     const truncated = letter.content.length > MAX_STORED_CONTENT_BYTES;
     const { kafka } = letter;
-    const rows = await this.db.query<{ id: string }[]>(
-      `INSERT INTO dead_letters (queue, message_id, message_type, correlation_id, content, reason, retry_count,
-                                 first_failed_at, last_failed_at, content_bytes, content_truncated, content_sha256,
-                                 source, topic, consumer_group, original_partition, original_offset, record_key,
-                                 record_headers, body_omitted_bytes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-       ON CONFLICT DO NOTHING
-       RETURNING id`,
-      [
-        letter.queue,
-        letter.messageId,
-        letter.messageType,
-        letter.correlationId,
-        truncated ? letter.content.subarray(0, MAX_STORED_CONTENT_BYTES) : letter.content,
-        letter.reason,
-        letter.retryCount,
-        letter.firstFailedAt,
-        letter.lastFailedAt,
-        letter.content.length,
-        truncated,
-        truncated ? createHash('sha256').update(letter.content).digest('hex') : null,
-        kafka ? 'topic' : 'queue',
-        kafka?.topic ?? null,
-        kafka?.consumerGroup ?? null,
-        kafka?.partition ?? null,
-        kafka?.offset ?? null,
-        kafka?.key ?? null,
-        kafka ? JSON.stringify(kafka.headers) : null,
-        kafka?.bodyOmittedBytes ?? null,
-      ],
-    );
-    const id = rows[0]?.id;
-    // The same message dead-lettered again after a replay: the replayed letter "came back" (the workbench flags it).
-    if (id !== undefined) {
-      await this.db.query(
-        `UPDATE dead_letters SET came_back_at = coalesce(came_back_at, now())
-          WHERE message_id = $1 AND id <> $2 AND replayed_at IS NOT NULL`,
-        [letter.messageId, id],
+    return this.db.transaction(async (manager) => {
+      await lockDeadLettersOf(manager, letter.messageId);
+      const rows = await manager.query<{ id: string }[]>(
+        `INSERT INTO dead_letters (queue, message_id, message_type, correlation_id, content, reason, retry_count,
+                                   first_failed_at, last_failed_at, content_bytes, content_truncated, content_sha256,
+                                   source, topic, consumer_group, original_partition, original_offset, record_key,
+                                   record_headers, body_omitted_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         ON CONFLICT DO NOTHING
+         RETURNING id`,
+        [
+          letter.queue,
+          letter.messageId,
+          letter.messageType,
+          letter.correlationId,
+          truncated ? letter.content.subarray(0, MAX_STORED_CONTENT_BYTES) : letter.content,
+          letter.reason,
+          letter.retryCount,
+          letter.firstFailedAt,
+          letter.lastFailedAt,
+          letter.content.length,
+          truncated,
+          truncated ? createHash('sha256').update(letter.content).digest('hex') : null,
+          kafka ? 'topic' : 'queue',
+          kafka?.topic ?? null,
+          kafka?.consumerGroup ?? null,
+          kafka?.partition ?? null,
+          kafka?.offset ?? null,
+          kafka?.key ?? null,
+          kafka ? JSON.stringify(kafka.headers) : null,
+          kafka?.bodyOmittedBytes ?? null,
+        ],
       );
-    }
-    return id;
+      const id = rows[0]?.id;
+      // The same message dead-lettered again after a replay: the replayed letter "came back" (the workbench flags it).
+      if (id !== undefined) {
+        await manager.query(
+          `UPDATE dead_letters SET came_back_at = coalesce(came_back_at, now())
+            WHERE message_id = $1 AND id <> $2 AND replayed_at IS NOT NULL`,
+          [letter.messageId, id],
+        );
+      }
+      return id;
+    });
   }
 }
