@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './amqp/amqp-client.js';
+export * from './amqp/node-ring.js';
 export * from './amqp/amqp-consumer.js';
 export * from './amqp/amqp-subscription.js';
 export * from './kafka/kafka-client.js';

@@ -15,10 +15,16 @@ import {
   UnsafeConfigurationError,
 } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
+import { NodeRing, type AmqpNode } from './node-ring.js';
 
 export interface AmqpClientOptions {
   /** amqp://user:password@host:port/vhost, or amqps://… for TLS (docs/security.md#tls) */
   url: string;
+  /**
+   * The nodes of a cluster (docs/clusters.md): the client connects to the first with the url's user, password and
+   * vhost, and when a connection is refused or lost it tries the next, in turn. Absent: the url's host only.
+   */
+  nodes?: readonly AmqpNode[];
   /**
    * With amqps: the certificate (PEM) of the authority that signed the broker's, when it is not one Node trusts
    * already (the project's local CA). The broker's certificate is always verified, its host name included.
@@ -67,6 +73,7 @@ export class AmqpClient {
   private blockedReason: string | null = null;
   private readonly logger: MessagingLogger;
   private closing = false;
+  private readonly ring: NodeRing;
 
   /** The RabbitMQ user this client connects as: the `user-id` of everything it publishes. */
   readonly user: string;
@@ -78,7 +85,16 @@ export class AmqpClient {
       );
     }
     this.logger = options.logger ?? consoleLogger;
-    this.user = decodeURIComponent(new URL(options.url).username) || 'guest';
+    const url = new URL(options.url);
+    this.user = decodeURIComponent(url.username) || 'guest';
+    this.ring = new NodeRing(
+      options.nodes?.length ? options.nodes : [{ host: url.hostname.replace(/^\[|\]$/g, ''), port: portOf(url) }],
+    );
+  }
+
+  /** The node this client is connected to, or will try next. */
+  get node(): AmqpNode {
+    return this.ring.current;
   }
 
   get isConnected(): boolean {
@@ -91,12 +107,13 @@ export class AmqpClient {
 
   /** Connects (retrying a few times at start-up) and keeps reconnecting for as long as the process lives. */
   async connect(): Promise<void> {
-    const url = new URL(this.options.url);
-    const model = await amqp.connect(this.options.url, {
+    const model = await amqp.connect(connectTarget(new URL(this.options.url), this.ring), {
       clientProperties: { connection_name: this.options.connectionName },
       // amqplib leaves Nagle's algorithm on: a publish or an ack written behind an unacknowledged frame then waits
       // for the peer's delayed ACK (40 ms on Linux), once per hop of a saga.
       noDelay: true,
+      // A node that does not answer (a paused or unreachable host) is given up after 5 s, for the next one.
+      timeout: 5_000,
       ...(this.options.ca ? { ca: [this.options.ca] } : {}),
       recovery: {
         initialDelay: 200,
@@ -108,10 +125,23 @@ export class AmqpClient {
       },
     });
     this.model = model;
+    // Failover: every refused attempt and every lost connection moves the next attempt to the next node.
+    model.on('connect-failed', (error: Error) => {
+      if (this.closing) return;
+      const failed = this.ring.current;
+      const next = this.ring.advance();
+      this.logger.warn({ err: error.message, node: nodeName(failed), next: nodeName(next) }, 'amqp: connect failed');
+    });
     model.on('disconnect', (error: Error) => {
       this.channel = undefined;
       this.current = undefined;
-      if (!this.closing) this.logger.warn({ err: error.message, host: url.host }, 'amqp: connection lost, recovering');
+      if (this.closing) return;
+      const lost = this.ring.current;
+      const next = this.ring.advance();
+      this.logger.warn(
+        { err: error.message, node: nodeName(lost), next: nodeName(next) },
+        'amqp: connection lost, recovering',
+      );
     });
     model.on('blocked', (reason: string) => {
       this.blockedReason = reason;
@@ -139,7 +169,7 @@ export class AmqpClient {
     this.current = model;
     for (const user of this.users) await user.start(model);
     this.channel = channel;
-    this.logger.info({ consumers: this.users.length }, 'amqp: connected');
+    this.logger.info({ consumers: this.users.length, node: nodeName(this.ring.current) }, 'amqp: connected');
   }
 
   /** Registers a consumer: started now if connected, and again after every reconnection. */
@@ -268,3 +298,39 @@ export class AmqpClient {
 }
 
 export type { ConsumeMessage };
+
+function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'amqps:' ? 5671 : 5672;
+}
+
+function nodeName(node: AmqpNode): string {
+  return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
+}
+
+/**
+ * What amqplib connects to: the url's protocol, user, password, vhost and tuning, and the ring's current node,
+ * read again on every attempt (amqplib reads these fields each time it opens a connection).
+ */
+function connectTarget(url: URL, ring: NodeRing): amqp.Options.Connect {
+  const query = url.searchParams;
+  const numeric = (name: string) => (query.has(name) ? Number(query.get(name)) : undefined);
+  return {
+    protocol: url.protocol.replace(/:$/, ''),
+    get hostname() {
+      return ring.current.host;
+    },
+    get port() {
+      return ring.current.port;
+    },
+    // Both absent: amqplib's default account, as with a url string.
+    ...(url.username === '' && url.password === ''
+      ? {}
+      : { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }),
+    // Still escaped: amqplib unescapes the vhost itself ('' is '/').
+    vhost: url.pathname.slice(1),
+    ...(query.has('heartbeat') ? { heartbeat: numeric('heartbeat') } : {}),
+    ...(query.has('frameMax') ? { frameMax: numeric('frameMax') } : {}),
+    ...(query.has('channelMax') ? { channelMax: numeric('channelMax') } : {}),
+    ...(query.has('locale') ? { locale: query.get('locale')! } : {}),
+  };
+}

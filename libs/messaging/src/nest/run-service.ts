@@ -26,7 +26,7 @@ import { KafkaMembers } from '../kafka/kafka-consumer.js';
 import type { KafkaSubscription } from '../kafka/kafka-subscription.js';
 import type { KafkaProjection } from '../kafka/kafka-projection-consumer.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
-import { DependencyBreakers, tcpProbe } from '../outage/dependency-breakers.js';
+import { DependencyBreakers, anyProbe, tcpProbe } from '../outage/dependency-breakers.js';
 import { portOf } from '../outage/failure-kind.js';
 import { AmqpTransport } from './amqp.transport.js';
 import { KafkaTransport } from './kafka.transport.js';
@@ -123,6 +123,7 @@ export async function runService(
 
   const amqp = new AmqpClient({
     url: config.rabbitmqUrl,
+    ...(config.rabbitmqNodes ? { nodes: config.rabbitmqNodes } : {}),
     ...(config.rabbitmqCa ? { ca: config.rabbitmqCa } : {}),
     connectionName: config.service,
     logger,
@@ -167,16 +168,19 @@ export async function runService(
   await relay.start();
 
   // Pattern: circuit breaker per dependency, shared by every consumer of the service (docs/delivery-guarantees.md).
-  const [kafkaHost, kafkaPort] = splitHostPort(config.kafkaBrokers[0] ?? '127.0.0.1:9092', 9092);
   const breakers = new DependencyBreakers({
     probes: {
       postgres: async () => (await dataSource.query<unknown[]>('SELECT 1')).length === 1,
       rabbitmq: () => amqp.isConnected && !amqp.isBlocked,
-      kafka: tcpProbe(kafkaHost, kafkaPort),
+      // Any broker: with a cluster, one stopped broker must not hold the breaker open while the others serve.
+      kafka: anyProbe(config.kafkaBrokers.map((b) => tcpProbe(...splitHostPort(b, 9092)))),
     },
     endpoints: [
       { dependency: 'postgres', port: portOf(config.databaseUrl, 5432) },
-      { dependency: 'rabbitmq', port: portOf(config.rabbitmqUrl, 5672) },
+      ...(config.rabbitmqNodes ?? [{ port: portOf(config.rabbitmqUrl, 5672) }]).map(({ port }) => ({
+        dependency: 'rabbitmq' as const,
+        port,
+      })),
       ...config.kafkaBrokers.map((b) => ({ dependency: 'kafka' as const, port: splitHostPort(b, 9092)[1] })),
     ],
     logger,

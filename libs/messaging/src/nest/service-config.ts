@@ -4,6 +4,7 @@ import { authKeyFiles } from '../auth/keys.js';
 import type { KafkaCredentials } from '../kafka/kafka-client.js';
 import { machineSecret, readMachineSecret, tlsDir } from '../secrets.js';
 import type { ServiceName } from '../topology.js';
+import { parseAmqpNodes, type AmqpNode } from '../amqp/node-ring.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
 /** Everything a service reads from its environment; each has a default for the native development stack. */
@@ -12,6 +13,12 @@ export interface ServiceConfig {
   host: string;
   port: number;
   rabbitmqUrl: string;
+  /**
+   * RABBITMQ_CLUSTER_NODES (`host:port,host:port,...`): the nodes of a RabbitMQ cluster. The service connects to the
+   * first with the url's user, password and vhost, and fails over to the next when a connection is refused or lost
+   * (docs/clusters.md). Absent: the url's host only.
+   */
+  rabbitmqNodes?: AmqpNode[];
   /** The CA certificate (PEM) an amqps:// broker's certificate is checked against (RABBITMQ_CA_FILE). */
   rabbitmqCa?: string;
   kafkaBrokers: string[];
@@ -41,6 +48,7 @@ export const CONFIG_ENV = [
   'PORT',
   'MESSAGING_TLS',
   'RABBITMQ_URL',
+  'RABBITMQ_CLUSTER_NODES',
   'RABBITMQ_CA_FILE',
   'KAFKA_BROKERS',
   'KAFKA_TLS',
@@ -95,6 +103,8 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
   const requestTimeoutMs = Number(env.REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1 || requestTimeoutMs > 60_000)
     throw new Error(`REQUEST_TIMEOUT_MS must be whole milliseconds from 1 to 60000, got ${env.REQUEST_TIMEOUT_MS}`);
+  const rabbitmqNodes = env.RABBITMQ_CLUSTER_NODES ? parseAmqpNodes(env.RABBITMQ_CLUSTER_NODES) : undefined;
+  const firstNode = rabbitmqNodes?.[0];
   return {
     service,
     // Loopback unless told otherwise (compose sets 0.0.0.0 inside a container, where the port is published on
@@ -104,7 +114,10 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     rabbitmqUrl:
       env.RABBITMQ_URL ??
       `${nativeTls(env) ? 'amqps://' : 'amqp://'}${service}:${nativePassword('rabbitmq', service, env)}` +
-        `@127.0.0.1:${nativeTls(env) ? 5671 : 5672}/messaging`,
+        (firstNode
+          ? `@${firstNode.host.includes(':') ? `[${firstNode.host}]` : firstNode.host}:${firstNode.port}/messaging`
+          : `@127.0.0.1:${nativeTls(env) ? 5671 : 5672}/messaging`),
+    ...(rabbitmqNodes ? { rabbitmqNodes } : {}),
     ...rabbitmqCa(env),
     kafkaBrokers: kafkaBrokers(env),
     ...kafkaTlsConfig(env),

@@ -11,6 +11,22 @@ const tls = path.join(state, 'tls');
 const base = { MESSAGING_SECRETS_DIR: path.join(state, 'secrets'), MESSAGING_TLS_DIR: tls };
 writeFileSync(path.join(state, 'ca.pem'), 'the CA certificate');
 
+describe('the RabbitMQ cluster a service may be given (RABBITMQ_CLUSTER_NODES)', () => {
+  it('connects to its first node by default, with the nodes to fail over to', () => {
+    const config = readServiceConfig('orders', { ...base, RABBITMQ_CLUSTER_NODES: '127.0.0.1:5701,127.0.0.1:5702' });
+    expect(config.rabbitmqUrl).toMatch(/^amqp:\/\/orders:[^@]+@127\.0\.0\.1:5701\/messaging$/);
+    expect(config.rabbitmqNodes).toEqual([
+      { host: '127.0.0.1', port: 5701 },
+      { host: '127.0.0.1', port: 5702 },
+    ]);
+    expect(readServiceConfig('orders', base).rabbitmqNodes).toBeUndefined();
+  });
+
+  it('refuses a list it cannot read, naming the entry', () => {
+    expect(() => readServiceConfig('orders', { ...base, RABBITMQ_CLUSTER_NODES: 'rabbit-1' })).toThrow(/"rabbit-1"/);
+  });
+});
+
 describe('the TLS settings a service reads', () => {
   it('are off by default: amqp:// on 5672, Kafka on 9092 without TLS', () => {
     const config = readServiceConfig('orders', base);

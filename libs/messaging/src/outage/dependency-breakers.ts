@@ -143,6 +143,23 @@ export class DependencyBreakers {
   }
 }
 
+/**
+ * A probe that succeeds when any of `probes` does (tried together): a cluster is reachable while one of its nodes
+ * is, and a broker that died must not hold a breaker open while the others serve.
+ */
+export function anyProbe(probes: readonly DependencyProbe[]): DependencyProbe {
+  return async () =>
+    (
+      await Promise.all(
+        probes.map((probe) =>
+          Promise.resolve()
+            .then(probe)
+            .catch(() => false),
+        ),
+      )
+    ).includes(true);
+}
+
 /** A probe that succeeds when something accepts a TCP connection at `host:port` within `timeoutMs`. */
 export function tcpProbe(host: string, port: number, timeoutMs = 1_000): DependencyProbe {
   return () =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger as quiet } from '../logger.js';
-import { DependencyBreakers } from './dependency-breakers.js';
+import { DependencyBreakers, anyProbe } from './dependency-breakers.js';
 
 describe('dependency breakers', () => {
   it('opens on a trip, tells listeners at once, probes with a backoff and closes when the probe answers', async () => {
@@ -101,5 +101,19 @@ describe('dependency breakers', () => {
     const waiting = breakers.whenAllClosed();
     breakers.stop();
     await expect(waiting).resolves.toBeUndefined();
+  });
+});
+
+describe('a probe of several brokers', () => {
+  it('is up while any broker answers, and down only when none does (a throwing probe counts as down)', async () => {
+    const up = () => true;
+    const down = () => false;
+    const throwing = () => {
+      throw new Error('refused');
+    };
+    const rejecting = () => Promise.reject(new Error('refused'));
+    expect(await anyProbe([down, throwing, up])()).toBe(true);
+    expect(await anyProbe([rejecting, async () => true])()).toBe(true);
+    expect(await anyProbe([down, throwing, rejecting])()).toBe(false);
   });
 });
