@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,20 +49,73 @@ export function experimentEnv(runId: string): TestEnv {
   };
 }
 
+/**
+ * The same world on the three-node clusters of `infra/cluster` (docs/clusters.md): the vhost with quorum queues on
+ * the RabbitMQ cluster, the topics with replication factor 3 on the Kafka cluster; the databases stay on the one
+ * PostgreSQL. The services get every RabbitMQ node (RABBITMQ_CLUSTER_NODES) and every Kafka broker.
+ */
+export function clusterExperimentEnv(runId: string): TestEnv {
+  const vars = clusterVariables();
+  const nodes = vars.RABBITMQ_CLUSTER_NODES!;
+  const [first] = nodes.split(',');
+  const base = experimentEnv(runId);
+  const admin = { ...base.admin, managementUrl: vars.RABBITMQ_MANAGEMENT_URL! };
+  const vhost = encodeURIComponent(base.vhost);
+  return {
+    ...base,
+    admin,
+    rabbitmqNodes: nodes,
+    kafkaBrokers: vars.KAFKA_BROKERS!,
+    rabbitmqUrl: (s) => `amqp://${s}:${nativePassword('rabbitmq', s)}@${first}/${vhost}`,
+    adminAmqpUrl: `amqp://${admin.user}:${admin.password}@${first}/${vhost}`,
+  };
+}
+
+/** What `infra/cluster env` prints: the cluster's ports, queue type and replication factor. */
+export function clusterVariables(): Record<string, string> {
+  const text = execFileSync(path.join(repoRoot, 'infra', 'cluster'), ['env'], { encoding: 'utf8' });
+  const vars = Object.fromEntries(
+    text
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  for (const name of ['RABBITMQ_CLUSTER_NODES', 'RABBITMQ_MANAGEMENT_URL', 'KAFKA_BROKERS']) {
+    if (!vars[name]) throw new Error(`infra/cluster env did not print ${name}`);
+  }
+  return vars;
+}
+
 export interface WorldOptions {
   /** Extra queue arguments by policy, e.g. a low `max-length` on `order-processing` for the backpressure run. */
   queuePolicies?: Record<string, Record<string, unknown>>;
+  /** On the clusters of `infra/cluster` (quorum queues, replication factor 3) instead of the single nodes. */
+  cluster?: boolean;
 }
 
 /** Provisions an `exp-<id>` world, starts services in it, and removes all of it again. */
 export class ExperimentWorld {
   readonly runId = newRunId();
-  readonly env = experimentEnv(this.runId);
+  readonly env: TestEnv;
   private readonly processes: ServiceProcess[] = [];
   private provisioned?: ProvisionedWorld;
 
-  async provision(options: WorldOptions = {}): Promise<void> {
-    this.provisioned = await provisionWorld(this.env, options);
+  constructor(private readonly options: WorldOptions = {}) {
+    this.env = options.cluster ? clusterExperimentEnv(this.runId) : experimentEnv(this.runId);
+  }
+
+  async provision(): Promise<void> {
+    const { queuePolicies, cluster } = this.options;
+    this.provisioned = await provisionWorld(this.env, {
+      ...(queuePolicies ? { queuePolicies } : {}),
+      ...(cluster ? { queueType: 'quorum' as const, replicationFactor: 3 } : {}),
+    });
+  }
+
+  /** The world's Kafka client (admin rights, the world's prefix); throws before `provision`. */
+  get kafka(): ProvisionedWorld['kafka'] {
+    if (!this.provisioned) throw new Error('the world is not provisioned yet');
+    return this.provisioned.kafka;
   }
 
   /** Starts one service of this world on a free port; `extra` is added to its environment. */
@@ -160,7 +214,7 @@ export class ExperimentWorld {
 /** Runs `main` with the world, and always destroys the world (also on Ctrl-C). */
 export async function withWorld<T>(options: WorldOptions, main: (world: ExperimentWorld) => Promise<T>): Promise<T> {
   requireBuilt();
-  const world = new ExperimentWorld();
+  const world = new ExperimentWorld(options);
   const interrupted = () => {
     process.stderr.write('\ninterrupted: removing the experiment world\n');
     void world.destroy().finally(() => process.exit(130));
@@ -168,7 +222,7 @@ export async function withWorld<T>(options: WorldOptions, main: (world: Experime
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    await world.provision(options);
+    await world.provision();
     // Said in the output, as the measurements depend on it: one address sends the whole load on purpose.
     console.log('world: services run without HTTP rate limits (RATE_LIMIT=off), as a load experiment must');
     return await main(world);

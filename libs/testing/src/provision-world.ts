@@ -9,6 +9,7 @@ import {
   provisionKafkaAcls,
   provisionRabbit,
   CONSOLE_USER,
+  type QueueType,
   type ServiceName,
 } from '@am/messaging';
 import type { TestEnv } from './test-env.js';
@@ -16,6 +17,10 @@ import type { TestEnv } from './test-env.js';
 export interface ProvisionOptions {
   /** Extra queue arguments by policy (a tighter or looser `max-length` on `order-processing`, say). */
   queuePolicies?: Record<string, Record<string, unknown>>;
+  /** `quorum` on a RabbitMQ cluster (docs/clusters.md); classic by default. */
+  queueType?: QueueType;
+  /** The topics' replication factor: 3 on a Kafka cluster (with min.insync.replicas 2); 1 by default. */
+  replicationFactor?: number;
 }
 
 /** A provisioned world and the way to remove it again. */
@@ -42,17 +47,18 @@ export async function provisionWorld(env: TestEnv, options: ProvisionOptions = {
     // The control room's statistics account, so a test console can read this world's queues.
     consolePassword: nativePassword('rabbitmq', CONSOLE_USER),
     ...(options.queuePolicies ? { queuePolicies: options.queuePolicies } : {}),
+    ...(options.queueType ? { queueType: options.queueType } : {}),
   }).catch((error: Error) => {
     throw new Error(`cannot provision RabbitMQ (is the stack up? run infra/up): ${error.message}`);
   });
   const kafka = new KafkaClient({
-    brokers: [env.kafkaBrokers],
+    brokers: env.kafkaBrokers.split(',').map((b) => b.trim()),
     ...(env.kafkaTls ? { tls: env.kafkaTls } : {}),
     clientId: `world-${env.runId}`,
     credentials: env.kafkaAdmin,
     prefix: env.kafkaPrefix,
   });
-  await provisionKafka(kafka);
+  await provisionKafka(kafka, { replicationFactor: options.replicationFactor ?? 1 });
   await provisionKafkaAcls(kafka);
   await asPostgresAdmin(env, async (client) => {
     for (const service of SERVICES) await client.query(`CREATE DATABASE "${env.database(service)}" OWNER "${service}"`);

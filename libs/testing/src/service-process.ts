@@ -115,6 +115,7 @@ export function serviceEnv(
   const kafka = env.kafkaCredentials(service);
   return {
     RABBITMQ_URL: env.rabbitmqUrl(service),
+    ...(env.rabbitmqNodes ? { RABBITMQ_CLUSTER_NODES: env.rabbitmqNodes } : {}),
     KAFKA_BROKERS: env.kafkaBrokers,
     KAFKA_PREFIX: env.kafkaPrefix,
     KAFKA_USERNAME: kafka.username,

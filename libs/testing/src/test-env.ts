@@ -17,7 +17,13 @@ export interface TestEnv {
   runId: string;
   vhost: string;
   kafkaPrefix: string;
+  /** Comma-separated, `host:port,host:port` for a cluster. */
   kafkaBrokers: string;
+  /**
+   * The RabbitMQ nodes of a cluster (`host:port,...`, RABBITMQ_CLUSTER_NODES), which services started in this world
+   * fail over between; absent on a single node.
+   */
+  rabbitmqNodes?: string;
   /** TLS to Kafka (the container tier's brokers speak SASL_SSL only); plain SASL when absent. */
   kafkaTls?: { ca?: string };
   /** The Kafka admin principal (provisioning, the tests' own producers and consumers). */
