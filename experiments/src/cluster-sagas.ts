@@ -19,7 +19,7 @@
  *
  *   infra/cluster up && npx tsc -b && npm run experiment:cluster-sagas
  *
- * Writes experiments/results/cluster-sagas.{json,svg}.
+ * Writes experiments/results/cluster-sagas.{json,svg}, and the table in docs/clusters.md from them.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,6 +32,7 @@ import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
 import { countOrders } from './lib/samplers.js';
 import { loadAverage, machineInfo, writeJson } from './lib/stats.js';
+import { writeResultBlocks } from './lib/results-tables.js';
 import { writeChart } from './lib/svg-chart.js';
 import { clusterVariables, repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
 
@@ -87,6 +88,34 @@ async function counterSum(processes: readonly ServiceProcess[], name: string): P
   return sum;
 }
 
+/**
+ * POST /orders as a client does it. A keep-alive socket the server closed while it sat idle (the drills wait
+ * seconds between requests) fails at once with `other side closed`; fetch does not retry a POST, so this sends it
+ * once more on a fresh socket, as any client must. Nothing reached the server, so this hides no answer of the
+ * service; such retries are counted. An error that is not this is answered as status 0 with its cause.
+ */
+let staleSocketRetries = 0;
+async function postOrder(
+  url: string,
+  request: { body: unknown; headers: Record<string, string> },
+): Promise<{ status: number; body: { message?: unknown }; headers: Headers }> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await http<{ message?: unknown }>('POST', `${url}/orders`, request.body, request.headers);
+    } catch (error) {
+      const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+      if (attempt === 0 && cause?.code === 'UND_ERR_SOCKET') {
+        staleSocketRetries += 1;
+        continue;
+      }
+      const message = `${(error as Error).message}${cause?.message ? `: ${cause.message}` : ''}`;
+      return { status: 0, body: { message }, headers: new Headers() };
+    }
+  }
+}
+
+const COUNTERS = ['messages_retried_total', 'messages_dead_lettered_total', 'consumer_pauses_total'] as const;
+
 interface Timeline {
   at: number;
   stored: number;
@@ -117,6 +146,10 @@ interface DrillReport {
   repostedAccepted: number;
   final: { confirmed: number; cancelled: number; pending: number };
   duplicatesAbsorbed: number;
+  /** What the services' counters say happened meanwhile: delayed retries, dead letters, consumer pauses (breakers). */
+  retried: number;
+  deadLettered: number;
+  consumerPauses: number;
   /** Seconds from the stop to its end (`infra/cluster stop-node` returned), and to the node being back. */
   stopTookS: number;
   restartTookS: number;
@@ -231,6 +264,7 @@ async function runDrill(
 ): Promise<DrillReport> {
   const [orders, , , analytics] = processes as [ServiceProcess, ServiceProcess, ServiceProcess, ServiceProcess];
   const duplicatesBefore = await counterSum(processes, 'messages_duplicates_total');
+  const countersBefore = await Promise.all(COUNTERS.map((c) => counterSum(processes, c)));
   const storedBefore = (await countOrders(db)).stored;
   const reconnectionsBefore = reconnections(processes);
   const timeline: Timeline[] = [];
@@ -259,7 +293,10 @@ async function runDrill(
     node = stopped.map((n) => `rmq${n}`).join('+');
     stopAt = at();
     marks.push({ t: stopAt, label: `${drill}: ${node} stopped` });
-    stopTookS = stopped.reduce((sum, n) => sum + timedInfra('stop-node', 'rabbitmq', String(n)), 0);
+    stopTookS = round(
+      stopped.reduce((sum, n) => sum + timedInfra('stop-node', 'rabbitmq', String(n)), 0),
+      1,
+    );
     log(`majority: ${node} stopped in ${stopTookS} s; ${options.majorityProbes} orders posted one at a time`);
     const answers: Record<string, number> = {};
     const times: number[] = [];
@@ -269,12 +306,7 @@ async function runDrill(
       const request = newOrder();
       requests.push(request);
       const t = epochMs();
-      const answer = await http<{ message?: unknown }>(
-        'POST',
-        `${orders.url}/orders`,
-        request.body,
-        request.headers,
-      ).catch((error: Error) => ({ status: 0, headers: new Headers(), body: { message: error.message } }));
+      const answer = await postOrder(orders.url, request);
       times.push(epochMs() - t);
       const message = answer.body?.message;
       asked.push({
@@ -307,9 +339,7 @@ async function runDrill(
     let acceptedAgainAfterS = -1;
     for (let tries = 0; tries < 240; tries++) {
       const request = newOrder();
-      const answer = await http('POST', `${orders.url}/orders`, request.body, request.headers).catch(() => ({
-        status: 0,
-      }));
+      const answer = await postOrder(orders.url, request);
       requests.push(request);
       results.push({
         index: requests.length - 1,
@@ -374,9 +404,7 @@ async function runDrill(
   for (const i of refusedIdx) {
     const request = requests[i]!;
     for (let tries = 0; tries < 60; tries++) {
-      const answer = await http('POST', `${orders.url}/orders`, request.body, request.headers).catch(() => ({
-        status: 0,
-      }));
+      const answer = await postOrder(orders.url, request);
       if (answer.status === 202) {
         repostedAccepted += 1;
         break;
@@ -435,6 +463,12 @@ async function runDrill(
     repostedAccepted,
     final: { confirmed: of('CONFIRMED'), cancelled: of('CANCELLED'), pending: of('PENDING') },
     duplicatesAbsorbed: (await counterSum(processes, 'messages_duplicates_total')) - duplicatesBefore,
+    ...(await (async () => {
+      const [retried, deadLettered, consumerPauses] = (
+        await Promise.all(COUNTERS.map((c) => counterSum(processes, c)))
+      ).map((n, i) => n - countersBefore[i]!);
+      return { retried: retried!, deadLettered: deadLettered!, consumerPauses: consumerPauses! };
+    })()),
     stopTookS,
     restartTookS,
     longestStallS: round(longestStallS, 2),
@@ -452,6 +486,7 @@ async function runDrill(
   log(
     `${drill}: ${accepted} accepted, ${refused} refused (${result.refusedWithRetryAfter} with Retry-After), ` +
       `${result.storedAlthoughRefused} stored although refused, ${result.duplicatesAbsorbed} duplicates absorbed, ` +
+      `${result.retried} retries, ${result.deadLettered} dead letters, ${result.consumerPauses} consumer pauses, ` +
       `longest stall ${result.longestStallS} s, settled ${result.settledAfterRestartS} s after the restart; ` +
       `analytics ${counted} of ${stored}; invariants ${report.problems.length === 0 ? 'hold' : report.problems.join('; ')}`,
   );
@@ -466,6 +501,7 @@ const report = {
   options,
   drills: reports,
   timelines,
+  staleSocketRetries,
   ok: reports.every((r) => r.invariants.length === 0 && r.analytics.exact && r.final.pending === 0),
 };
 writeJson(path.join(resultsDir, `${options.name}.json`), report);
@@ -488,4 +524,5 @@ writeChart(path.join(resultsDir, `${options.name}.svg`), {
 log(
   `wrote ${path.join('experiments', 'results', `${options.name}.json`)} and .svg: ${report.ok ? 'every drill held' : 'SOME DRILL FAILED'}`,
 );
+for (const page of writeResultBlocks(repoRoot, `${options.name}.json`)) log(`rewrote the figures of ${page} from it`);
 process.exitCode = report.ok ? 0 : 1;

@@ -264,6 +264,73 @@ export function scaleOutTable(r: ScaleOutResult): string {
   ].join('\n');
 }
 
+/** What experiments/src/cluster-sagas.ts writes: sagas through node failures on the three-node clusters. */
+export interface ClusterSagasResult {
+  command: string;
+  ranAt: string;
+  machine: LoadLevelingResult['machine'];
+  options: { orders: number; rate: number; failAfter: number; downS: number; majorityProbes: number };
+  drills: {
+    drill: string;
+    node: string;
+    posted: number;
+    accepted: number;
+    refused: number;
+    refusedWithRetryAfter: number;
+    storedAlthoughRefused: number;
+    repostedAccepted: number;
+    final: { confirmed: number; cancelled: number; pending: number };
+    duplicatesAbsorbed: number;
+    retried: number;
+    deadLettered: number;
+    stopTookS: number;
+    restartTookS: number;
+    longestStallS: number;
+    settledAfterRestartS: number;
+    failovers: Record<string, { lost: number; refused: number }>;
+    analytics: { counted: number; stored: number; exact: boolean };
+    invariants: string[];
+    majority?: {
+      answers: Record<string, number>;
+      medianAnswerMs: number;
+      retryAfter: string[];
+      acceptedAgainAfterS: number;
+    };
+  }[];
+}
+
+/** One row per drill: what was stopped, what the edge answered, what the system absorbed, how it recovered. */
+export function clusterSagasTable(r: ClusterSagasResult): string {
+  const what: Record<string, string> = {
+    rabbitmq: 'the RabbitMQ node leading `order-processing`',
+    kafka: 'the Kafka broker leading the most `order-events` partitions',
+    majority: 'two of the three RabbitMQ nodes',
+  };
+  const moved = (f: Record<string, { lost: number; refused: number }>) =>
+    Object.entries(f)
+      .filter(([, x]) => x.lost > 0)
+      .map(([service, x]) => `${service} ${x.lost}`)
+      .join(', ') || 'none';
+  return [
+    runHeader(r),
+    '',
+    '| drill | stopped | POST /orders answered | stored although refused | duplicates absorbed | retries, dead letters | connections moved to another node | longest stall | decided after the restart | analytics | invariants |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...r.drills.map((d) => {
+      const answered =
+        `${int(d.accepted)} × 202, ${int(d.refused)} refused (${int(d.refusedWithRetryAfter)} × 503 with Retry-After)` +
+        (d.majority
+          ? `, median answer ${int(d.majority.medianAnswerMs)} ms; orders taken again ${dec(d.majority.acceptedAgainAfterS)} s after the restart began`
+          : '');
+      return (
+        `| ${d.drill} | ${what[d.drill] ?? d.drill} (${d.node}), ${dec(d.stopTookS)} s to stop | ${answered} | ${int(d.storedAlthoughRefused)} | ${int(d.duplicatesAbsorbed)} | ${int(d.retried)}, ${int(d.deadLettered)} | ${moved(d.failovers)} | ${dec(d.longestStallS)} s | ` +
+        `${d.final.pending === 0 ? 'all' : `${int(d.final.pending)} pending`}, ${dec(Math.max(0, d.settledAfterRestartS))} s after | ` +
+        `${int(d.analytics.counted)} of ${int(d.analytics.stored)}${d.analytics.exact ? ', exact' : ', NOT exact'} | ${d.invariants.length === 0 ? 'hold' : d.invariants.join('; ')} |`
+      );
+    }),
+  ].join('\n');
+}
+
 /** Replaces the text between a block's markers; undefined when the markers are missing. */
 export function replaceBlock(text: string, name: string, content: string): string | undefined {
   const begin = `<!-- results:${name}:begin -->`;
@@ -300,6 +367,12 @@ export const resultBlocks: { file: string; name: string; result: string; render:
     name: 'scale-out',
     result: 'scale-out.json',
     render: (r) => scaleOutTable(r as ScaleOutResult),
+  },
+  {
+    file: 'docs/clusters.md',
+    name: 'cluster-sagas',
+    result: 'cluster-sagas.json',
+    render: (r) => clusterSagasTable(r as ClusterSagasResult),
   },
   {
     file: 'docs/console.md',
