@@ -60,6 +60,7 @@ for (const d of drills) {
 }
 
 const started = epochMs();
+const loadAverageAtStart = loadAverage();
 const log = (message: string) => progress(started, message);
 const cluster = path.join(repoRoot, 'infra', 'cluster');
 const UNIT_PRICE = 100;
@@ -161,8 +162,9 @@ interface DrillReport {
   /** Per service: AMQP connections lost and connection attempts refused during the drill (each one moved the
    * service to its next node). */
   failovers: Record<string, { lost: number; refused: number }>;
-  /** From the restart's end until every accepted order was decided (seconds). */
-  settledAfterRestartS: number;
+  /** When the drill's last order was decided, in seconds after the stop began (the node was back at `backAfterS`). */
+  allDecidedAfterS: number;
+  backAfterS: number;
   analytics: { counted: number; stored: number; exact: boolean };
   invariants: string[];
   /** Drill 3 only: what each request got while two nodes were down, and when orders were taken again. */
@@ -478,7 +480,8 @@ async function runDrill(
         return [service, { lost: now.lost - before.lost, refused: now.refused - before.refused }];
       }),
     ),
-    settledAfterRestartS: round(settledAt - restartedAt, 1),
+    allDecidedAfterS: round((timeline.find((x) => x.decided >= expected)?.at ?? settledAt) - stopAt, 1),
+    backAfterS: round(restartedAt - stopAt, 1),
     analytics: { counted, stored, exact: counted === stored },
     invariants: report.problems,
     ...(majority ? { majority } : {}),
@@ -487,7 +490,7 @@ async function runDrill(
     `${drill}: ${accepted} accepted, ${refused} refused (${result.refusedWithRetryAfter} with Retry-After), ` +
       `${result.storedAlthoughRefused} stored although refused, ${result.duplicatesAbsorbed} duplicates absorbed, ` +
       `${result.retried} retries, ${result.deadLettered} dead letters, ${result.consumerPauses} consumer pauses, ` +
-      `longest stall ${result.longestStallS} s, settled ${result.settledAfterRestartS} s after the restart; ` +
+      `longest stall ${result.longestStallS} s, all decided ${result.allDecidedAfterS} s after the stop began (nodes back at ${result.backAfterS} s); ` +
       `analytics ${counted} of ${stored}; invariants ${report.problems.length === 0 ? 'hold' : report.problems.join('; ')}`,
   );
   return result;
@@ -496,7 +499,7 @@ async function runDrill(
 const report = {
   experiment: 'cluster-sagas',
   ranAt: new Date().toISOString(),
-  machine: machineInfo(loadAverage()),
+  machine: machineInfo(loadAverageAtStart),
   command: `node experiments/dist/cluster-sagas.js ${process.argv.slice(2).join(' ')}`.trim(),
   options,
   drills: reports,

@@ -286,7 +286,8 @@ export interface ClusterSagasResult {
     stopTookS: number;
     restartTookS: number;
     longestStallS: number;
-    settledAfterRestartS: number;
+    allDecidedAfterS: number;
+    backAfterS: number;
     failovers: Record<string, { lost: number; refused: number }>;
     analytics: { counted: number; stored: number; exact: boolean };
     invariants: string[];
@@ -314,7 +315,7 @@ export function clusterSagasTable(r: ClusterSagasResult): string {
   return [
     runHeader(r),
     '',
-    '| drill | stopped | POST /orders answered | stored although refused | duplicates absorbed | retries, dead letters | connections moved to another node | longest stall | decided after the restart | analytics | invariants |',
+    '| drill | stopped | POST /orders answered | stored although refused | duplicates absorbed | retries, dead letters | connections moved to another node | longest stall | every order decided, after the stop began | analytics | invariants |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...r.drills.map((d) => {
       const answered =
@@ -324,7 +325,7 @@ export function clusterSagasTable(r: ClusterSagasResult): string {
           : '');
       return (
         `| ${d.drill} | ${what[d.drill] ?? d.drill} (${d.node}), ${dec(d.stopTookS)} s to stop | ${answered} | ${int(d.storedAlthoughRefused)} | ${int(d.duplicatesAbsorbed)} | ${int(d.retried)}, ${int(d.deadLettered)} | ${moved(d.failovers)} | ${dec(d.longestStallS)} s | ` +
-        `${d.final.pending === 0 ? 'all' : `${int(d.final.pending)} pending`}, ${dec(Math.max(0, d.settledAfterRestartS))} s after | ` +
+        `${d.final.pending === 0 ? `${dec(d.allDecidedAfterS)} s` : `${int(d.final.pending)} pending`} (nodes back at ${dec(d.backAfterS)} s) | ` +
         `${int(d.analytics.counted)} of ${int(d.analytics.stored)}${d.analytics.exact ? ', exact' : ', NOT exact'} | ${d.invariants.length === 0 ? 'hold' : d.invariants.join('; ')} |`
       );
     }),
