@@ -241,6 +241,10 @@ describe('docker-compose.cluster.yml (the cluster profile)', () => {
       'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
       'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR',
       'KAFKA_AUTO_CREATE_TOPICS_ENABLE',
+      'KAFKA_OFFSETS_TOPIC_NUM_PARTITIONS',
+      'KAFKA_TRANSACTION_STATE_LOG_NUM_PARTITIONS',
+      'KAFKA_NUM_NETWORK_THREADS',
+      'KAFKA_NUM_IO_THREADS',
     ]) {
       expect(String(env('kafka-2')[variable]), variable).toBe(native[property(variable)]);
     }
