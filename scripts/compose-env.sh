@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/compose-env.sh [FILE] — writes the variables docker-compose.yml requires (./stack compose-env).
 # FILE defaults to .env beside docker-compose.yml, which compose reads by itself. The template is
-# compose/.env.example: every password left empty there gets a random value (24 letters and digits); a value FILE
+# compose/.env.example: every secret left empty there (a *_PASSWORD, or the cluster profile's *_COOKIE) gets a random
+# value (24 letters and digits); a value FILE
 # already has is kept, so running this again changes nothing that works (rotate one by deleting its line first;
 # docs/security.md says what each change needs). Keys FILE has that the template does not are kept at its end.
 # The file is written with mode 600; it is in .gitignore and .dockerignore.
@@ -26,6 +27,8 @@ random_password() {
   printf '%s' "${value:0:24}"
 }
 
+secret() { [[ $1 == *_PASSWORD || $1 == *_COOKIE ]]; }
+
 declare -A in_template=()
 generated=0 reused=0
 tmp="$(mktemp "${out}.XXXXXX")"
@@ -37,10 +40,10 @@ chmod 600 "$tmp"
     if [[ $line =~ ^([A-Z][A-Z0-9_]*)=(.*)$ ]]; then
       key="${BASH_REMATCH[1]}" value="${BASH_REMATCH[2]}"
       in_template[$key]=1
-      if [ -n "${kept[$key]+set}" ] && { [ -n "${kept[$key]}" ] || [[ $key != *_PASSWORD ]]; }; then
+      if [ -n "${kept[$key]+set}" ] && { [ -n "${kept[$key]}" ] || ! secret "$key"; }; then
         value="${kept[$key]}"
-        [[ $key == *_PASSWORD ]] && reused=$((reused + 1))
-      elif [[ $key == *_PASSWORD && -z $value ]]; then
+        secret "$key" && reused=$((reused + 1))
+      elif secret "$key" && [[ -z $value ]]; then
         value="$(random_password)"
         generated=$((generated + 1))
       fi
@@ -58,4 +61,4 @@ chmod 600 "$tmp"
 } >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
-printf 'compose-env: wrote %s: %d passwords generated, %d kept\n' "$out" "$generated" "$reused"
+printf 'compose-env: wrote %s: %d secrets generated, %d kept\n' "$out" "$generated" "$reused"

@@ -11,6 +11,14 @@
 # the broker (definitions.skip_if_unchanged) re-imports it exactly then: rotating a password is editing .env and
 # restarting this container.
 #
+# A node of the cluster profile (docker-compose.cluster.yml) is given two more variables:
+#   ERLANG_COOKIE      the cluster's shared secret (RABBITMQ_ERLANG_COOKIE of .env), written to the rabbitmq
+#                      user's cookie file (mode 0400) before the broker starts, then removed from the environment.
+#   RABBITMQ_JOIN_AFTER  hosts (`rabbitmq-1 rabbitmq-2`) whose AMQP listener (5671) this node waits for, at most
+#                      RABBITMQ_JOIN_WAIT_S (180 s), on its first boot only (an empty database): so it joins them
+#                      instead of forming a cluster of its own. A restarted node does not wait: the nodes of a
+#                      cluster that stopped wait for each other by themselves.
+#
 #   start.sh [ARGS...]             render to /etc/rabbitmq/definitions.json, then docker-entrypoint.sh ARGS
 #   start.sh --render IN OUT       only render (the tests use it)
 set -euo pipefail
@@ -45,7 +53,33 @@ if [ "${1:-}" = --render ]; then
   exit 0
 fi
 
+write_cookie() { # the cluster's Erlang cookie, for the broker and for the CLI tools (rabbitmq-diagnostics)
+  local file=/var/lib/rabbitmq/.erlang.cookie
+  rm -f "$file"
+  (umask 077 && printf '%s' "$ERLANG_COOKIE" >"$file")
+  chown rabbitmq:rabbitmq "$file"
+  chmod 400 "$file"
+}
+
+wait_to_join() { # on a first boot only: until every host of RABBITMQ_JOIN_AFTER listens on 5671
+  local host deadline=$((SECONDS + ${RABBITMQ_JOIN_WAIT_S:-180}))
+  [ -z "$(ls -A /var/lib/rabbitmq/mnesia 2>/dev/null)" ] || return 0
+  for host in $RABBITMQ_JOIN_AFTER; do
+    echo "rabbitmq: first boot: waiting for $host to listen before joining the cluster" >&2
+    until timeout 2 bash -c "exec 3<>/dev/tcp/$host/5671" 2>/dev/null; do
+      if [ $SECONDS -ge $deadline ]; then
+        echo "rabbitmq: $host did not listen within ${RABBITMQ_JOIN_WAIT_S:-180} s; not starting a cluster of my own" >&2
+        exit 1
+      fi
+      sleep 1
+    done
+  done
+}
+
 render /etc/rabbitmq/definitions.template.json /etc/rabbitmq/definitions.json
 chown rabbitmq:rabbitmq /etc/rabbitmq/definitions.json
 unset RABBITMQ_PASSWORDS
+if [ -n "${ERLANG_COOKIE:-}" ]; then write_cookie; fi
+unset ERLANG_COOKIE
+if [ -n "${RABBITMQ_JOIN_AFTER:-}" ]; then wait_to_join; fi
 exec /usr/local/bin/docker-entrypoint.sh "$@"

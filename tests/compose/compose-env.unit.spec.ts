@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { read, requiredVariable, root } from './compose-files.js';
+import { isSecretName, read, requiredVariable, root } from './compose-files.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'compose-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,17 +19,20 @@ function composeEnv(file: string): Record<string, string> {
   );
 }
 
+/** The secrets of the template: every password, and the cluster profile's Erlang cookie. */
 const passwordNames = read('compose/.env.example')
   .split('\n')
-  .filter((line) => /^[A-Z0-9_]+_PASSWORD=/.test(line))
-  .map((line) => line.slice(0, line.indexOf('=')));
+  .filter((line) => /^[A-Z0-9_]+=/.test(line))
+  .map((line) => line.slice(0, line.indexOf('=')))
+  .filter(isSecretName);
 
 describe('scripts/compose-env.sh (./stack compose-env)', () => {
-  it('writes a random password for every password docker-compose.yml requires, readable by its owner only', () => {
+  it('writes a random value for every secret docker-compose.yml (or its cluster profile) requires, readable by its owner only', () => {
     const file = path.join(dir, 'a.env');
     const env = composeEnv(file);
-    const compose = read('docker-compose.yml');
+    const compose = `${read('docker-compose.yml')}\n${read('docker-compose.cluster.yml')}`;
     expect(passwordNames.length).toBeGreaterThan(20);
+    expect(passwordNames).toContain('RABBITMQ_ERLANG_COOKIE');
     for (const name of passwordNames) {
       expect(env[name], name).toMatch(/^[A-Za-z0-9]{24}$/);
       expect(compose, name).toContain(requiredVariable(name));

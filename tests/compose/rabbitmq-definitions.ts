@@ -119,9 +119,16 @@ export function definitionUsers(): DefinitionsUser[] {
  * the vhost, the admin's full, the services' least-privilege and the console's empty permissions, the policies (same priority and
  * apply-to as the provisioner), the exchanges, every queue with its retry and dead letter queues, the query queues,
  * the bindings.
+ *
+ * `cluster`: the definitions of the three nodes of the cluster profile (`compose/rabbitmq/definitions.cluster.json`,
+ * docker-compose.cluster.yml): the quorum queues' policies (dead-lettering at least once, overflow reject-publish, as
+ * the provisioner sets them with RABBITMQ_QUEUE_TYPE=quorum) and no queue and no binding. Node 1 imports its
+ * definitions before the others have joined, and a quorum queue declared then would have node 1 as its only member:
+ * the topology job declares the queues once all three nodes are up, so each has three.
  */
-export function buildDefinitions(): Definitions {
-  return {
+export function buildDefinitions(variant: 'single' | 'cluster' = 'single'): Definitions {
+  const cluster = variant === 'cluster';
+  const definitions: Definitions = {
     users: definitionUsers(),
     vhosts: [{ name: VHOST, description: 'async-messaging reference system', tags: [] }],
     permissions: [
@@ -132,7 +139,7 @@ export function buildDefinitions(): Definitions {
     topic_permissions: SERVICES.flatMap((s) => topicPermissionsFor(s).map((t) => ({ user: s, vhost: VHOST, ...t }))),
     parameters: [],
     global_parameters: [],
-    policies: policiesFor().map((p) => ({
+    policies: policiesFor({}, cluster ? 'quorum' : 'classic').map((p) => ({
       vhost: VHOST,
       name: p.name,
       pattern: p.pattern,
@@ -178,4 +185,5 @@ export function buildDefinitions(): Definitions {
       arguments: b.arguments,
     })),
   };
+  return cluster ? { ...definitions, queues: [], bindings: [] } : definitions;
 }

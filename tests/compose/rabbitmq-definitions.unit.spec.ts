@@ -29,10 +29,12 @@ import {
 import { renderDefinitions } from './render-definitions.js';
 
 const file = new URL('../../compose/rabbitmq/definitions.json', import.meta.url);
+/** The cluster profile's (docker-compose.cluster.yml): quorum policies, no queue, no binding. */
+const clusterFile = new URL('../../compose/rabbitmq/definitions.cluster.json', import.meta.url);
 
-function readCommitted(): Definitions | undefined {
+function readCommitted(at: URL = file): Definitions | undefined {
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as Definitions;
+    return JSON.parse(readFileSync(at, 'utf8')) as Definitions;
   } catch {
     return undefined;
   }
@@ -40,9 +42,14 @@ function readCommitted(): Definitions | undefined {
 
 // Regenerate after a topology change: UPDATE_DEFINITIONS=1 npx vitest run --project unit tests/compose
 if (process.env.UPDATE_DEFINITIONS === '1') {
-  const path = fileURLToPath(file);
-  const json = JSON.stringify(buildDefinitions(), null, 2);
-  writeFileSync(file, await format(json, { ...(await resolveConfig(path)), filepath: path }));
+  for (const [at, variant] of [
+    [file, 'single'],
+    [clusterFile, 'cluster'],
+  ] as const) {
+    const path = fileURLToPath(at);
+    const json = JSON.stringify(buildDefinitions(variant), null, 2);
+    writeFileSync(at, await format(json, { ...(await resolveConfig(path)), filepath: path }));
+  }
 }
 
 describe('compose/rabbitmq/definitions.json', () => {
@@ -176,6 +183,40 @@ describe('compose/rabbitmq/definitions.json', () => {
       expect(writes(own, 'dead-letters', deadLetterQueue(q.name)), q.name).toBe(true);
       expect(writes(others, 'retries', retryQueue(q.name, 1)), q.name).toBe(false);
       expect(writes(others, 'dead-letters', deadLetterQueue(q.name)), q.name).toBe(false);
+    }
+  });
+});
+
+describe('compose/rabbitmq/definitions.cluster.json (the cluster profile)', () => {
+  const committed = readCommitted(clusterFile);
+  const single = readCommitted();
+
+  it('exists and is the cluster definitions the topology module gives (regenerate with UPDATE_DEFINITIONS=1)', () => {
+    expect(committed, 'compose/rabbitmq/definitions.cluster.json is missing or not JSON').toBeDefined();
+    expect(committed).toEqual(buildDefinitions('cluster'));
+  });
+
+  it('declares no queue and no binding: the topology job declares the quorum queues once all three nodes are up', () => {
+    expect(committed!.queues).toEqual([]);
+    expect(committed!.bindings).toEqual([]);
+  });
+
+  it("has the single node's users (placeholders only), vhost, permissions and exchanges", () => {
+    for (const key of ['users', 'vhosts', 'permissions', 'topic_permissions', 'exchanges'] as const) {
+      expect(committed![key], key).toEqual(single![key]);
+    }
+    for (const user of committed!.users) expect(user.password_hash).toBe(passwordPlaceholder(user.name));
+  });
+
+  it('gives every queue policy what a quorum queue needs: dead-lettering at least once, overflow reject-publish', () => {
+    expect(committed!.policies.map((p) => p.name)).toEqual(single!.policies.map((p) => p.name));
+    for (const policy of committed!.policies) {
+      expect(policy.definition, policy.name).toMatchObject({
+        'dead-letter-strategy': 'at-least-once',
+        overflow: 'reject-publish',
+      });
+      const classic = single!.policies.find((p) => p.name === policy.name)!;
+      expect(classic.definition, policy.name).not.toHaveProperty('dead-letter-strategy');
     }
   });
 });
