@@ -21,7 +21,8 @@
  *
  * Writes experiments/results/cluster-sagas.{json,svg}, and the table in docs/clusters.md from them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
@@ -66,14 +67,24 @@ const cluster = path.join(repoRoot, 'infra', 'cluster');
 const UNIT_PRICE = 100;
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-function infra(...args: string[]): void {
-  execFileSync(cluster, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+const run = promisify(execFile);
+
+/**
+ * Runs `infra/cluster ARGS` without blocking the event loop (the load generator and the sampler go on meanwhile);
+ * its output is shown only when it fails.
+ */
+async function infra(...args: string[]): Promise<void> {
+  await run(cluster, args, { encoding: 'utf8' }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `infra/cluster ${args.join(' ')} failed: ${error.message}\n${error.stdout ?? ''}${error.stderr ?? ''}`,
+    );
+  });
 }
 
 /** Runs `infra/cluster ARGS` and returns how long it took, in seconds. */
-function timedInfra(...args: string[]): number {
+async function timedInfra(...args: string[]): Promise<number> {
   const t = epochMs();
-  infra(...args);
+  await infra(...args);
   return round((epochMs() - t) / 1000, 1);
 }
 
@@ -184,7 +195,7 @@ const marks: { t: number; label: string }[] = [];
 let clock0 = 0;
 
 await withWorld({ cluster: true }, async (world) => {
-  infra('status');
+  await infra('status');
   const nodes = clusterVariables().RABBITMQ_CLUSTER_NODES!.split(',');
   // Each service starts on another node: the rotation puts node k first for the k-th service.
   const rotated = (k: number) => [...nodes.slice(k % 3), ...nodes.slice(0, k % 3)].join(',');
@@ -295,10 +306,8 @@ async function runDrill(
     node = stopped.map((n) => `rmq${n}`).join('+');
     stopAt = at();
     marks.push({ t: stopAt, label: `${drill}: ${node} stopped` });
-    stopTookS = round(
-      stopped.reduce((sum, n) => sum + timedInfra('stop-node', 'rabbitmq', String(n)), 0),
-      1,
-    );
+    for (const n of stopped) stopTookS += await timedInfra('stop-node', 'rabbitmq', String(n));
+    stopTookS = round(stopTookS, 1);
     log(`majority: ${node} stopped in ${stopTookS} s; ${options.majorityProbes} orders posted one at a time`);
     const answers: Record<string, number> = {};
     const times: number[] = [];
@@ -334,7 +343,7 @@ async function runDrill(
       await sleep(250);
     }
     const restartStart = epochMs();
-    restartTookS = timedInfra('up');
+    restartTookS = await timedInfra('up');
     restartedAt = at();
     marks.push({ t: restartedAt, label: `${drill}: nodes back` });
     // When the orders service takes an order again (probing with real orders, each with its own key).
@@ -379,10 +388,10 @@ async function runDrill(
       await sleep((options.failAfter / options.rate) * 1000);
       stopAt = at();
       marks.push({ t: stopAt, label: `${drill}: ${node} stopped` });
-      stopTookS = timedInfra('stop-node', drill, String(target));
+      stopTookS = await timedInfra('stop-node', drill, String(target));
       log(`${drill}: ${node} stopped (${stopTookS} s); back in ${options.downS} s`);
       await sleep(options.downS * 1000);
-      restartTookS = timedInfra('up');
+      restartTookS = await timedInfra('up');
       restartedAt = at();
       marks.push({ t: restartedAt, label: `${drill}: ${node} back` });
       log(`${drill}: ${node} back (infra/cluster up took ${restartTookS} s)`);
