@@ -11,10 +11,17 @@ const runDir = mkdtempSync(path.join(tmpdir(), 'stack-options-'));
 afterAll(() => rmSync(runDir, { recursive: true, force: true }));
 
 function stack(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return stackWith({}, ...args);
+}
+
+function stackWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync('bash', ['./stack', ...args], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, STACK_RUN_DIR: runDir },
+    env: { ...process.env, MESSAGING_TLS: '', ...env, STACK_RUN_DIR: runDir },
     timeout: 20_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -63,6 +70,15 @@ describe('./stack up and demo options', () => {
       expect(result.stdout).toBe('');
       expect(result.status).toBe(2);
     }
+  });
+
+  it('refuses --cluster with MESSAGING_TLS=1: the cluster has no TLS listeners', () => {
+    const result = stackWith({ MESSAGING_TLS: '1' }, 'up', '--cluster');
+    expect(result.stderr).toContain(
+      "./stack up: --cluster with MESSAGING_TLS=1: the cluster's nodes have no TLS listeners",
+    );
+    expect(result.stdout).toBe('');
+    expect(result.status).toBe(2);
   });
 
   it('lists --cluster and --scale, and why the console and analytics are limited, in the help', () => {
