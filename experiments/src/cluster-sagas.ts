@@ -5,7 +5,8 @@
  * replication factor 3. Three drills, one after the other, each while `--orders` orders arrive at `--rate` per second:
  *
  *   1. rabbitmq: the node leading `order-processing` (and its share of the other queues) is stopped once
- *      `--fail-after` orders are posted, and started again `--down-s` seconds later;
+ *      `--fail-after` orders are posted, and started again `--down-s` seconds later; meanwhile `--fail-fraction` of
+ *      inventory's reservations fail (each attempt with that chance: its fault switch), so retries pass through the quorum retry queues;
  *   2. kafka: the broker leading the most `order-events` partitions, the same way;
  *   3. majority: two of the three RabbitMQ nodes stopped: `POST /orders` must fail fast with 503 and Retry-After,
  *      and take orders again by itself once the nodes are back.
@@ -49,6 +50,11 @@ const options = parseArgs({
   downS: 15,
   /** The drills to run, in order. */
   drills: 'rabbitmq,kafka,majority',
+  /**
+   * During the rabbitmq drill, this fraction of the attempts at inventory's reservations fail with a transient error (its
+   * `fail-consumer` switch), so the delayed retries go through the quorum retry queues while a node is down.
+   */
+  failFraction: 0.05,
   /** Requests tried while two nodes are down. */
   majorityProbes: 20,
   users: 100,
@@ -201,7 +207,7 @@ await withWorld({ cluster: true }, async (world) => {
   const rotated = (k: number) => [...nodes.slice(k % 3), ...nodes.slice(0, k % 3)].join(',');
   const allowed = (k: number) => ({ RABBITMQ_CLUSTER_NODES: rotated(k) });
   const [inventory, payments, analytics] = await Promise.all([
-    world.start('inventory', allowed(1)),
+    world.start('inventory', { ...allowed(1), FAULTS_ALLOWED: '1' }),
     world.start('payments', allowed(2)),
     world.start('analytics', allowed(0)),
   ]);
@@ -384,6 +390,18 @@ async function runDrill(
     const batch = Array.from({ length: options.orders }, () => newOrder());
     requests.push(...batch);
     log(`${drill}: ${options.orders} orders at ${options.rate}/s; ${node} stops after ${options.failAfter}`);
+    const inventory = processes[1]!;
+    const fault =
+      drill === 'rabbitmq' && options.failFraction > 0
+        ? await http<{ id: string }>('POST', `${inventory.url}/faults`, {
+            kind: 'fail-consumer',
+            source: Queues.inventoryReserve,
+            fraction: options.failFraction,
+            durationS: 600,
+          })
+        : undefined;
+    if (fault && fault.status !== 201)
+      throw new Error(`fail-consumer on inventory: ${fault.status} ${JSON.stringify(fault.body)}`);
     const failure = (async () => {
       await sleep((options.failAfter / options.rate) * 1000);
       stopAt = at();
@@ -405,6 +423,7 @@ async function runDrill(
     });
     results.push(...load.results);
     await failure;
+    if (fault) await http('DELETE', `${inventory.url}/faults/${fault.body.id}`);
   }
 
   const accepted = results.filter((r) => r.status === 202).length;
