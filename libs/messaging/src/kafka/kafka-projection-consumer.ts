@@ -123,8 +123,9 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
     for (;;) {
       await this.waitWhilePaused(heartbeat);
       if (!payload.isRunning() || payload.isStale()) return;
+      let outcome: { applied: number; skipped: number; seekTo?: bigint };
       try {
-        const outcome = await withConsumerSpan(
+        outcome = await withConsumerSpan(
           `${topic} process`,
           undefined,
           {
@@ -142,32 +143,6 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
             return this.dataSource.transaction((manager) => this.applyBatch(manager, at, batch.messages, envelopes));
           },
         );
-        if (outcome.seekTo !== undefined) {
-          this.logger.warn(
-            { topic, groupId, partition: batch.partition, from: batch.firstOffset(), to: String(outcome.seekTo) },
-            'kafka: the stored position is behind the fetched batch; seeking back to it',
-          );
-          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.seekTo.toString() });
-          return;
-        }
-        const durationMs = performance.now() - started;
-        for (let i = 0; i < outcome.applied; i++) this.options.metrics?.consumed(topic, durationMs);
-        this.logger.info(
-          {
-            topic,
-            groupId,
-            partition: batch.partition,
-            firstOffset: batch.firstOffset(),
-            lastOffset: batch.lastOffset(),
-            applied: outcome.applied,
-            skipped: outcome.skipped,
-            durationMs: Math.round(durationMs * 10) / 10,
-          },
-          'kafka: batch projected',
-        );
-        payload.resolveOffset(batch.lastOffset());
-        await heartbeat();
-        return;
       } catch (error) {
         const err = asError(error);
         recordSpanFailure(err);
@@ -187,6 +162,36 @@ export class KafkaProjectionConsumer<M extends Envelope = Envelope> extends Kafk
         await this.oneByOne(at, batch.messages, payload);
         return;
       }
+      if (outcome.seekTo !== undefined) {
+        this.logger.warn(
+          { topic, groupId, partition: batch.partition, from: batch.firstOffset(), to: String(outcome.seekTo) },
+          'kafka: the stored position is behind the fetched batch; seeking back to it',
+        );
+        consumer.seek({ topic: batch.topic, partition: batch.partition, offset: outcome.seekTo.toString() });
+        return;
+      }
+      const durationMs = performance.now() - started;
+      for (let i = 0; i < outcome.applied; i++) this.options.metrics?.consumed(topic, durationMs);
+      this.logger.info(
+        {
+          topic,
+          groupId,
+          partition: batch.partition,
+          firstOffset: batch.firstOffset(),
+          lastOffset: batch.lastOffset(),
+          applied: outcome.applied,
+          skipped: outcome.skipped,
+          durationMs: Math.round(durationMs * 10) / 10,
+        },
+        'kafka: batch projected',
+      );
+      payload.resolveOffset(batch.lastOffset());
+      // Outside the try: a refused heartbeat (the group rebalancing, its coordinator moved to another broker or
+      // stopped) must reach kafkajs, which then finds the coordinator and rejoins. Caught as an outage it would be
+      // retried with the same stale coordinator for ever. The batch is stored with its position, so a partition
+      // read again after the rejoin changes nothing.
+      await heartbeat();
+      return;
     }
   }
 
