@@ -7,7 +7,8 @@
  *   1. rabbitmq: the node leading `order-processing` (and its share of the other queues) is stopped once
  *      `--fail-after` orders are posted, and started again `--down-s` seconds later; meanwhile `--fail-fraction` of
  *      inventory's reservations fail (each attempt with that chance: its fault switch), so retries pass through the quorum retry queues;
- *   2. kafka: the broker leading the most `order-events` partitions, the same way;
+ *   2. kafka: the broker coordinating analytics' consumer group (which also leads some `order-events` partitions),
+ *      the same way;
  *   3. majority: two of the three RabbitMQ nodes stopped: `POST /orders` must fail fast with 503 and Retry-After,
  *      and take orders again by itself once the nodes are back.
  *
@@ -262,15 +263,34 @@ async function leaderOfQueue(world: ExperimentWorld, queue: string): Promise<num
   return Number((info.leader ?? info.node ?? '').replace(/^rmq(\d)@.*/, '$1'));
 }
 
-async function busiestKafkaBroker(world: ExperimentWorld): Promise<number> {
+/** Java's String.hashCode, which Kafka uses to place a group on a partition of `__consumer_offsets`. */
+function javaHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(31, h) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The broker to stop in the Kafka drill: the coordinator of analytics' group on `order-events` (the leader of its
+ * `__consumer_offsets` partition), so the drill moves a group coordinator as well as partition leaders; and how many
+ * `order-events` partitions it leads.
+ */
+async function kafkaDrillBroker(world: ExperimentWorld): Promise<{ broker: number; leads: number }> {
   const admin = world.kafka.admin();
   await admin.connect();
-  const metadata = await admin
-    .fetchTopicMetadata({ topics: [world.kafka.name(Topics.orderEvents)] })
-    .finally(() => admin.disconnect());
-  const leaders = new Map<number, number>();
-  for (const p of metadata.topics[0]!.partitions) leaders.set(p.leader, (leaders.get(p.leader) ?? 0) + 1);
-  return [...leaders.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+  try {
+    const [offsets, events] = await Promise.all([
+      admin.fetchTopicMetadata({ topics: ['__consumer_offsets'] }),
+      admin.fetchTopicMetadata({ topics: [world.kafka.name(Topics.orderEvents)] }),
+    ]);
+    const partitions = offsets.topics[0]!.partitions;
+    const group = world.kafka.name('analytics');
+    const at = (javaHash(group) & 0x7fffffff) % partitions.length;
+    const broker = partitions.find((p) => p.partitionId === at)!.leader;
+    return { broker, leads: events.topics[0]!.partitions.filter((p) => p.leader === broker).length };
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 async function runDrill(
@@ -289,9 +309,13 @@ async function runDrill(
   const timeline: Timeline[] = [];
   timelines[drill] = timeline;
   let sampling = true;
+  // Stops with the drill, and on an error of its own (the drill failing closes the database client under it): a
+  // failed drill must show its own error, not the sampler's.
   const sampler = (async () => {
     while (sampling) {
-      timeline.push({ at: round((epochMs() - clock0) / 1000, 2), ...(await countOrders(db)) });
+      const counts = await countOrders(db).catch(() => undefined);
+      if (!counts) return;
+      timeline.push({ at: round((epochMs() - clock0) / 1000, 2), ...counts });
       await sleep(250);
     }
   })();
@@ -384,9 +408,11 @@ async function runDrill(
       `majority: answers ${JSON.stringify(answers)}, median ${majority.medianAnswerMs} ms; orders taken again ${acceptedAgainAfterS} s after the restart began`,
     );
   } else {
-    const target =
-      drill === 'rabbitmq' ? await leaderOfQueue(world, Queues.orderProcessing) : await busiestKafkaBroker(world);
-    node = drill === 'rabbitmq' ? `rmq${target}` : `kafka${target}`;
+    const kafkaTarget = drill === 'kafka' ? await kafkaDrillBroker(world) : undefined;
+    const target = kafkaTarget?.broker ?? (await leaderOfQueue(world, Queues.orderProcessing));
+    node = kafkaTarget
+      ? `kafka${target}: analytics' group coordinator, leader of ${kafkaTarget.leads} of order-events' partitions`
+      : `rmq${target}`;
     const batch = Array.from({ length: options.orders }, () => newOrder());
     requests.push(...batch);
     log(`${drill}: ${options.orders} orders at ${options.rate}/s; ${node} stops after ${options.failAfter}`);

@@ -304,7 +304,7 @@ export interface ClusterSagasResult {
 export function clusterSagasTable(r: ClusterSagasResult): string {
   const what: Record<string, string> = {
     rabbitmq: 'the RabbitMQ node leading `order-processing`',
-    kafka: 'the Kafka broker leading the most `order-events` partitions',
+    kafka: "the Kafka broker coordinating analytics' consumer group",
     majority: 'two of the three RabbitMQ nodes',
   };
   const moved = (f: Record<string, { lost: number; refused: number }>) =>
