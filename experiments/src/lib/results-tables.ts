@@ -324,7 +324,7 @@ export function clusterSagasTable(r: ClusterSagasResult): string {
           ? `, median answer ${int(d.majority.medianAnswerMs)} ms; orders taken again ${dec(d.majority.acceptedAgainAfterS)} s after the restart began`
           : '');
       return (
-        `| ${d.drill} | ${what[d.drill] ?? d.drill} (${d.node}), ${dec(d.stopTookS)} s to stop | ${answered} | ${int(d.storedAlthoughRefused)} | ${int(d.duplicatesAbsorbed)} | ${int(d.retried)}, ${int(d.deadLettered)} | ${moved(d.failovers)} | ${dec(d.longestStallS)} s | ` +
+        `| ${d.drill} | ${what[d.drill] ?? d.drill} (${d.node.replace(": analytics' group coordinator, ", ', ')}), ${dec(d.stopTookS)} s to stop | ${answered} | ${int(d.storedAlthoughRefused)} | ${int(d.duplicatesAbsorbed)} | ${int(d.retried)}, ${int(d.deadLettered)} | ${moved(d.failovers)} | ${dec(d.longestStallS)} s | ` +
         `${d.final.pending === 0 ? `${dec(d.allDecidedAfterS)} s` : `${int(d.final.pending)} pending`} (nodes back at ${dec(d.backAfterS)} s) | ` +
         `${int(d.analytics.counted)} of ${int(d.analytics.stored)}${d.analytics.exact ? ', exact' : ', NOT exact'} | ${d.invariants.length === 0 ? 'hold' : d.invariants.join('; ')} |`
       );
