@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { nativePassword, type ServiceName } from '@am/messaging';
+import { ensureAuthKeys, nativePassword, type ServiceName } from '@am/messaging';
 import {
   ServiceProcess,
+  TEST_KEYS_DIR,
   freePort,
   newRunId,
   provisionWorld,
@@ -214,6 +215,8 @@ export class ExperimentWorld {
 /** Runs `main` with the world, and always destroys the world (also on Ctrl-C). */
 export async function withWorld<T>(options: WorldOptions, main: (world: ExperimentWorld) => Promise<T>): Promise<T> {
   requireBuilt();
+  // The clone's token keys, which the world's services verify with (made here on a fresh clone, as the tests do).
+  ensureAuthKeys(TEST_KEYS_DIR);
   const world = new ExperimentWorld(options);
   const interrupted = () => {
     process.stderr.write('\ninterrupted: removing the experiment world\n');
