@@ -35,7 +35,7 @@ import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
 import { countOrders } from './lib/samplers.js';
 import { loadAverage, machineInfo, writeJson } from './lib/stats.js';
-import { writeResultBlocks } from './lib/results-tables.js';
+import { writeResultBlocks, type ClusterSagasDrill } from './lib/results-tables.js';
 import { writeChart } from './lib/svg-chart.js';
 import { clusterVariables, repoRoot, resultsDir, withWorld, type ExperimentWorld } from './lib/world.js';
 
@@ -97,16 +97,28 @@ async function timedInfra(...args: string[]): Promise<number> {
   return round((epochMs() - t) / 1000, 1);
 }
 
-/** The sum of a counter over every line of the services' /metrics (every label set). */
-async function counterSum(processes: readonly ServiceProcess[], name: string): Promise<number> {
-  let sum = 0;
+/** The counters the report reads from the services' /metrics, each summed over every process and label set. */
+const COUNTERS = {
+  duplicatesAbsorbed: 'messages_duplicates_total',
+  retried: 'messages_retried_total',
+  deadLettered: 'messages_dead_lettered_total',
+  consumerPauses: 'consumer_pauses_total',
+} as const;
+type Counts = Record<keyof typeof COUNTERS, number>;
+
+/** Every counter of COUNTERS, from one read of each process's /metrics. */
+async function readCounters(processes: readonly ServiceProcess[]): Promise<Counts> {
+  const counts = Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Counts;
   for (const p of processes) {
     const text = await (await fetch(`${p.url}/metrics`)).text().catch(() => '');
     for (const line of text.split('\n')) {
-      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1)) || 0;
+      for (const [key, name] of Object.entries(COUNTERS) as [keyof Counts, string][]) {
+        if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+          counts[key] += Number(line.split(' ').at(-1)) || 0;
+      }
     }
   }
-  return sum;
+  return counts;
 }
 
 /**
@@ -135,8 +147,6 @@ async function postOrder(
   }
 }
 
-const COUNTERS = ['messages_retried_total', 'messages_dead_lettered_total', 'consumer_pauses_total'] as const;
-
 interface Timeline {
   at: number;
   stored: number;
@@ -154,51 +164,7 @@ function reconnections(processes: readonly ServiceProcess[]): Record<string, { l
   );
 }
 
-interface DrillReport {
-  drill: string;
-  node: string;
-  posted: number;
-  accepted: number;
-  refused: number;
-  refusedWithRetryAfter: number;
-  /** Orders stored although their POST answered 503: the task's publish was never confirmed, and landed anyway. */
-  storedAlthoughRefused: number;
-  /** Refused orders posted again with their Idempotency-Key after the drill, and what came back. */
-  repostedAccepted: number;
-  final: { confirmed: number; cancelled: number; pending: number };
-  duplicatesAbsorbed: number;
-  /** What the services' counters say happened meanwhile: delayed retries, dead letters, consumer pauses (breakers). */
-  retried: number;
-  deadLettered: number;
-  consumerPauses: number;
-  /** Seconds from the stop to its end (`infra/cluster stop-node` returned), and to the node being back. */
-  stopTookS: number;
-  restartTookS: number;
-  /**
-   * The longest stretch, from the stop on, in which none of the drill's orders was decided while some were still
-   * to be (queued, in a saga, or refused and not yet posted again), in seconds.
-   */
-  longestStallS: number;
-  /** Per service: AMQP connections lost and connection attempts refused during the drill (each one moved the
-   * service to its next node). */
-  failovers: Record<string, { lost: number; refused: number }>;
-  /** When the drill's last order was decided, in seconds after the stop began (the node was back at `backAfterS`). */
-  allDecidedAfterS: number;
-  backAfterS: number;
-  analytics: { counted: number; stored: number; exact: boolean };
-  invariants: string[];
-  /** Drill 3 only: what each request got while two nodes were down, and when orders were taken again. */
-  majority?: {
-    answers: Record<string, number>;
-    /** Each request in order: status (0: no answer), milliseconds, Retry-After, the error or message. */
-    requests: { status: number; ms: number; retryAfter?: string; message?: string }[];
-    medianAnswerMs: number;
-    retryAfter: string[];
-    acceptedAgainAfterS: number;
-  };
-}
-
-const reports: DrillReport[] = [];
+const reports: ClusterSagasDrill[] = [];
 const timelines: Record<string, Timeline[]> = {};
 const marks: { t: number; label: string }[] = [];
 let clock0 = 0;
@@ -207,15 +173,16 @@ await withWorld({ cluster: true }, async (world) => {
   await infra('status');
   const nodes = clusterVariables().RABBITMQ_CLUSTER_NODES!.split(',');
   // Each service starts on another node: the rotation puts node k first for the k-th service.
-  const rotated = (k: number) => [...nodes.slice(k % 3), ...nodes.slice(0, k % 3)].join(',');
-  const allowed = (k: number) => ({ RABBITMQ_CLUSTER_NODES: rotated(k) });
+  const startingOn = (k: number) => ({
+    RABBITMQ_CLUSTER_NODES: [...nodes.slice(k % 3), ...nodes.slice(0, k % 3)].join(','),
+  });
   const [inventory, payments, analytics] = await Promise.all([
-    world.start('inventory', { ...allowed(1), FAULTS_ALLOWED: '1' }),
-    world.start('payments', allowed(2)),
-    world.start('analytics', allowed(0)),
+    world.start('inventory', { ...startingOn(1), FAULTS_ALLOWED: '1' }),
+    world.start('payments', startingOn(2)),
+    world.start('analytics', startingOn(0)),
   ]);
   const orders = await world.start('orders', {
-    ...allowed(0),
+    ...startingOn(0),
     SAGA_STEP_TIMEOUT_MS: '600000',
     INVENTORY_URL: inventory.url,
     PAYMENTS_URL: payments.url,
@@ -302,10 +269,9 @@ async function runDrill(
   db: pg.Client,
   ledger: Ledger,
   newOrder: () => { method: 'POST'; path: string; body: unknown; headers: Record<string, string> },
-): Promise<DrillReport> {
+): Promise<ClusterSagasDrill> {
   const [orders, , , analytics] = processes as [ServiceProcess, ServiceProcess, ServiceProcess, ServiceProcess];
-  const duplicatesBefore = await counterSum(processes, 'messages_duplicates_total');
-  const countersBefore = await Promise.all(COUNTERS.map((c) => counterSum(processes, c)));
+  const countersBefore = await readCounters(processes);
   const storedBefore = (await countOrders(db)).stored;
   const reconnectionsBefore = reconnections(processes);
   const timeline: Timeline[] = [];
@@ -330,7 +296,7 @@ async function runDrill(
   let restartedAt = 0;
   const requests: ReturnType<typeof newOrder>[] = [];
   const results: LoadResult[] = [];
-  let majority: DrillReport['majority'];
+  let majority: ClusterSagasDrill['majority'];
 
   if (drill === 'majority') {
     // Two of three RabbitMQ nodes stopped: the one left pauses (pause_minority) and closes its clients.
@@ -343,7 +309,7 @@ async function runDrill(
     log(`majority: ${node} stopped in ${stopTookS} s; ${options.majorityProbes} orders posted one at a time`);
     const answers: Record<string, number> = {};
     const times: number[] = [];
-    const asked: NonNullable<DrillReport['majority']>['requests'] = [];
+    const asked: NonNullable<ClusterSagasDrill['majority']>['requests'] = [];
     const retryAfter = new Set<string>();
     for (let i = 0; i < options.majorityProbes; i++) {
       const request = newOrder();
@@ -510,7 +476,8 @@ async function runDrill(
   );
   const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
   const refused = results.length - accepted;
-  const result: DrillReport = {
+  const countersAfter = await readCounters(processes);
+  const result: ClusterSagasDrill = {
     drill,
     node,
     posted: results.length,
@@ -520,13 +487,9 @@ async function runDrill(
     storedAlthoughRefused: Math.max(0, storedBeforeRepost - accepted),
     repostedAccepted,
     final: { confirmed: of('CONFIRMED'), cancelled: of('CANCELLED'), pending: of('PENDING') },
-    duplicatesAbsorbed: (await counterSum(processes, 'messages_duplicates_total')) - duplicatesBefore,
-    ...(await (async () => {
-      const [retried, deadLettered, consumerPauses] = (
-        await Promise.all(COUNTERS.map((c) => counterSum(processes, c)))
-      ).map((n, i) => n - countersBefore[i]!);
-      return { retried: retried!, deadLettered: deadLettered!, consumerPauses: consumerPauses! };
-    })()),
+    ...(Object.fromEntries(
+      Object.entries(countersAfter).map(([key, n]) => [key, n - countersBefore[key as keyof Counts]]),
+    ) as Counts),
     stopTookS,
     restartTookS,
     longestStallS: round(longestStallS, 2),

@@ -264,40 +264,58 @@ export function scaleOutTable(r: ScaleOutResult): string {
   ].join('\n');
 }
 
+/** One drill of cluster-sagas.ts: what was stopped, what the edge answered, what was absorbed, how it recovered. */
+export interface ClusterSagasDrill {
+  drill: string;
+  node: string;
+  posted: number;
+  accepted: number;
+  refused: number;
+  refusedWithRetryAfter: number;
+  /** Orders stored although their POST answered 503: the task's publish was never confirmed, and landed anyway. */
+  storedAlthoughRefused: number;
+  /** Refused orders posted again with their Idempotency-Key after the drill, and what came back. */
+  repostedAccepted: number;
+  final: { confirmed: number; cancelled: number; pending: number };
+  duplicatesAbsorbed: number;
+  /** What the services' counters say happened meanwhile: delayed retries, dead letters, consumer pauses (breakers). */
+  retried: number;
+  deadLettered: number;
+  consumerPauses: number;
+  /** Seconds from the stop to its end (`infra/cluster stop-node` returned), and to the node being back. */
+  stopTookS: number;
+  restartTookS: number;
+  /**
+   * The longest stretch, from the stop on, in which none of the drill's orders was decided while some were still
+   * to be (queued, in a saga, or refused and not yet posted again), in seconds.
+   */
+  longestStallS: number;
+  /** Per service: AMQP connections lost and connection attempts refused during the drill (each one moved the
+   * service to its next node). */
+  failovers: Record<string, { lost: number; refused: number }>;
+  /** When the drill's last order was decided, in seconds after the stop began (the node was back at `backAfterS`). */
+  allDecidedAfterS: number;
+  backAfterS: number;
+  analytics: { counted: number; stored: number; exact: boolean };
+  invariants: string[];
+  /** Drill 3 only: what each request got while two nodes were down, and when orders were taken again. */
+  majority?: {
+    answers: Record<string, number>;
+    /** Each request in order: status (0: no answer), milliseconds, Retry-After, the error or message. */
+    requests: { status: number; ms: number; retryAfter?: string; message?: string }[];
+    medianAnswerMs: number;
+    retryAfter: string[];
+    acceptedAgainAfterS: number;
+  };
+}
+
 /** What experiments/src/cluster-sagas.ts writes: sagas through node failures on the three-node clusters. */
 export interface ClusterSagasResult {
   command: string;
   ranAt: string;
   machine: LoadLevelingResult['machine'];
   options: { orders: number; rate: number; failAfter: number; downS: number; majorityProbes: number };
-  drills: {
-    drill: string;
-    node: string;
-    posted: number;
-    accepted: number;
-    refused: number;
-    refusedWithRetryAfter: number;
-    storedAlthoughRefused: number;
-    repostedAccepted: number;
-    final: { confirmed: number; cancelled: number; pending: number };
-    duplicatesAbsorbed: number;
-    retried: number;
-    deadLettered: number;
-    stopTookS: number;
-    restartTookS: number;
-    longestStallS: number;
-    allDecidedAfterS: number;
-    backAfterS: number;
-    failovers: Record<string, { lost: number; refused: number }>;
-    analytics: { counted: number; stored: number; exact: boolean };
-    invariants: string[];
-    majority?: {
-      answers: Record<string, number>;
-      medianAnswerMs: number;
-      retryAfter: string[];
-      acceptedAgainAfterS: number;
-    };
-  }[];
+  drills: ClusterSagasDrill[];
 }
 
 /** One row per drill: what was stopped, what the edge answered, what the system absorbed, how it recovered. */

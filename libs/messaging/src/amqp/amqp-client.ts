@@ -15,7 +15,7 @@ import {
   UnsafeConfigurationError,
 } from '../errors.js';
 import { consoleLogger, type MessagingLogger } from '../logger.js';
-import { NodeRing, type AmqpNode } from './node-ring.js';
+import { NodeRing, formatAmqpNode, type AmqpNode } from './node-ring.js';
 
 export interface AmqpClientOptions {
   /** amqp://user:password@host:port/vhost, or amqps://… for TLS (docs/security.md#tls) */
@@ -130,7 +130,10 @@ export class AmqpClient {
       if (this.closing) return;
       const failed = this.ring.current;
       const next = this.ring.advance();
-      this.logger.warn({ err: error.message, node: nodeName(failed), next: nodeName(next) }, 'amqp: connect failed');
+      this.logger.warn(
+        { err: error.message, node: formatAmqpNode(failed), next: formatAmqpNode(next) },
+        'amqp: connect failed',
+      );
     });
     model.on('disconnect', (error: Error) => {
       this.channel = undefined;
@@ -139,7 +142,7 @@ export class AmqpClient {
       const lost = this.ring.current;
       const next = this.ring.advance();
       this.logger.warn(
-        { err: error.message, node: nodeName(lost), next: nodeName(next) },
+        { err: error.message, node: formatAmqpNode(lost), next: formatAmqpNode(next) },
         'amqp: connection lost, recovering',
       );
     });
@@ -169,7 +172,7 @@ export class AmqpClient {
     this.current = model;
     for (const user of this.users) await user.start(model);
     this.channel = channel;
-    this.logger.info({ consumers: this.users.length, node: nodeName(this.ring.current) }, 'amqp: connected');
+    this.logger.info({ consumers: this.users.length, node: formatAmqpNode(this.ring.current) }, 'amqp: connected');
   }
 
   /** Registers a consumer: started now if connected, and again after every reconnection. */
@@ -301,10 +304,6 @@ export type { ConsumeMessage };
 
 function portOf(url: URL): number {
   return url.port ? Number(url.port) : url.protocol === 'amqps:' ? 5671 : 5672;
-}
-
-function nodeName(node: AmqpNode): string {
-  return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
 }
 
 /**

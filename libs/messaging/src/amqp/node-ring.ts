@@ -4,6 +4,11 @@ export interface AmqpNode {
   port: number;
 }
 
+/** `host:port`, the host in brackets when it is an IPv6 address (as in a URL). */
+export function formatAmqpNode(node: AmqpNode): string {
+  return node.host.includes(':') ? `[${node.host}]:${node.port}` : `${node.host}:${node.port}`;
+}
+
 /**
  * The nodes of a RabbitMQ cluster as one client sees them: it connects to the current one and, when that
  * connection is refused or lost, moves on to the next, round and round. A single node is a ring of one.

@@ -4,7 +4,7 @@ import { authKeyFiles } from '../auth/keys.js';
 import type { KafkaCredentials } from '../kafka/kafka-client.js';
 import { machineSecret, readMachineSecret, tlsDir } from '../secrets.js';
 import type { ServiceName } from '../topology.js';
-import { parseAmqpNodes, type AmqpNode } from '../amqp/node-ring.js';
+import { formatAmqpNode, parseAmqpNodes, type AmqpNode } from '../amqp/node-ring.js';
 import { parseRateLimit, type RateLimit } from './rate-limit.js';
 
 /** Everything a service reads from its environment; each has a default for the native development stack. */
@@ -115,7 +115,7 @@ export function readServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       env.RABBITMQ_URL ??
       `${nativeTls(env) ? 'amqps://' : 'amqp://'}${service}:${nativePassword('rabbitmq', service, env)}` +
         (firstNode
-          ? `@${firstNode.host.includes(':') ? `[${firstNode.host}]` : firstNode.host}:${firstNode.port}/messaging`
+          ? `@${formatAmqpNode(firstNode)}/messaging`
           : `@127.0.0.1:${nativeTls(env) ? 5671 : 5672}/messaging`),
     ...(rabbitmqNodes ? { rabbitmqNodes } : {}),
     ...rabbitmqCa(env),
