@@ -17,7 +17,18 @@ import { OrderCreated, PlaceOrder } from '@am/contracts';
 import { OPERATOR_AMQP_USER, Queues, recordFor, Topics } from '@am/messaging';
 import { ServiceProcess, freePort, seed, serviceEnv } from '@am/testing';
 import { closedLoop, openLoop, post } from './load.js';
-import { fmt, machineCpu, median, pct, percentile, ratio, sleep } from './stats.js';
+import {
+  cpuByProcess,
+  cpuPerOperation,
+  fmt,
+  machineCpu,
+  median,
+  pct,
+  percentile,
+  ratio,
+  sleep,
+  type CpuByProcess,
+} from './stats.js';
 import { writeBarChart, writeLineChart } from './svg.js';
 import {
   PERFTEST_VERSION,
@@ -117,7 +128,15 @@ async function startService(
   service: 'orders' | 'inventory' | 'payments' | 'analytics',
   extra: Record<string, string> = {},
 ): Promise<ServiceProcess> {
-  return new ServiceProcess(service, await freePort(), serviceEnv(service, undefined, { LOG_LEVEL: 'warn', ...extra }))
+  // BENCH_PROFILE_DIR: every service the bench starts writes a V8 CPU profile there when it stops.
+  const profile: Record<string, string> = process.env.BENCH_PROFILE_DIR
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(process.env.BENCH_PROFILE_DIR, service)}` }
+    : {};
+  return new ServiceProcess(
+    service,
+    await freePort(),
+    serviceEnv(service, undefined, { LOG_LEVEL: 'warn', ...profile, ...extra }),
+  )
     .start(60_000)
     .catch((error: Error) => {
       throw new Error(`${service} did not start: ${error.message}`);
@@ -351,9 +370,14 @@ async function intake(world: World): Promise<void> {
     };
     const http: number[] = [];
     const raw: number[] = [];
+    // CPU per accepted request: the orders process, the bench (load generator, and for raw the publisher), the machine.
+    const processes = { orders: orders.pid, bench: process.pid };
+    const httpCpu: ReturnType<typeof cpuPerOperation>[] = [];
+    const rawCpu: ReturnType<typeof cpuPerOperation>[] = [];
     const series: (string | number)[][] = [];
     let n = 0;
     for (let run = 1; run <= settings.intakeRuns; run++) {
+      let cpuBefore = cpuByProcess(processes);
       const h = await closedLoop(
         settings.intakeSeconds,
         settings.concurrency,
@@ -363,11 +387,13 @@ async function intake(world: World): Promise<void> {
         },
         (s, ok) => log(`intake: http run ${run} second ${s + 1}: ${ok} accepted/s`),
       );
+      httpCpu.push(cpuPerOperation(cpuBefore, cpuByProcess(processes), h.ok));
       h.perSecond.forEach((v, s) => series.push(['http', run, s + 1, v]));
       const hRate = mean(h.perSecond.slice(1));
       http.push(hRate);
       await purge();
       const channel = world.publisher;
+      cpuBefore = cpuByProcess(processes);
       const r = await closedLoop(
         settings.intakeSeconds,
         settings.concurrency,
@@ -390,6 +416,7 @@ async function intake(world: World): Promise<void> {
           ),
         (s, ok) => log(`intake: raw amqplib run ${run} second ${s + 1}: ${ok} confirmed/s`),
       );
+      rawCpu.push(cpuPerOperation(cpuBefore, cpuByProcess(processes), r.ok));
       r.perSecond.forEach((v, s) => series.push(['raw-amqplib', run, s + 1, v]));
       const rRate = mean(r.perSecond.slice(1));
       raw.push(rRate);
@@ -411,6 +438,23 @@ async function intake(world: World): Promise<void> {
       meetsTarget: (r ?? 0) >= 0.7,
       method: `${settings.intakeRuns} alternating runs of ${settings.intakeSeconds} s (first second dropped), closed model with ${settings.concurrency} in flight, 20 customers each with their own bearer token, median; runs: http ${http.map((v) => fmt(v)).join(' / ')}, raw ${raw.map((v) => fmt(v)).join(' / ')}`,
     });
+    const medianOf = (runs: ReturnType<typeof cpuPerOperation>[], key: string) =>
+      median(runs.map((c) => (key === 'machine' ? c.machineMs : c.perOperationMs[key]!) * 1000));
+    const cpuText = (runs: ReturnType<typeof cpuPerOperation>[]) =>
+      ['machine', 'orders', 'bench', 'rabbitmq'].map((k) => `${k} ${fmt(medianOf(runs, k))}`).join(', ');
+    figure('(a) intake: CPU per accepted request', {
+      value: medianOf(httpCpu, 'machine'),
+      unit: 'µs/request',
+      ceiling: medianOf(rawCpu, 'machine'),
+      ceilingSource: 'the same for a raw confirmed publish',
+      method: `user + system CPU (/proc) over each run divided by what it accepted, median of the runs, in µs: POST /orders ${cpuText(httpCpu)}; raw confirmed publish ${cpuText(rawCpu)} (bench: the load generator, and for the raw runs the publisher itself; machine: every process)`,
+      display: {
+        measured: `${fmt(medianOf(httpCpu, 'machine'))} µs (orders ${fmt(medianOf(httpCpu, 'orders'))})`,
+        ceiling: `${fmt(medianOf(rawCpu, 'machine'))} µs raw`,
+        ratio: `${fmt(medianOf(httpCpu, 'machine') / medianOf(rawCpu, 'machine'), 1)}x the raw publish`,
+      },
+    });
+    log(`intake: CPU per request, µs: POST /orders ${cpuText(httpCpu)}; raw ${cpuText(rawCpu)}`);
     writeBarChart(path.join(outDir, 'intake.svg'), '(a) intake: accepted durably per second', 'msg/s', [
       { label: 'POST /orders (202 after confirm)', value, ceiling },
       { label: 'raw amqplib publish + confirm', value: ceiling },
@@ -475,6 +519,10 @@ interface SagaCost {
   benchQueries: number;
   /** Commits/s in those databases with the services idle, just before the run (their pollers). */
   idleCommitsPerSecond: number;
+  /** Statements each service sent to PostgreSQL per saga (its db_round_trips_total), same window. */
+  roundTrips: Record<string, number>;
+  /** CPU milliseconds per saga by process group over the capacity window, the machine's, and cores busy then. */
+  cpu: ReturnType<typeof cpuPerOperation> & { sagas: number; seconds: number };
 }
 const sagaCosts: { batched?: SagaCost; unbatched?: SagaCost } = {};
 const SAGA_DATABASES = ['orders', 'inventory', 'payments'] as const;
@@ -484,6 +532,7 @@ interface SagaCounters {
   published: number;
   delivered: number;
   commits: Record<string, number>;
+  roundTrips: Record<string, number>;
 }
 
 /**
@@ -492,7 +541,7 @@ interface SagaCounters {
  * every 5 s; an idle PostgreSQL backend reports its counts within 10 s), so they are read with the system at rest,
  * before a run and after it has drained.
  */
-async function sagaCounters(world: World): Promise<SagaCounters> {
+async function sagaCounters(world: World, services: readonly ServiceProcess[]): Promise<SagaCounters> {
   const { managementUrl, user, password } = world.env.admin;
   const answer = await fetch(`${managementUrl}/api/vhosts/${encodeURIComponent(world.env.vhost)}`, {
     headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
@@ -510,13 +559,22 @@ async function sagaCounters(world: World): Promise<SagaCounters> {
     const commits = Object.fromEntries(
       SAGA_DATABASES.map((s) => [s, Number(rows.find((r) => r.datname === world.env.database(s))?.commits ?? NaN)]),
     );
-    return { at: Date.now(), published: stats?.publish ?? 0, delivered: stats?.deliver_get ?? 0, commits };
+    const roundTrips = Object.fromEntries(
+      await Promise.all(services.map(async (s) => [s.service, await s.metric('db_round_trips_total')] as const)),
+    );
+    return { at: Date.now(), published: stats?.publish ?? 0, delivered: stats?.deliver_get ?? 0, commits, roundTrips };
   } finally {
     await client.end();
   }
 }
 
 const sumOf = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+/** `a 1.20, b 0.40`: a record's entries, largest first. */
+const describe = (values: Record<string, number>, digits: number, unit = '') =>
+  Object.entries(values)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, v]) => `${k} ${fmt(v, digits)}${unit}`)
+    .join(', ');
 
 async function saga(world: World, batches = true): Promise<void> {
   const label = batches ? 'saga' : 'saga, one transaction per message';
@@ -580,9 +638,9 @@ async function saga(world: World, batches = true): Promise<void> {
 
     // The saga's cost: the brokers' and the databases' counters at rest before the capacity run and after its drain.
     await sleep(11_000);
-    const idle = await sagaCounters(world);
+    const idle = await sagaCounters(world, services);
     await sleep(5_000);
-    const start = await sagaCounters(world);
+    const start = await sagaCounters(world, services);
     const idleCommitsPerSecond = ((sumOf(start.commits) - sumOf(idle.commits)) * 1000) / (start.at - idle.at);
     const completedAtCountersStart = completedTotal;
     const benchQueriesAtStart = benchQueries.n;
@@ -593,6 +651,11 @@ async function saga(world: World, batches = true): Promise<void> {
     const series: (string | number)[][] = [];
     const perSecond: number[] = [];
     const completedAtStart = { n: 0 };
+    const processes = {
+      ...Object.fromEntries(services.map((s) => [s.service, s.pid])),
+      bench: process.pid,
+    };
+    let cpuAtStart: CpuByProcess | undefined;
     const capacityRun = closedLoop(warmup + settings.window, settings.sagaInFlight, async () => {
       const orderId = await placeOrder();
       if (!orderId) return false;
@@ -611,14 +674,19 @@ async function saga(world: World, batches = true): Promise<void> {
       series.push(['capacity', 100, s, now - last]);
       log(`${label}: capacity second ${s}: ${now - last} completed/s, ${outstanding.size} in flight`);
       last = now;
-      if (s === warmup) completedAtStart.n = now;
+      if (s === warmup) {
+        completedAtStart.n = now;
+        cpuAtStart = cpuByProcess(processes);
+      }
     }
-    const capacity = (completedTotal - completedAtStart.n) / settings.window;
+    const cpuAtEnd = cpuByProcess(processes);
+    const windowSagas = completedTotal - completedAtStart.n;
+    const capacity = windowSagas / settings.window;
     await capacityRun;
     const unfinishedAfterCapacity = await drain(30_000);
     log(`${label}: capacity ${fmt(capacity)} completed sagas/s`);
     await sleep(11_000);
-    const end = await sagaCounters(world);
+    const end = await sagaCounters(world, services);
     const sagas = completedTotal - completedAtCountersStart;
     const ownQueries = benchQueries.n - benchQueriesAtStart;
     const cost: SagaCost = {
@@ -634,10 +702,21 @@ async function saga(world: World, batches = true): Promise<void> {
       ),
       benchQueries: ownQueries,
       idleCommitsPerSecond,
+      roundTrips: Object.fromEntries(
+        services.map((s) => [s.service, (end.roundTrips[s.service]! - start.roundTrips[s.service]!) / sagas]),
+      ),
+      cpu: {
+        ...cpuPerOperation(cpuAtStart!, cpuAtEnd, windowSagas),
+        sagas: windowSagas,
+        seconds: (cpuAtEnd.at - cpuAtStart!.at) / 1000,
+      },
     };
     sagaCosts[batches ? 'batched' : 'unbatched'] = cost;
     log(
-      `${label}: per saga ${fmt(cost.published, 2)} messages published, ${fmt(cost.delivered, 2)} delivered, ${fmt(sumOf(cost.commits), 2)} commits (${SAGA_DATABASES.map((s) => `${s} ${fmt(cost.commits[s], 2)}`).join(', ')}) over ${sagas} sagas, ${unfinishedAfterCapacity} unfinished; ${fmt(idleCommitsPerSecond, 1)} commits/s at rest`,
+      `${label}: per saga ${fmt(cost.published, 2)} messages published, ${fmt(cost.delivered, 2)} delivered, ${fmt(sumOf(cost.commits), 2)} commits (${SAGA_DATABASES.map((s) => `${s} ${fmt(cost.commits[s], 2)}`).join(', ')}), ${fmt(sumOf(cost.roundTrips), 2)} round trips to PostgreSQL (${describe(cost.roundTrips, 2)}) over ${sagas} sagas, ${unfinishedAfterCapacity} unfinished; ${fmt(idleCommitsPerSecond, 1)} commits/s at rest`,
+    );
+    log(
+      `${label}: CPU per saga over the capacity window: ${fmt(cost.cpu.machineMs, 2)} ms of the machine's (${fmt(cost.cpu.coresBusy, 2)} cores busy): ${describe(cost.cpu.perOperationMs, 2, ' ms')}`,
     );
     if (!batches) {
       unbatchedCapacity = capacity;
@@ -1485,6 +1564,17 @@ function sagaCeiling(previous: BenchResult | undefined): void {
     value: commits,
     unit: 'commits/saga',
     method: `pg_stat_database.xact_commit deltas of the saga services' databases over the same window: ${SAGA_DATABASES.map((s) => `${s} ${fmt(cost.commits[s], 2)}`).join(', ')} per saga, without the bench's own ${cost.benchQueries} polling queries on orders; at rest the services commit ${fmt(cost.idleCommitsPerSecond, 1)}/s in all (included)${unbatched ? `; with AMQP_BATCHES=off ${fmt(sumOf(unbatched.commits), 2)} commits per saga` : ''}`,
+  });
+  figure('(b) saga: round trips to PostgreSQL per saga', {
+    value: sumOf(cost.roundTrips),
+    unit: 'round trips/saga',
+    method: `db_round_trips_total deltas of the services over the same window (every statement a service sends, START TRANSACTION and COMMIT included, the outbox relay's too): ${describe(cost.roundTrips, 2)} per saga${unbatched ? `; with AMQP_BATCHES=off ${fmt(sumOf(unbatched.roundTrips), 2)} (${describe(unbatched.roundTrips, 2)})` : ''}`,
+  });
+  figure('(b) saga: CPU per saga', {
+    value: cost.cpu.machineMs,
+    unit: 'ms/saga',
+    method: `user + system CPU of every process (/proc) over the ${fmt(cost.cpu.seconds)} s capacity window, divided by the ${cost.cpu.sagas} sagas completed in it; ${fmt(cost.cpu.coresBusy, 2)} of ${os.cpus().length} cores busy. By process, ms per saga: ${describe(cost.cpu.perOperationMs, 2)} (bench: the load generator and its poller; other: everything else on the machine)${unbatched ? `; with AMQP_BATCHES=off ${fmt(unbatched.cpu.machineMs, 2)} ms (${describe(unbatched.cpu.perOperationMs, 2)})` : ''}`,
+    display: { measured: `${fmt(cost.cpu.machineMs, 2)} ms (${fmt(cost.cpu.coresBusy, 2)} cores busy)` },
   });
   figure("(b) saga: the machine's ceiling", {
     value: ceiling,

@@ -185,6 +185,24 @@ export class ServiceMetrics {
     });
   }
 
+  /**
+   * Reports `db_round_trips_total`: the statements the process has sent to PostgreSQL, each one round trip, from a
+   * count the process keeps (`read`, cumulative). The bench divides it by the sagas completed.
+   */
+  trackDatabaseRoundTrips(read: () => number): void {
+    let reported = 0;
+    new Counter({
+      name: 'db_round_trips_total',
+      help: 'Statements sent to PostgreSQL by this process (each one round trip, transaction control included)',
+      registers: [this.registry],
+      collect() {
+        const now = read();
+        if (now > reported) this.inc(now - reported);
+        reported = now;
+      },
+    });
+  }
+
   /** Reports the depth of the RabbitMQ queues the service consumes, read from the broker at each scrape. */
   trackQueueDepth(read: () => Promise<QueueDepth[]>): void {
     const depths = perScrape(read);

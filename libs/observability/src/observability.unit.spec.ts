@@ -191,6 +191,15 @@ describe('ServiceMetrics', () => {
     expect(text).toContain('saga_outcomes_total{outcome="CANCELLED",reason="out_of_stock",service="unit"} 1');
   });
 
+  it('reports the round trips counted so far as a counter that only grows', async () => {
+    const metrics = new ServiceMetrics('unit');
+    let count = 40;
+    metrics.trackDatabaseRoundTrips(() => count);
+    expect(await metrics.registry.metrics()).toContain('db_round_trips_total{service="unit"} 40');
+    count = 52;
+    expect(await metrics.registry.metrics()).toContain('db_round_trips_total{service="unit"} 52');
+  });
+
   it('still answers a scrape when a broker cannot be read', async () => {
     const metrics = new ServiceMetrics('unit');
     metrics.trackQueueDepth(() => Promise.reject(new Error('not connected')));

@@ -1,5 +1,6 @@
 import { DataSource, type EntityManager, type MixedList } from 'typeorm';
 import { OutboxCommitSubscriber } from './outbox-commit-signal.js';
+import { RoundTripCountingLogger } from './round-trips.js';
 
 /** Options for one service's database: each service owns its database (database per service). */
 export interface ServiceDataSourceOptions {
@@ -27,6 +28,8 @@ export function createServiceDataSource(options: ServiceDataSourceOptions): Data
     migrationsRun: false,
     installExtensions: false,
     logging: ['error'],
+    // Prints errors only, as `logging` says, and counts every statement (db_round_trips_total).
+    logger: new RoundTripCountingLogger(['error']),
     poolSize: options.poolSize ?? 10,
     applicationName: options.applicationName,
     extra: { connectionTimeoutMillis: 5_000 },

@@ -59,6 +59,16 @@ export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
     return Number(line.exec(text)?.[1] ?? 0);
   }
 
+  /** A counter or gauge of this process's /metrics, summed over its label sets (0 when it has none). */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`${this.url}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1)) || 0;
+    }
+    return sum;
+  }
+
   /** The last lines the process wrote, for assertion messages. */
   logs(lines = 40): string {
     return this.output.slice(-lines).join('');

@@ -12,7 +12,7 @@ import {
   ObservabilityModule,
   ServiceMetrics,
 } from '@am/observability';
-import { createServiceDataSource, migrate, outboxBacklog } from '@am/persistence';
+import { createServiceDataSource, databaseRoundTrips, migrate, outboxBacklog } from '@am/persistence';
 import { AmqpClient } from '../amqp/amqp-client.js';
 import { AccessGuard } from '../auth/access.js';
 import { readKey } from '../auth/keys.js';
@@ -220,6 +220,7 @@ export async function runService(
     },
   ];
   metrics.trackOutboxBacklog(() => outboxBacklog(dataSource.manager));
+  metrics.trackDatabaseRoundTrips(databaseRoundTrips);
   const consumedQueues = (definition.amqp ?? []).map((a) => a.subscription.queue);
   metrics.trackQueueDepth(() => amqp.queueDepths(consumedQueues));
   // Each group's lag on its topic and on its replay topic, for the transport's members and the others.

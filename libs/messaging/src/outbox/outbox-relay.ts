@@ -5,6 +5,7 @@ import { startProducerSpan } from '@am/observability';
 import {
   claimUnsent,
   committedUnsent,
+  countDatabaseRoundTrip,
   markSent,
   onOutboxCommitted,
   releaseClaims,
@@ -165,6 +166,7 @@ export class OutboxRelay {
   private async query<T>(sql: string, params?: unknown[]): Promise<T[]> {
     const client = await this.connection();
     try {
+      countDatabaseRoundTrip();
       return (await client.query(sql, params)).rows as T[];
     } catch (error) {
       // A broken session cannot run the next statement; a new one will (its claims start afresh).

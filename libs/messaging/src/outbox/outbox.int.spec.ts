@@ -3,7 +3,14 @@ import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { MessageCatalog, PlaceOrder, UserRegistered } from '@am/contracts';
 import pg from 'pg';
-import { addToOutbox, claimUnsent, createServiceDataSource, messagingMigrations, migrate } from '@am/persistence';
+import {
+  addToOutbox,
+  claimUnsent,
+  createServiceDataSource,
+  databaseRoundTrips,
+  messagingMigrations,
+  migrate,
+} from '@am/persistence';
 import { testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from '../amqp/amqp-client.js';
 import { InvalidMessageError } from '../errors.js';
@@ -45,6 +52,20 @@ beforeEach(async () => {
   const channel = await amqp.createChannel();
   await channel.purgeQueue(queue);
   await channel.close();
+});
+
+describe('round trips (db_round_trips_total)', () => {
+  it('counts every statement a service data source sends, transaction control included', async () => {
+    const before = databaseRoundTrips();
+    await db.query('SELECT 1');
+    expect(databaseRoundTrips() - before).toBe(1);
+    await db.transaction(async (manager) => {
+      await manager.query('SELECT 1');
+      await manager.query('SELECT 2');
+    });
+    // START TRANSACTION, the two statements, COMMIT.
+    expect(databaseRoundTrips() - before).toBe(5);
+  });
 });
 
 describe('inbox (idempotent consumer)', () => {

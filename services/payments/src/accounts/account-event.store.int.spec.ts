@@ -10,10 +10,12 @@ import { evolve, initialAccountState } from './account.evolve.js';
 import { allBalances, findBalance, rebuildBalances } from './account-balance.projection.js';
 import {
   ConcurrencyRetriesExhaustedError,
+  SNAPSHOT_EVERY,
   runAccountCommand,
   type RunCommandOptions,
 } from './account-command.runner.js';
-import { readStream } from './account-event.store.js';
+import { SNAPSHOT_SCHEMA, loadStream, readStream } from './account-event.store.js';
+import { foldAccount } from './account.evolve.js';
 
 // Real PostgreSQL: this run's payments database with the service's own migrations. Every test uses fresh
 // account ids, because the event store cannot be truncated (it is append-only, and that is tested here too).
@@ -90,6 +92,61 @@ describe('the account event store', () => {
     await open(id);
     expect(await withdraw(id, 1)).toMatchObject({ ok: false, error: { code: 'insufficient_funds' }, version: 1 });
     expect(await readStream(db.manager, id)).toHaveLength(1);
+  });
+});
+
+describe('snapshots', () => {
+  const snapshotOf = async (id: string) =>
+    (
+      await db.query<{ version: number; schema: number }[]>(
+        'SELECT version, schema FROM account_snapshots WHERE stream_id = $1',
+        [id],
+      )
+    )[0];
+
+  it('reads the last snapshot and fewer than SNAPSHOT_EVERY events after it, and folds the same state as the whole stream', async () => {
+    const id = randomUUID();
+    await open(id);
+    const deposits = 2 * SNAPSHOT_EVERY + 20;
+    for (let i = 0; i < deposits; i++) await deposit(id, 10);
+    const whole = await readStream(db.manager, id);
+    expect(whole).toHaveLength(deposits + 1);
+
+    const loaded = await loadStream(db.manager, id);
+    expect(loaded.snapshot?.version).toBeGreaterThanOrEqual(2 * SNAPSHOT_EVERY);
+    expect(loaded.events.length).toBeLessThan(SNAPSHOT_EVERY);
+    expect(loaded.events[0]?.version).toBe(loaded.snapshot!.version + 1);
+    const fromSnapshot = foldAccount(
+      loaded.events.map((e) => e.event),
+      loaded.snapshot!.state,
+    );
+    expect(fromSnapshot).toEqual(foldAccount(whole.map((e) => e.event)));
+    expect(fromSnapshot).toMatchObject({ balance: deposits * 10 });
+    // A command decides on that state: the next withdrawal sees every deposit.
+    expect(await withdraw(id, deposits * 10)).toMatchObject({ ok: true, version: deposits + 2, state: { balance: 0 } });
+    expect(await withdraw(id, 1)).toMatchObject({ ok: false, error: { code: 'insufficient_funds' } });
+  });
+
+  it('is only a cache: with the snapshot deleted, or of another layout, the stream is folded from its first event', async () => {
+    const id = randomUUID();
+    await open(id);
+    for (let i = 0; i < SNAPSHOT_EVERY; i++) await deposit(id, 1);
+    expect((await snapshotOf(id))?.schema).toBe(SNAPSHOT_SCHEMA);
+
+    await db.query(`UPDATE account_snapshots SET schema = $2, state = '{"layout":"old"}' WHERE stream_id = $1`, [
+      id,
+      SNAPSHOT_SCHEMA + 1,
+    ]);
+    const ignored = await loadStream(db.manager, id);
+    expect(ignored.snapshot).toBeUndefined();
+    expect(ignored.events).toHaveLength(SNAPSHOT_EVERY + 1);
+    // The next command decides on the whole history and replaces the snapshot with one of this layout.
+    expect(await withdraw(id, SNAPSHOT_EVERY)).toMatchObject({ ok: true, state: { balance: 0 } });
+    expect(await snapshotOf(id)).toEqual({ version: SNAPSHOT_EVERY + 2, schema: SNAPSHOT_SCHEMA });
+
+    await db.query('DELETE FROM account_snapshots WHERE stream_id = $1', [id]);
+    expect(await withdraw(id, 1)).toMatchObject({ ok: false, error: { code: 'insufficient_funds' } });
+    expect(await deposit(id, 5)).toMatchObject({ ok: true, state: { balance: 5 } });
   });
 });
 

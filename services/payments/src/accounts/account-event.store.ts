@@ -7,7 +7,8 @@ import {
   type AccountEventMessage,
   type EnvelopeOrigin,
 } from '@am/contracts';
-import type { AccountEvent } from './account.events.js';
+import { z } from 'zod';
+import type { AccountEvent, AccountState } from './account.events.js';
 
 /** One event as the store holds it: its place in the stream and in the whole log, and when it happened. */
 export interface StoredAccountEvent {
@@ -33,7 +34,10 @@ interface EventRow {
 
 const COLUMNS = 'position, stream_id, version, type, data, message_id, occurred_at';
 
-/** Reads one account's stream in version order: the whole history the state is folded from. */
+/**
+ * Reads one account's whole stream in version order: its history page and the tests. A command reads its snapshot
+ * and the events after it instead (`loadStream`).
+ */
 export async function readStream(manager: EntityManager, streamId: string): Promise<StoredAccountEvent[]> {
   const rows: EventRow[] = await manager.query(
     `SELECT ${COLUMNS} FROM account_events WHERE stream_id = $1 ORDER BY version`,
@@ -56,6 +60,66 @@ export async function readAllStreams(
       )
     : await manager.query(`SELECT ${COLUMNS} FROM account_events ORDER BY stream_id, version LIMIT $1`, [limit]);
   return rows.map(fromRow);
+}
+
+/**
+ * The layout of `account_snapshots.state`. Change it together with `AccountState` and bump the number: snapshots of
+ * another layout are then ignored (the stream is folded from its first event) and replaced as commands run.
+ */
+export const SNAPSHOT_SCHEMA = 1;
+const snapshotState = z.discriminatedUnion('exists', [
+  z.object({ exists: z.literal(false) }),
+  z.object({ exists: z.literal(true), id: z.string(), name: z.string(), balance: z.number(), isOpen: z.boolean() }),
+]);
+
+/** An account as a command needs it: the last snapshot (if any) and the events after it, in version order. */
+export interface LoadedStream {
+  snapshot?: { version: number; state: AccountState };
+  events: StoredAccountEvent[];
+}
+
+/**
+ * Reads an account for a command in one round trip: its snapshot of this code's layout, and the events after the
+ * snapshot's version (all of them when there is none). What the command folds is bounded by how often snapshots
+ * are taken, not by the account's history (`account-command.runner.ts`).
+ */
+export async function loadStream(manager: EntityManager, streamId: string): Promise<LoadedStream> {
+  const rows: (Partial<EventRow> & { snapshot_version: number | null; snapshot_state: unknown })[] =
+    await manager.query(
+      `SELECT s.version AS snapshot_version, s.state AS snapshot_state,
+              e.position, e.stream_id, e.version, e.type, e.data, e.message_id, e.occurred_at
+         FROM (SELECT $1::text AS id) k
+         LEFT JOIN account_snapshots s ON s.stream_id = k.id AND s.schema = $2
+         LEFT JOIN account_events e ON e.stream_id = k.id AND e.version > COALESCE(s.version, 0)
+        ORDER BY e.version`,
+      [streamId, SNAPSHOT_SCHEMA],
+    );
+  const first = rows[0];
+  const snapshot =
+    first?.snapshot_version != null
+      ? { version: first.snapshot_version, state: snapshotState.parse(first.snapshot_state) }
+      : undefined;
+  const events = rows.filter((r) => r.position != null).map((r) => fromRow(r as EventRow));
+  return { snapshot, events };
+}
+
+/**
+ * Stores the state of a stream at `version` as its snapshot, in the caller's transaction (so it commits with the
+ * events it summarizes, or not at all). A snapshot never moves back: a later one already stored is kept.
+ */
+export async function saveSnapshot(
+  manager: EntityManager,
+  streamId: string,
+  version: number,
+  state: AccountState,
+): Promise<void> {
+  await manager.query(
+    `INSERT INTO account_snapshots (stream_id, version, schema, state) VALUES ($1, $2, $3, $4::jsonb)
+     ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, schema = EXCLUDED.schema,
+       state = EXCLUDED.state, taken_at = now()
+     WHERE account_snapshots.version < EXCLUDED.version OR account_snapshots.schema <> EXCLUDED.schema`,
+    [streamId, version, SNAPSHOT_SCHEMA, JSON.stringify(state)],
+  );
 }
 
 /**
