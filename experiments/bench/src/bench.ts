@@ -1576,6 +1576,16 @@ function sagaCeiling(previous: BenchResult | undefined): void {
     method: `user + system CPU of every process (/proc) over the ${fmt(cost.cpu.seconds)} s capacity window, divided by the ${cost.cpu.sagas} sagas completed in it; ${fmt(cost.cpu.coresBusy, 2)} of ${os.cpus().length} cores busy. By process, ms per saga: ${describe(cost.cpu.perOperationMs, 2)} (bench: the load generator and its poller; other: everything else on the machine)${unbatched ? `; with AMQP_BATCHES=off ${fmt(unbatched.cpu.machineMs, 2)} ms (${describe(unbatched.cpu.perOperationMs, 2)})` : ''}`,
     display: { measured: `${fmt(cost.cpu.machineMs, 2)} ms (${fmt(cost.cpu.coresBusy, 2)} cores busy)` },
   });
+  // The brokers' and the database's CPU per saga, as the services' statements and messages make them: were the
+  // services free, the machine could not complete more sagas per second than its cores allow for these.
+  const infrastructure = ['postgresql', 'rabbitmq', 'kafka'] as const;
+  const infrastructureMs = infrastructure.reduce((sum, k) => sum + (cost.cpu.perOperationMs[k] ?? 0), 0);
+  const servicesMs = SAGA_DATABASES.reduce((sum, k) => sum + (cost.cpu.perOperationMs[k] ?? 0), 0);
+  figure('(b) saga: the ceiling were the services free', {
+    value: (os.cpus().length * 1000) / infrastructureMs,
+    unit: 'sagas/s',
+    method: `${os.cpus().length} cores (${os.cpus().length * 1000} ms of CPU per second) divided by the ${fmt(infrastructureMs, 2)} ms per saga that PostgreSQL, RabbitMQ and Kafka used in the capacity window (${infrastructure.map((k) => `${k} ${fmt(cost.cpu.perOperationMs[k], 2)}`).join(', ')}): what the machine allows for the saga's statements and messages as they are, with orders, inventory and payments costing nothing (they used ${fmt(servicesMs, 2)} ms per saga)`,
+  });
   figure("(b) saga: the machine's ceiling", {
     value: ceiling,
     unit: 'sagas/s',

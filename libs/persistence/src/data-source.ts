@@ -1,5 +1,6 @@
 import { DataSource, type EntityManager, type MixedList } from 'typeorm';
 import { OutboxCommitSubscriber } from './outbox-commit-signal.js';
+import { preparingPg } from './prepared-statements.js';
 import { RoundTripCountingLogger } from './round-trips.js';
 
 /** Options for one service's database: each service owns its database (database per service). */
@@ -19,6 +20,8 @@ export interface ServiceDataSourceOptions {
 export function createServiceDataSource(options: ServiceDataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
+    // Statements with parameters go as named prepared statements (prepared-statements.ts).
+    driver: preparingPg,
     url: options.url,
     entities: options.entities ?? [],
     migrations: options.migrations,

@@ -5,6 +5,7 @@ export * from './messaging-tables.migration.js';
 export * from './outbox-claims.migration.js';
 export * from './outbox-commit-signal.js';
 export * from './round-trips.js';
+export * from './prepared-statements.js';
 
 import { MessagingTables1764400000000 } from './messaging-tables.migration.js';
 import { OutboxClaims1764400000010 } from './outbox-claims.migration.js';

@@ -6,6 +6,7 @@ import {
   claimUnsent,
   committedUnsent,
   countDatabaseRoundTrip,
+  PreparingClient,
   markSent,
   onOutboxCommitted,
   releaseClaims,
@@ -139,7 +140,7 @@ export class OutboxRelay {
   private connection(): Promise<pg.Client> {
     if (this.client) return Promise.resolve(this.client);
     this.connecting ??= (async () => {
-      const client = new pg.Client({
+      const client = new PreparingClient({
         connectionString: this.options.databaseUrl,
         application_name: 'outbox-relay',
         connectionTimeoutMillis: 5_000,

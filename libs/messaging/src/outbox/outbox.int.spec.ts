@@ -10,6 +10,7 @@ import {
   databaseRoundTrips,
   messagingMigrations,
   migrate,
+  preparedNameFor,
 } from '@am/persistence';
 import { testEnv, waitFor } from '@am/testing';
 import { AmqpClient } from '../amqp/amqp-client.js';
@@ -65,6 +66,27 @@ describe('round trips (db_round_trips_total)', () => {
     });
     // START TRANSACTION, the two statements, COMMIT.
     expect(databaseRoundTrips() - before).toBe(5);
+  });
+});
+
+describe('prepared statements', () => {
+  it('prepares a statement with parameters once per session, under its name, and runs a plain one as it is', async () => {
+    const text = 'SELECT $1::int + 1 AS n';
+    const results = await db.transaction(async (manager) => {
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(...(await manager.query<{ n: number }[]>(text, [i])));
+      const prepared = await manager.query<{ name: string }[]>(
+        'SELECT name FROM pg_prepared_statements WHERE statement = $1',
+        [text],
+      );
+      const plain = await manager.query<{ n: string }[]>(
+        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'SELECT count(*) AS n FROM pg_prepared%'",
+      );
+      return { answers, prepared, plain };
+    });
+    expect(results.answers.map((a) => a.n)).toEqual([1, 2, 3]);
+    expect(results.prepared).toEqual([{ name: preparedNameFor(text) }]);
+    expect(Number(results.plain[0]!.n)).toBe(0);
   });
 });
 
