@@ -71,6 +71,7 @@ const settings = {
   rabbitReplaySeconds: num('BENCH_RABBIT_REPLAY_PUBLISH_S', 60),
   peerMessages: num('BENCH_PEER_MESSAGES', 20_000),
   peerRate: num('BENCH_PEER_RATE', 500),
+  peerRounds: num('BENCH_PEER_ROUNDS', 3),
   prefetch: num('BENCH_PREFETCH', 100),
   outboxClients: num('BENCH_OUTBOX_CLIENTS', 16),
   outboxSeconds: num('BENCH_OUTBOX_S', 8),
@@ -1234,9 +1235,15 @@ function runReplay(checkout: string): Promise<ReplayResult> {
 interface PeerResult {
   peer: string;
   broker: 'rabbitmq' | 'kafka';
+  /** The round it was measured in; for a median over rounds, how many there were. */
+  round: number;
   throughput: number;
   p50: number;
   p99: number;
+  /** CPU time of the peer's process per message while it drained the backlog (µs). */
+  cpuMicros: number;
+  /** For a median over rounds: each round's msg/s. */
+  runs?: string;
 }
 
 class Peer {
@@ -1244,9 +1251,16 @@ class Peer {
   private waiting: ((message: unknown) => void)[] = [];
   readonly ready: Promise<void>;
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   constructor(program: string, env: Record<string, string>) {
+    const profile = process.env.BENCH_PROFILE_DIR;
     this.child = fork(path.join(here, 'peers', program), [], {
       env: { ...process.env, ...env },
+      // BENCH_PROFILE_DIR: each peer process writes a V8 CPU profile when it stops.
+      ...(profile ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${path.join(profile, 'peers', program)}`] } : {}),
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     this.ready = new Promise((resolve, reject) => {
@@ -1284,6 +1298,7 @@ async function measurePeer(
   fill: () => Promise<void>,
   trickle: () => Promise<number>,
   broker: 'rabbitmq' | 'kafka',
+  round: number,
 ): Promise<PeerResult> {
   await fill();
   const peer = new Peer(program, env);
@@ -1291,11 +1306,17 @@ async function measurePeer(
     await peer.ready;
     const until = Date.now() + 180_000;
     let report = await peer.request<PeerReport>('stats');
+    // The peer's own CPU per message over the drain, from the first poll that saw it handling (its start-up left out).
+    let cpuFrom: { cpu: number; count: number } | undefined;
     while (report.count < settings.peerMessages && Date.now() < until) {
       await sleep(500);
       report = await peer.request<PeerReport>('stats');
+      if (!cpuFrom && report.count > 0) cpuFrom = { cpu: processCpuSeconds(peer.pid), count: report.count };
       log(`peers: ${name}: ${report.count}/${settings.peerMessages} handled`);
     }
+    const cpuMicros = cpuFrom
+      ? ((processCpuSeconds(peer.pid) - cpuFrom.cpu) * 1e6) / Math.max(1, report.count - cpuFrom.count)
+      : Number.NaN;
     const throughput = ((report.count - 1) * 1000) / (report.last - report.first);
     await peer.request('reset');
     log(`peers: ${name}: ${fmt(throughput)} msg/s from a backlog; now ${settings.peerRate} msg/s for 10 s for latency`);
@@ -1308,7 +1329,9 @@ async function measurePeer(
     const result = {
       peer: name,
       broker,
+      round,
       throughput,
+      cpuMicros,
       p50: percentile(report.latencies, 50),
       p99: percentile(report.latencies, 99),
     };
@@ -1320,7 +1343,6 @@ async function measurePeer(
 }
 
 async function peers(world: World): Promise<void> {
-  const results: PeerResult[] = [];
   const pad = 'x'.repeat(Math.max(0, messageSize - 60));
   const channel = await world.amqp.createChannel();
   const amqpPeers = [
@@ -1328,33 +1350,41 @@ async function peers(world: World): Promise<void> {
     { name: 'Nest RMQ transport (manual ack)', program: 'nest-rmq.js', queue: 'bench-peer-nest-rmq', nest: true },
     { name: '@golevelup/nestjs-rabbitmq', program: 'golevelup.js', queue: 'bench-peer-golevelup', nest: false },
   ];
-  for (const p of amqpPeers) {
-    await channel.assertQueue(p.queue, { durable: true });
-    const body = () => {
-      const data = { sentAt: Date.now(), pad };
-      return Buffer.from(JSON.stringify(p.nest ? { pattern: 'bench', data } : data));
-    };
-    const env = {
-      BENCH_AMQP_URL: world.env.adminAmqpUrl,
-      BENCH_QUEUE: p.queue,
-      BENCH_PREFETCH: String(settings.prefetch),
-    };
-    try {
-      results.push(
-        await measurePeer(
-          p.name,
-          p.program,
-          env,
-          () => publishAll(world.publisher, p.queue, settings.peerMessages, body),
-          () => openLoop(10, settings.peerRate, () => publishAll(world.publisher, p.queue, 1, body)),
-          'rabbitmq',
-        ),
-      );
-    } catch (error) {
-      note(`peer ${p.name} failed: ${(error as Error).message}`);
-      log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
+  // Rounds: every peer once per round, the order turned by one each round, so that a quieter or busier stretch of the
+  // shared machine does not favour one of them; each peer's figures are the medians of its rounds.
+  const rounds: PeerResult[] = [];
+  const turn = <T>(list: readonly T[], round: number) => list.map((_, i) => list[(i + round) % list.length]!);
+  for (let round = 0; round < settings.peerRounds; round++) {
+    for (const p of turn(amqpPeers, round)) {
+      log(`peers: round ${round + 1}/${settings.peerRounds}: ${p.name}`);
+      await channel.assertQueue(p.queue, { durable: true });
+      const body = () => {
+        const data = { sentAt: Date.now(), pad };
+        return Buffer.from(JSON.stringify(p.nest ? { pattern: 'bench', data } : data));
+      };
+      const env = {
+        BENCH_AMQP_URL: world.env.adminAmqpUrl,
+        BENCH_QUEUE: p.queue,
+        BENCH_PREFETCH: String(settings.prefetch),
+      };
+      try {
+        rounds.push(
+          await measurePeer(
+            p.name,
+            p.program,
+            env,
+            () => publishAll(world.publisher, p.queue, settings.peerMessages, body),
+            () => openLoop(10, settings.peerRate, () => publishAll(world.publisher, p.queue, 1, body)),
+            'rabbitmq',
+            round + 1,
+          ),
+        );
+      } catch (error) {
+        note(`peer ${p.name} failed: ${(error as Error).message}`);
+        log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
+      }
+      await channel.purgeQueue(p.queue).catch(() => undefined);
     }
-    await channel.purgeQueue(p.queue).catch(() => undefined);
   }
   await channel.close();
 
@@ -1369,46 +1399,83 @@ async function peers(world: World): Promise<void> {
   ];
   const admin = world.kafka.admin();
   await admin.connect();
+  // A topic per peer and round: each round's backlog is its own.
+  const topicOf = (p: (typeof kafkaPeers)[number], round: number) => `${p.topic}-r${round + 1}`;
   await admin.createTopics({
-    topics: kafkaPeers.map((p) => ({ topic: world.kafka.name(p.topic), numPartitions: 3, replicationFactor: 1 })),
+    topics: kafkaPeers.flatMap((p) =>
+      Array.from({ length: settings.peerRounds }, (_, round) => ({
+        topic: world.kafka.name(topicOf(p, round)),
+        numPartitions: 3,
+        replicationFactor: 1,
+      })),
+    ),
   });
   await admin.disconnect();
-  for (const p of kafkaPeers) {
-    const env = {
-      BENCH_KAFKA_BROKERS: world.env.kafkaBrokers,
-      BENCH_KAFKA_PREFIX: world.kafka.prefix,
-      BENCH_KAFKA_USERNAME: world.env.kafkaAdmin.username,
-      BENCH_KAFKA_PASSWORD: world.env.kafkaAdmin.password,
-      BENCH_TOPIC: p.topic,
-      BENCH_GROUP: `bench-peer-${randomUUID().slice(0, 8)}`,
-    };
-    try {
-      results.push(
-        await measurePeer(
-          p.name,
-          p.program,
-          env,
-          async () => {
-            for (let sent = 0; sent < settings.peerMessages; sent += 2_000) {
-              await world.kafka.send(
-                Array.from({ length: Math.min(2_000, settings.peerMessages - sent) }, record(p.topic)),
-              );
-            }
-          },
-          () => openLoop(10, settings.peerRate, () => world.kafka.send([record(p.topic)()])),
-          'kafka',
-        ),
-      );
-    } catch (error) {
-      note(`peer ${p.name} failed: ${(error as Error).message}`);
-      log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
+  for (let round = 0; round < settings.peerRounds; round++) {
+    for (const p0 of turn(kafkaPeers, round)) {
+      const p = { ...p0, topic: topicOf(p0, round) };
+      log(`peers: round ${round + 1}/${settings.peerRounds}: ${p.name}`);
+      const env = {
+        BENCH_KAFKA_BROKERS: world.env.kafkaBrokers,
+        BENCH_KAFKA_PREFIX: world.kafka.prefix,
+        BENCH_KAFKA_USERNAME: world.env.kafkaAdmin.username,
+        BENCH_KAFKA_PASSWORD: world.env.kafkaAdmin.password,
+        BENCH_TOPIC: p.topic,
+        BENCH_GROUP: `bench-peer-${randomUUID().slice(0, 8)}`,
+      };
+      try {
+        rounds.push(
+          await measurePeer(
+            p.name,
+            p.program,
+            env,
+            async () => {
+              for (let sent = 0; sent < settings.peerMessages; sent += 2_000) {
+                await world.kafka.send(
+                  Array.from({ length: Math.min(2_000, settings.peerMessages - sent) }, record(p.topic)),
+                );
+              }
+            },
+            () => openLoop(10, settings.peerRate, () => world.kafka.send([record(p.topic)()])),
+            'kafka',
+            round + 1,
+          ),
+        );
+      } catch (error) {
+        note(`peer ${p.name} failed: ${(error as Error).message}`);
+        log(`peers: ${p.name} FAILED: ${(error as Error).message}`);
+      }
     }
   }
   csv(
     'peers.csv',
-    ['broker', 'peer', 'throughput_msg_s', 'p50_ms', 'p99_ms'],
-    results.map((r) => [r.broker, r.peer, r.throughput.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2)]),
+    ['broker', 'peer', 'round', 'throughput_msg_s', 'p50_ms', 'p99_ms', 'cpu_us_per_msg'],
+    rounds.map((r) => [
+      r.broker,
+      r.peer,
+      r.round,
+      r.throughput.toFixed(0),
+      r.p50.toFixed(2),
+      r.p99.toFixed(2),
+      r.cpuMicros.toFixed(1),
+    ]),
   );
+  const results: PeerResult[] = [...amqpPeers, ...kafkaPeers].flatMap((p) => {
+    const mine = rounds.filter((r) => r.peer === p.name);
+    if (mine.length === 0) return [];
+    return [
+      {
+        peer: p.name,
+        broker: mine[0]!.broker,
+        round: mine.length,
+        throughput: median(mine.map((r) => r.throughput)),
+        p50: median(mine.map((r) => r.p50)),
+        p99: median(mine.map((r) => r.p99)),
+        cpuMicros: median(mine.map((r) => r.cpuMicros)),
+        runs: mine.map((r) => fmt(r.throughput)).join(' / '),
+      },
+    ];
+  });
   for (const broker of ['rabbitmq', 'kafka'] as const) {
     const mine = results.filter((r) => r.broker === broker);
     const base = mine.find((r) => r.peer.startsWith('project'));
@@ -1417,8 +1484,9 @@ async function peers(world: World): Promise<void> {
         value: r.throughput,
         unit: 'msg/s',
         ratio: ratio(r.throughput, base?.throughput),
-        method: `backlog of ${settings.peerMessages} drained (msg/s), then ${settings.peerRate} msg/s for 10 s: handling latency p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms (p99 ratio to the project's ${pct(ratio(r.p99, base?.p99))}); prefetch ${settings.prefetch}, manual ack after the work / offsets committed after the work`,
+        method: `median of ${r.round} rounds (msg/s ${r.runs}; every peer once per round, the order turned each round); CPU of the peer's process per message while draining ${fmt(r.cpuMicros)} µs (${pct(ratio(r.cpuMicros, base?.cpuMicros))} of the project's), which moves less with the machine's load than msg/s: backlog of ${settings.peerMessages} drained (msg/s), then ${settings.peerRate} msg/s for 10 s: handling latency p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms (p99 ratio to the project's ${pct(ratio(r.p99, base?.p99))}); prefetch ${settings.prefetch}, manual ack after the work / offsets committed after the work`,
         display: {
+          measured: `${fmt(r.throughput)} msg/s, ${fmt(r.cpuMicros)} µs CPU/msg`,
           ceiling: `p99 ${fmt(r.p99, 2)} ms`,
           ratio: `${pct(ratio(r.throughput, base?.throughput))} msg/s, ${pct(ratio(r.p99, base?.p99))} p99 (vs project)`,
         },

@@ -1,5 +1,6 @@
 /** Peer: the project's consumer path (AmqpClient + AmqpConsumer, manual ack after the work, bounded prefetch). */
 import { AmqpClient, AmqpConsumer, defineSubscription } from '@am/messaging';
+import { warnLogger } from './project-logger.js';
 import { PeerStats, fixedWork, required, servePeer } from './work.js';
 
 const stats = new PeerStats();
@@ -13,6 +14,7 @@ const consumer = new AmqpConsumer(
     fixedWork();
     stats.record(body.sentAt);
   },
+  { logger: warnLogger },
 );
 await client.addChannelUser(consumer);
 servePeer(stats, async () => {

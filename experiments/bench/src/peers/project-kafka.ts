@@ -1,5 +1,6 @@
 /** Peer: the project's Kafka consumer path (KafkaClient + KafkaGroupConsumer, offsets committed after the work). */
 import { KafkaClient, KafkaGroupConsumer, defineKafkaSubscription } from '@am/messaging';
+import { warnLogger } from './project-logger.js';
 import { PeerStats, fixedWork, required, servePeer } from './work.js';
 
 const stats = new PeerStats();
@@ -17,6 +18,7 @@ const consumer = new KafkaGroupConsumer(
     fixedWork();
     stats.record(body.sentAt);
   },
+  { logger: warnLogger },
 );
 await consumer.start();
 servePeer(stats, () => consumer.stop());
