@@ -42,8 +42,9 @@ export const SNAPSHOT_EVERY = 50;
 
 /**
  * Runs one command against its account's stream, inside the caller's transaction: load the last snapshot and the
- * events after it, fold them, decide, append the events with optimistic concurrency, project them into `account_balances` and put them in
- * the outbox for `account-events` — all or nothing. The stream id is the account id.
+ * events after it, fold them, decide, append the events with optimistic concurrency, project them into
+ * `account_balances` and put them in the outbox for `account-events` — all or nothing. The stream id is the
+ * account id.
  *
  * A conflict on (stream_id, version) means another transaction appended first. Each attempt runs inside a
  * SAVEPOINT of the caller's transaction (which also holds the inbox row of the message being handled): a
