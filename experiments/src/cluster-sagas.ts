@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { Queues, Topics } from '@am/messaging';
-import { awaitInvariants, http, type Ledger, type ServiceProcess } from '@am/testing';
+import { awaitInvariants, http, sumOfMetric, type Ledger, type ServiceProcess } from '@am/testing';
 import { parseArgs } from './lib/args.js';
 import { epochMs, progress, sleep } from './lib/clock.js';
 import { runOpenLoad, type LoadResult } from './lib/load-generator.js';
@@ -111,11 +111,8 @@ async function readCounters(processes: readonly ServiceProcess[]): Promise<Count
   const counts = Object.fromEntries(Object.keys(COUNTERS).map((k) => [k, 0])) as Counts;
   for (const p of processes) {
     const text = await (await fetch(`${p.url}/metrics`)).text().catch(() => '');
-    for (const line of text.split('\n')) {
-      for (const [key, name] of Object.entries(COUNTERS) as [keyof Counts, string][]) {
-        if (line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-          counts[key] += Number(line.split(' ').at(-1)) || 0;
-      }
+    for (const [key, name] of Object.entries(COUNTERS) as [keyof Counts, string][]) {
+      counts[key] += sumOfMetric(text, name);
     }
   }
   return counts;

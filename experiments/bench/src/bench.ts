@@ -25,6 +25,7 @@ import {
   median,
   pct,
   percentile,
+  processCpuSeconds,
   ratio,
   sleep,
   type CpuByProcess,
@@ -962,17 +963,6 @@ async function fillOrderEvents(world: World): Promise<number> {
     sent += batch;
   }
   return topicEnd(world, topic);
-}
-
-/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or NaN when it is gone. */
-function processCpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command's closing parenthesis.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
 }
 
 /** One run of an analytics build over the whole topic: its rate and its CPU per event. */

@@ -37,6 +37,25 @@ export function machineCpu(): { busy: number } {
   return { busy: user! + nice! + system! + irq! + softirq! + steal! };
 }
 
+/** A process's command and user + system CPU seconds so far (/proc/<pid>/stat), or undefined when it is gone. */
+function readProcStat(pid: number | string): { command: string; cpu: number } | undefined {
+  let line: string;
+  try {
+    line = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const close = line.lastIndexOf(')');
+  const fields = line.slice(close + 2).split(' ');
+  // utime and stime: fields 14 and 15 of the line, 12 and 13 after the command.
+  return { command: line.slice(line.indexOf('(') + 1, close), cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+/** User + system CPU seconds a process has used so far, or NaN when it is gone. */
+export function processCpuSeconds(pid: number | undefined): number {
+  return (pid === undefined ? undefined : readProcStat(pid))?.cpu ?? Number.NaN;
+}
+
 /** CPU seconds (user + system) used so far by groups of processes, and by the whole machine. */
 export interface CpuByProcess {
   at: number;
@@ -60,18 +79,9 @@ export function cpuByProcess(named: Record<string, number | undefined>): CpuByPr
   );
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    let line: string;
-    try {
-      line = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const open = line.indexOf('(');
-    const close = line.lastIndexOf(')');
-    const command = line.slice(open + 1, close);
-    const fields = line.slice(close + 2).split(' ');
-    // utime and stime: fields 14 and 15 of the line, 12 and 13 after the command.
-    const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+    const stat = readProcStat(entry);
+    if (!stat) continue;
+    const { command, cpu } = stat;
     const group = byPid.get(Number(entry)) ?? COMMAND_GROUPS[command] ?? 'other';
     seconds[group] = (seconds[group] ?? 0) + cpu;
   }

@@ -61,12 +61,7 @@ export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
 
   /** A counter or gauge of this process's /metrics, summed over its label sets (0 when it has none). */
   async metric(name: string): Promise<number> {
-    const text = await (await fetch(`${this.url}/metrics`)).text();
-    let sum = 0;
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1)) || 0;
-    }
-    return sum;
+    return sumOfMetric(await (await fetch(`${this.url}/metrics`)).text(), name);
   }
 
   /** The last lines the process wrote, for assertion messages. */
@@ -114,6 +109,15 @@ export class ServiceProcess<S extends ServiceName | 'console' = ServiceName> {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** A metric's value in a Prometheus text exposition, summed over its label sets (0 when it is not there). */
+export function sumOfMetric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.split(' ').at(-1)) || 0;
+  }
+  return sum;
 }
 
 /** The environment a service needs to join this test run's isolated world. */
